@@ -2,24 +2,35 @@
 // Regenerates every committed *_pb.ts from proto/ with buf + protoc-gen-es.
 // Each entry is one output tree: a buf input (a module directory of buf.yaml,
 // or the whole workspace) and, optionally, the proto paths to take from it.
+//
+//   node scripts/generate.mjs                 regenerate in place
+//   node scripts/generate.mjs --out-root DIR  write the same trees under DIR (used to check freshness)
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const targets = [
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const targets = [
   { out: "packages/runtime/src/gen", input: ".", paths: ["proto/plugin", "proto/grpc"] },
   { out: "examples/go-plugin/gen/kv", input: "proto/examples/kv", paths: [] },
   { out: "examples/go-plugin/gen/counter", input: "proto/examples/counter", paths: [] },
   { out: "examples/go-plugin/gen/streamer", input: "proto/examples/streamer", paths: [] },
 ];
 
-const bin = join(root, "node_modules", ".bin");
-const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
-for (const { out, input, paths } of targets) {
-  rmSync(join(root, out), { recursive: true, force: true });
-  const args = ["generate", input, "--template", "buf.gen.yaml", "-o", out];
-  for (const path of paths) args.push("--path", path);
-  execFileSync(join(bin, "buf"), args, { cwd: root, env, stdio: "inherit" });
+export function generate(outRoot = root) {
+  const bin = join(root, "node_modules", ".bin");
+  const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
+  for (const { out, input, paths } of targets) {
+    const outDir = join(outRoot, out);
+    rmSync(outDir, { recursive: true, force: true });
+    const args = ["generate", input, "--template", "buf.gen.yaml", "-o", outDir];
+    for (const path of paths) args.push("--path", path);
+    execFileSync(join(bin, "buf"), args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flag = process.argv.indexOf("--out-root");
+  generate(flag === -1 ? root : process.argv[flag + 1]);
 }
