@@ -1,0 +1,217 @@
+/**
+ * Serving a protobuf-es service on a grpc-js server with plain async
+ * functions: a handler returns (or resolves to) a response, or yields
+ * responses from an async generator, and reads request streams with
+ * `for await`. Cancellation, deadlines, back-pressure and error statuses are
+ * handled here, once, for every service.
+ */
+import type { DescMessage, DescMethod, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type * as grpc from "@grpc/grpc-js";
+import { Code } from "./code.js";
+import { type CallContext, ServerCallState } from "./context.js";
+import { serviceDefinition, toMessage } from "./definition.js";
+import { RpcError } from "./errors.js";
+import { readMessages, writeMessages } from "./stream.js";
+
+/** Handles a unary RPC: one request, one response. */
+export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+) => Promise<MessageInitShape<O>> | MessageInitShape<O>;
+
+/**
+ * Handles a server-streaming RPC: one request, responses yielded by an async
+ * generator (or any AsyncIterable). If the client cancels, the iterator's
+ * `return()` is called, so a generator's `finally` blocks run (once it
+ * reaches its next `yield`: await `context.signal` where it waits).
+ */
+export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+) => AsyncIterable<MessageInitShape<O>>;
+
+/**
+ * Handles a client-streaming RPC: requests as an AsyncIterable that ends when
+ * the client half-closes and throws RpcError CANCELLED (or DEADLINE_EXCEEDED)
+ * if the call stops first; one response.
+ */
+export type ClientStreamingHandler<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<I>>,
+  context: CallContext,
+) => Promise<MessageInitShape<O>> | MessageInitShape<O>;
+
+/** Handles a bidirectional-streaming RPC: requests as for client streaming, responses as for server streaming. */
+export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<I>>,
+  context: CallContext,
+) => AsyncIterable<MessageInitShape<O>>;
+
+/** A handler of a method descriptor whose kind is not known statically. */
+export type AnyMethodHandler = (input: never, context: CallContext) => unknown;
+
+/** The handler type of one method descriptor, by its `methodKind`. */
+export type MethodHandler<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? UnaryHandler<I, O>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? ServerStreamingHandler<I, O>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? ClientStreamingHandler<I, O>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? BidiStreamingHandler<I, O>
+        : AnyMethodHandler;
+
+/**
+ * The implementation of a service: one function per RPC, named by the
+ * method's `localName` (`getFeature` for `rpc GetFeature`).
+ */
+export type ServiceHandler<S extends DescService> = {
+  [K in keyof S["method"]]: MethodHandler<S["method"][K]>;
+};
+
+/** Any handler, as interceptors see it: the request (or request stream) in, the handler's result out. */
+export type UntypedHandler = (input: unknown, context: CallContext) => unknown;
+
+/**
+ * Wraps the handler of `method` (e.g. to log, check `context.requestMetadata`
+ * or translate errors). Called once per method when the service is added.
+ */
+export type HandlerInterceptor = (next: UntypedHandler, method: DescMethod) => UntypedHandler;
+
+/** Options of {@link addService}. */
+export interface AddServiceOptions {
+  /** Wrap every implemented handler; the first interceptor is the outermost. */
+  interceptors?: readonly HandlerInterceptor[] | undefined;
+}
+
+/**
+ * Registers `service` on `server`, served by `handler`. Methods missing from
+ * `handler` answer UNIMPLEMENTED. Responses may be init shapes
+ * (`{ text: "hi" }`) or messages. A handler that throws an {@link RpcError}
+ * sends its code, message and metadata (as trailers, with
+ * `context.responseTrailers`); anything else is sent as UNKNOWN with its
+ * message.
+ *
+ * Large messages: grpc-js caps received messages at 4 MiB unless the server
+ * is made with `grpc.max_receive_message_length` (rpcplugin's own servers
+ * allow 2^31-1, as go-plugin does).
+ */
+export function addService<S extends DescService>(
+  server: grpc.Server,
+  service: S,
+  handler: Partial<ServiceHandler<S>>,
+  options: AddServiceOptions = {},
+): void {
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const own: unknown = (handler as Record<string, unknown>)[method.localName];
+    if (typeof own !== "function") {
+      implementation[method.localName] = unimplemented(method);
+      continue;
+    }
+    let run: UntypedHandler = (input, context) => (own as UntypedHandler).call(handler, input, context);
+    for (const intercept of [...(options.interceptors ?? [])].reverse()) run = intercept(run, method);
+    implementation[method.localName] = implement(method, run);
+  }
+  server.addService(serviceDefinition(service), implementation);
+}
+
+type UnaryCall = grpc.ServerUnaryCall<Message, Message>;
+type ClientStreamCall = grpc.ServerReadableStream<Message, Message>;
+type ServerStreamCall = grpc.ServerWritableStream<Message, Message>;
+type BidiCall = grpc.ServerDuplexStream<Message, Message>;
+type Respond = grpc.sendUnaryData<Message>;
+
+function implement(method: DescMethod, run: UntypedHandler): grpc.UntypedHandleCall {
+  switch (method.methodKind) {
+    case "unary":
+      return (call: UnaryCall, respond: Respond) => {
+        const state = new ServerCallState(call);
+        void answer(method, state, respond, () => run(call.request, state.context));
+      };
+    case "client_streaming":
+      return (call: ClientStreamCall, respond: Respond) => {
+        const state = new ServerCallState(call);
+        void answer(method, state, respond, () => run(requestStream(call, state), state.context));
+      };
+    case "server_streaming":
+      return (call: ServerStreamCall) => {
+        const state = new ServerCallState(call);
+        void stream(method, state, call, () => run(call.request, state.context));
+      };
+    case "bidi_streaming":
+      return (call: BidiCall) => {
+        const state = new ServerCallState(call);
+        void stream(method, state, call, () => run(requestStream(call, state), state.context));
+      };
+  }
+}
+
+/** Runs a handler with a single response (unary, client streaming) and sends its outcome. Never rejects. */
+async function answer(method: DescMethod, state: ServerCallState, respond: Respond, handle: () => unknown): Promise<void> {
+  let response: Message;
+  try {
+    response = toMessage(method.output, (await handle()) as MessageInitShape<DescMessage>);
+  } catch (error) {
+    if (!state.done) respond(state.errorStatus(error));
+    state.end();
+    return;
+  }
+  if (!state.done) {
+    state.sendHeaders();
+    respond(null, response, state.context.responseTrailers);
+  }
+  state.end();
+}
+
+/** Runs a handler with a response stream (server streaming, bidi) and sends its outcome. Never rejects. */
+async function stream(method: DescMethod, state: ServerCallState, call: ServerStreamCall | BidiCall, handle: () => unknown): Promise<void> {
+  try {
+    const responses = handle();
+    if (!isIterable(responses)) {
+      throw new RpcError(`the handler of ${state.context.method} returned no AsyncIterable of responses`, Code.INTERNAL);
+    }
+    const prepare = (init: unknown) => {
+      state.sendHeaders();
+      return toMessage(method.output, init as MessageInitShape<DescMessage>);
+    };
+    const complete = await writeMessages(responses, call, prepare, state.context.signal);
+    if (complete && !state.done) {
+      state.sendHeaders();
+      call.end(state.context.responseTrailers);
+    }
+  } catch (error) {
+    // grpc-js turns an 'error' event into the call's status, sent after the responses already written.
+    if (!state.done) call.emit("error", state.errorStatus(error));
+  }
+  state.end();
+}
+
+/** The request stream of a call, for the handler to iterate once. */
+function requestStream(call: ClientStreamCall | BidiCall, state: ServerCallState): AsyncIterable<Message> {
+  return readMessages<Message>(call, () => {
+    const reason: unknown = state.context.signal.reason;
+    return reason instanceof RpcError ? reason : new RpcError("the client cancelled the call", Code.CANCELLED);
+  });
+}
+
+function unimplemented(method: DescMethod): grpc.UntypedHandleCall {
+  const status = (): grpc.StatusObject => ({
+    code: Code.UNIMPLEMENTED as number,
+    details: `method ${method.parent.typeName}/${method.name} is not implemented by this server`,
+    metadata: null as unknown as grpc.Metadata,
+  });
+  switch (method.methodKind) {
+    case "unary":
+    case "client_streaming":
+      return (_call: UnaryCall | ClientStreamCall, respond: Respond) => respond(status());
+    case "server_streaming":
+    case "bidi_streaming":
+      return (call: ServerStreamCall | BidiCall) => {
+        call.emit("error", status());
+      };
+  }
+}
+
+function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
+  return typeof value === "object" && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
+}
