@@ -18,12 +18,21 @@ export interface PluginErrorOptions {
 /** Base class of every error rpcplugin raises outside of a single call. */
 export class PluginError extends Error {
   /** The last lines the plugin wrote to stderr (empty when none or not applicable). */
-  readonly stderrTail: readonly string[];
+  stderrTail: readonly string[];
 
   constructor(message: string, options: PluginErrorOptions = {}) {
     super(withStderrTail(message, options.stderrTail ?? []), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.stderrTail = options.stderrTail ?? [];
+  }
+
+  /** @internal Adds the plugin's stderr tail once it is known (when the error was made before). */
+  attachStderrTail(tail: readonly string[]): this {
+    if (this.stderrTail.length === 0 && tail.length > 0) {
+      this.stderrTail = [...tail];
+      this.message = withStderrTail(this.message, tail);
+    }
+    return this;
   }
 }
 

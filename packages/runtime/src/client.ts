@@ -1,0 +1,511 @@
+/**
+ * The host side: launch a plugin (or reattach to a running one), connect to
+ * it, and hand out typed clients with `dispense(name)`.
+ *
+ * Start: spawn with the go-plugin environment → read the handshake line →
+ * connect over unix/TCP with the plugin's certificate pinned → health check
+ * → open the stdio and broker streams. Stop: Controller.Shutdown → wait a
+ * grace period for the process to exit → SIGKILL; the socket file never
+ * outlives the plugin.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { existsSync, rmSync } from "node:fs";
+import { basename } from "node:path";
+import { BrokerCore, CHANNEL_OPTIONS, type Broker } from "./broker.js";
+import { ConfigError, PluginError, TLSError, TransportError, describeExit } from "./errors.js";
+import { GRPCBroker, type ConnInfo } from "./gen/plugin/grpc_broker_pb.js";
+import { Health } from "./gen/grpc/health/v1/health_pb.js";
+import { GRPCController } from "./gen/plugin/grpc_controller_pb.js";
+import { GRPCStdio, StdioData_Channel as StdioChannel } from "./gen/plugin/grpc_stdio_pb.js";
+import { type HandshakeConfig, type Network, buildPluginEnvironment, parseHandshakeLine } from "./handshake.js";
+import { type LogLevel, type LogRecord, createStderrParser, formatLogRecord, levelAtLeast } from "./log.js";
+import type { DispensedClient, PluginSet } from "./plugin.js";
+import { type PluginProcess, launchPlugin } from "./process.js";
+import type { ReattachConfig } from "./reattach.js";
+import { type ServiceClient, createClient } from "./rpc/client.js";
+import { RpcError } from "./rpc/errors.js";
+import { Code } from "./rpc/code.js";
+import {
+  type CertificateCurve,
+  type CertificateKeyPair,
+  generateCertificate,
+  parseCertificate,
+  pinnedChannelCredentials,
+  pinnedServerCredentials,
+  toPem,
+} from "./tls.js";
+import { grpcTarget } from "./transport.js";
+import { AsyncQueue } from "./util/async-queue.js";
+
+/** Where plugin output goes: a stream, or a function given each chunk. */
+export type OutputSink = NodeJS.WritableStream | ((chunk: Buffer) => void);
+
+/** Options shared by {@link startPlugin} and {@link reattachPlugin}. */
+export interface ConnectOptions<P extends PluginSet> {
+  /** Plugin set served at {@link ConnectOptions.protocolVersion}. */
+  plugins?: P;
+  /** Version of {@link ConnectOptions.plugins} (default 1). */
+  protocolVersion?: number;
+  /** Plugin sets by app protocol version; the plugin picks the highest it also serves. */
+  versionedPlugins?: Record<number, P>;
+  /** The plugin's stdout as forwarded over GRPCStdio (default: discarded, as in go-plugin). */
+  syncStdout?: OutputSink;
+  /** The plugin's stderr as forwarded over GRPCStdio (default: discarded). */
+  syncStderr?: OutputSink;
+  /** Gets every log record the plugin writes to its real stderr (default: printed to this process's stderr at `logLevel`). */
+  onLog?: (record: LogRecord) => void;
+  /** Level of the default log printer (default "info"). */
+  logLevel?: LogLevel;
+  /** How long a plugin may take to exit after Shutdown before it is killed (default 2000 ms). */
+  killGraceMs?: number;
+  /** How long to wait for the connection and first health check (default 10 000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/** Options of {@link startPlugin}. */
+export interface StartPluginOptions<P extends PluginSet> extends ConnectOptions<P> {
+  /** The plugin executable. */
+  command: string;
+  args?: readonly string[];
+  cwd?: string;
+  /** Extra environment for the plugin, on top of this process's (unless `skipHostEnv`). */
+  env?: Record<string, string>;
+  /** Do not pass this process's environment to the plugin. */
+  skipHostEnv?: boolean;
+  /** The magic cookie the plugin expects. */
+  handshake: HandshakeConfig;
+  /** AutoMTLS: a fresh certificate each side, each pinning the other's (default true). */
+  autoMTLS?: boolean;
+  /** Curve of the host's AutoMTLS certificate (default P-256). */
+  certificateCurve?: CertificateCurve;
+  /** How long the plugin may take to print its handshake line (default 60 000 ms, as go-plugin). */
+  startTimeoutMs?: number;
+  /** TCP port range the plugin may use (default 10000..25000). */
+  minPort?: number;
+  maxPort?: number;
+  /** Directory for the plugin's unix socket (PLUGIN_UNIX_SOCKET_DIR); also used for the host's broker sockets. */
+  unixSocketDir?: string;
+  /** Group allowed to use the plugin's socket (PLUGIN_UNIX_SOCKET_GROUP). */
+  unixSocketGroup?: string;
+  /** The plugin's stdin: this process's (default, as go-plugin) or none. */
+  stdin?: "inherit" | "ignore";
+}
+
+const liveProcesses = new Set<PluginProcess>();
+let exitHookInstalled = false;
+
+/** Launches a plugin and connects to it. Every failure is a typed {@link PluginError}; no process is left behind. */
+export async function startPlugin<P extends PluginSet>(options: StartPluginOptions<P>): Promise<PluginClient<P>> {
+  const sets = pluginSets(options);
+  const autoMTLS = options.autoMTLS ?? true;
+  const own = autoMTLS ? generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {}) : undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...(options.skipHostEnv ? {} : process.env),
+    ...options.env,
+    ...buildPluginEnvironment({
+      handshake: options.handshake,
+      protocolVersions: [...sets.keys()],
+      ...(options.minPort === undefined ? {} : { minPort: options.minPort }),
+      ...(options.maxPort === undefined ? {} : { maxPort: options.maxPort }),
+      ...(own ? { clientCertPem: own.certPem } : {}),
+      ...(options.unixSocketDir === undefined ? {} : { unixSocketDir: options.unixSocketDir }),
+      ...(options.unixSocketGroup === undefined ? {} : { unixSocketGroup: options.unixSocketGroup }),
+    }),
+  };
+  const logName = `plugin.${basename(options.command)}`;
+  const parser = createStderrParser();
+  const onLog = options.onLog ?? defaultLogPrinter(logName, options.logLevel ?? "info");
+  const { process: child, line } = await launchPlugin({
+    command: options.command,
+    args: options.args ?? [],
+    cwd: options.cwd,
+    env,
+    stdin: options.stdin ?? "inherit",
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    onStderrLine: (text) => onLog(parser.parse(text)),
+  });
+  track(child);
+  const failAndKill = async (error: unknown): Promise<never> => {
+    await child.kill();
+    untrack(child);
+    await child.settleStderr();
+    throw withTail(error, child.stderrTail);
+  };
+  let info: ReturnType<typeof parseHandshakeLine>;
+  try {
+    info = parseHandshakeLine(line, { hostVersions: [...sets.keys()] });
+    if (autoMTLS && info.serverCert === undefined) {
+      throw new TLSError("AutoMTLS is on but the plugin sent no certificate in its handshake line (6th field empty)");
+    }
+    if (!autoMTLS && info.serverCert !== undefined) {
+      throw new TLSError("the plugin sent a certificate although AutoMTLS is off: it expects TLS the host did not set up");
+    }
+  } catch (error) {
+    return failAndKill(error);
+  }
+  const plugins = sets.get(info.appVersion) as P;
+  try {
+    const serverCertPem = info.serverCert ? toPem(parseCertificate(info.serverCert, "the plugin's certificate in its handshake line").raw) : undefined;
+    const connection = await connect({
+      address: { network: info.network, address: info.address },
+      own,
+      serverCertPem,
+      child,
+      timeoutMs: options.connectTimeoutMs ?? 10_000,
+      unixSocketDir: options.unixSocketDir,
+    });
+    return new PluginClient(plugins, info.appVersion, connection, options, child, undefined);
+  } catch (error) {
+    if (child.exit) {
+      await child.settleStderr();
+      untrack(child);
+      throw child.exitedError(`plugin failed during connection setup (${(error as Error).message})`);
+    }
+    return failAndKill(error);
+  }
+}
+
+/** Options of {@link reattachPlugin}. */
+export type ReattachPluginOptions<P extends PluginSet> = ConnectOptions<P>;
+
+/**
+ * Connects to an already running plugin (go-plugin's Reattach). No process
+ * is started and no certificates are exchanged, so the connection is
+ * plaintext, as in go-plugin.
+ */
+export async function reattachPlugin<P extends PluginSet>(config: ReattachConfig, options: ReattachPluginOptions<P>): Promise<PluginClient<P>> {
+  const sets = pluginSets(options);
+  const plugins = sets.get(config.protocolVersion) ?? (sets.size === 1 ? [...sets.values()][0] : undefined);
+  if (!plugins) {
+    throw new ConfigError(`reattach config has protocol version ${config.protocolVersion}, but the host only has plugin sets for [${[...sets.keys()].join(" ")}]`);
+  }
+  if (config.pid > 0 && !processAlive(config.pid)) {
+    throw new TransportError(`reattachment process not found: no process with pid ${config.pid}`);
+  }
+  const connection = await connect({
+    address: config.address,
+    own: undefined,
+    serverCertPem: undefined,
+    child: undefined,
+    timeoutMs: options.connectTimeoutMs ?? 10_000,
+    unixSocketDir: undefined,
+  });
+  return new PluginClient(plugins, config.protocolVersion, connection, options, undefined, config);
+}
+
+interface Connection {
+  address: { network: Network; address: string };
+  transport: grpc.Client;
+  broker: BrokerCore;
+  brokerOutgoing: AsyncQueue<ConnInfo>;
+  tls: boolean;
+}
+
+async function connect(options: {
+  address: { network: Network; address: string };
+  own: CertificateKeyPair | undefined;
+  serverCertPem: string | undefined;
+  child: PluginProcess | undefined;
+  timeoutMs: number;
+  unixSocketDir: string | undefined;
+}): Promise<Connection> {
+  const { own, serverCertPem, child } = options;
+  const channelCredentials = () =>
+    own && serverCertPem ? pinnedChannelCredentials(own, serverCertPem) : grpc.credentials.createInsecure();
+  const serverCredentials = () =>
+    own && serverCertPem ? pinnedServerCredentials(own, serverCertPem) : grpc.ServerCredentials.createInsecure();
+  const transport = new grpc.Client(grpcTarget(options.address), channelCredentials(), {
+    ...CHANNEL_OPTIONS,
+    interceptors: child ? [exitAwareInterceptor(child)] : [],
+  });
+  const health = createClient(Health, transport);
+  try {
+    // Not wait-for-ready: a failed connect then fails the call at once with the cause (e.g. the TLS error).
+    await health.check({ service: "plugin" }, { timeoutMs: options.timeoutMs });
+  } catch (error) {
+    transport.close();
+    throw connectionError(error, options.address, own !== undefined);
+  }
+  const brokerOutgoing = new AsyncQueue<ConnInfo>();
+  const broker = new BrokerCore({
+    send: (info) => brokerOutgoing.push(info),
+    listen: { network: "unix", unixSocketDir: options.unixSocketDir },
+    serverCredentials,
+    channelCredentials,
+  });
+  return { address: options.address, transport, broker, brokerOutgoing, tls: own !== undefined };
+}
+
+function connectionError(error: unknown, address: { network: Network; address: string }, tls: boolean): PluginError {
+  const detail = error instanceof Error ? error.message : String(error);
+  const where = `${address.network} ${address.address}`;
+  if (tls && /certificate|ssl|tls|handshake|alert|self[- ]signed|verify/i.test(detail)) {
+    return new TLSError(`TLS handshake with the plugin at ${where} failed: ${detail}`, { cause: error });
+  }
+  if (error instanceof RpcError && error.code !== Code.UNAVAILABLE && error.code !== Code.DEADLINE_EXCEEDED) {
+    return new TransportError(`the plugin at ${where} failed its health check (grpc.health.v1 "plugin"): ${detail}`, { cause: error });
+  }
+  return new TransportError(`could not connect to the plugin at ${where}: ${detail}`, { cause: error });
+}
+
+/** Turns "connection lost" statuses into ones that say the plugin exited, and how. */
+function exitAwareInterceptor(child: PluginProcess): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        next(
+          metadata,
+          new grpc.ListenerBuilder()
+            .withOnReceiveStatus((status, nextStatus) => {
+              if (status.code !== grpc.status.UNAVAILABLE && status.code !== grpc.status.INTERNAL) {
+                nextStatus(status);
+                return;
+              }
+              void child.exitsWithin(500).then((exited) => {
+                const exit = child.exit;
+                if (!exited || !exit) return nextStatus(status);
+                const tail = child.stderrTail.slice(-5);
+                const quoted = tail.length > 0 ? `; last stderr lines: ${tail.join(" | ")}` : "";
+                nextStatus({ ...status, details: `plugin exited with ${describeExit(exit.code, exit.signal)} during the call (${status.details})${quoted}` });
+              });
+            })
+            .build(),
+        );
+      },
+    });
+}
+
+/** A connected plugin. */
+export class PluginClient<P extends PluginSet = PluginSet> {
+  private readonly dispensed = new Map<string, unknown>();
+  private closing: Promise<void> | undefined;
+  private readonly stdioCall: AbortController = new AbortController();
+  private readonly controller: ServiceClient<typeof GRPCController>;
+
+  /** @internal Use {@link startPlugin} or {@link reattachPlugin}. */
+  constructor(
+    private readonly plugins: P,
+    /** The negotiated app protocol version. */
+    readonly protocolVersion: number,
+    private readonly connection: Connection,
+    private readonly options: ConnectOptions<P>,
+    private readonly child: PluginProcess | undefined,
+    private readonly reattached: ReattachConfig | undefined,
+  ) {
+    this.controller = createClient(GRPCController, connection.transport);
+    this.pumpStdio();
+    this.runBroker();
+    if (child) void child.waitForExit().then(() => this.onExit());
+  }
+
+  /** Where the plugin listens. */
+  get address(): { network: Network; address: string } {
+    return this.connection.address;
+  }
+
+  /** The plugin's process id, if known. */
+  get pid(): number | undefined {
+    return this.child?.pid ?? (this.reattached?.pid || undefined);
+  }
+
+  /** Whether the connection uses AutoMTLS. */
+  get tls(): boolean {
+    return this.connection.tls;
+  }
+
+  /** How the plugin process ended, once it has (launched plugins only). */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.child?.exit;
+  }
+
+  /** The last lines the plugin wrote to stderr. */
+  get stderrTail(): readonly string[] {
+    return this.child?.stderrTail ?? [];
+  }
+
+  /** The one gRPC connection to the plugin, shared by every dispensed client. */
+  get transport(): grpc.Client {
+    return this.connection.transport;
+  }
+
+  /** Serves callback services to the plugin and dials services it offers. */
+  get broker(): Broker {
+    return this.connection.broker;
+  }
+
+  /** A config to reattach to this plugin from another process (e.g. for TF_REATTACH_PROVIDERS). */
+  get reattachConfig(): ReattachConfig {
+    return {
+      protocol: "grpc",
+      protocolVersion: this.protocolVersion,
+      address: this.connection.address,
+      pid: this.pid ?? 0,
+      test: this.reattached?.test ?? false,
+    };
+  }
+
+  /**
+   * The client of plugin `name` from the negotiated set. Purely local, as in
+   * go-plugin: all plugins share this connection. The same object is
+   * returned for the same name.
+   */
+  dispense<K extends keyof P & string>(name: K): DispensedClient<P[K]> {
+    if (this.closing) throw new PluginError(`cannot dispense ${JSON.stringify(name)}: the plugin client is closed`);
+    const cached = this.dispensed.get(name);
+    if (cached !== undefined) return cached as DispensedClient<P[K]>;
+    const plugin = this.plugins[name];
+    if (!plugin) {
+      throw new ConfigError(`unknown plugin type: ${JSON.stringify(name)} (this host's set for version ${this.protocolVersion} has: ${Object.keys(this.plugins).join(", ") || "nothing"})`);
+    }
+    if (!plugin.client) throw new ConfigError(`plugin ${JSON.stringify(name)} has no client side: it cannot be dispensed by a host`);
+    const client = plugin.client({ transport: this.connection.transport, broker: this.connection.broker });
+    this.dispensed.set(name, client);
+    return client as DispensedClient<P[K]>;
+  }
+
+  /** Checks the plugin answers its health check ("plugin" SERVING). */
+  async ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    const response = await createClient(Health, this.connection.transport).check(
+      { service: "plugin" },
+      { timeoutMs: options.timeoutMs ?? 5000 },
+    );
+    if (response.status !== 1) throw new PluginError(`the plugin reports health status ${response.status}, not SERVING`);
+  }
+
+  /**
+   * Stops the plugin: Controller.Shutdown, then a grace period (2 s) for it to
+   * exit, then SIGKILL. A reattached plugin in test mode is only
+   * disconnected. Idempotent; never leaves the process or its socket file.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    const grace = this.options.killGraceMs ?? 2000;
+    const { transport, broker, brokerOutgoing } = this.connection;
+    await broker.close();
+    brokerOutgoing.end();
+    const manage = this.child !== undefined || (this.reattached !== undefined && !this.reattached.test);
+    const running = this.child ? !this.child.exit : this.reattached ? processAlive(this.reattached.pid) : false;
+    if (manage && running) {
+      await this.controller.shutdown({}, { timeoutMs: grace }).catch(() => undefined);
+    }
+    this.stdioCall.abort();
+    transport.close();
+    if (this.child) {
+      if (!(await this.child.exitsWithin(grace))) await this.child.kill();
+      untrack(this.child);
+      this.removeLeftoverSocket();
+    } else if (this.reattached && !this.reattached.test && this.reattached.pid > 0) {
+      if (!(await pidExitsWithin(this.reattached.pid, grace))) {
+        try {
+          process.kill(this.reattached.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+
+  private onExit(): void {
+    this.stdioCall.abort();
+    this.removeLeftoverSocket();
+  }
+
+  /** A killed plugin cannot remove its own socket file; we launched it, so we do. */
+  private removeLeftoverSocket(): void {
+    if (this.child?.exit && this.connection.address.network === "unix" && existsSync(this.connection.address.address)) {
+      rmSync(this.connection.address.address, { force: true });
+    }
+  }
+
+  private pumpStdio(): void {
+    const { syncStdout, syncStderr } = this.options;
+    const stdio = createClient(GRPCStdio, this.connection.transport);
+    void (async () => {
+      try {
+        for await (const data of stdio.streamStdio({}, { signal: this.stdioCall.signal })) {
+          const sink = data.channel === StdioChannel.STDOUT ? syncStdout : data.channel === StdioChannel.STDERR ? syncStderr : undefined;
+          if (sink) writeTo(sink, Buffer.from(data.data));
+        }
+      } catch {
+        // Ends with the connection (EOF, cancel, or a plugin without the stdio service).
+      }
+    })();
+  }
+
+  private runBroker(): void {
+    const { transport, broker, brokerOutgoing } = this.connection;
+    const client = createClient(GRPCBroker, transport);
+    void (async () => {
+      try {
+        for await (const info of client.startStream(brokerOutgoing)) broker.receive(info);
+      } catch {
+        // The plugin does not broker, or the connection ended.
+      }
+    })();
+  }
+}
+
+function writeTo(sink: OutputSink, chunk: Buffer): void {
+  if (typeof sink === "function") sink(chunk);
+  else sink.write(chunk);
+}
+
+function defaultLogPrinter(name: string, level: LogLevel): (record: LogRecord) => void {
+  return (record) => {
+    if (levelAtLeast(record.level, level)) process.stderr.write(`${formatLogRecord(record, name)}\n`);
+  };
+}
+
+function pluginSets<P extends PluginSet>(options: ConnectOptions<P>): Map<number, P> {
+  const sets = new Map<number, P>();
+  for (const [version, set] of Object.entries(options.versionedPlugins ?? {})) sets.set(Number(version), set);
+  if (options.plugins) sets.set(options.protocolVersion ?? 1, options.plugins);
+  if (sets.size === 0) throw new ConfigError("startPlugin() needs `plugins` or `versionedPlugins`: the host must know what it can dispense");
+  return sets;
+}
+
+function withTail(error: unknown, tail: readonly string[]): unknown {
+  return error instanceof PluginError ? error.attachStderrTail(tail) : error;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function pidExitsWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!processAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return !processAlive(pid);
+}
+
+function track(child: PluginProcess): void {
+  liveProcesses.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // If the host exits without closing its plugins, do not leave orphans.
+    process.on("exit", () => {
+      for (const live of liveProcesses) live.child.kill("SIGKILL");
+    });
+  }
+}
+
+function untrack(child: PluginProcess): void {
+  liveProcesses.delete(child);
+}

@@ -1,0 +1,53 @@
+/**
+ * @rpcplugin/runtime — go-plugin's gRPC plugin protocol for TypeScript.
+ *
+ * Plugin side: {@link serve}. Host side: {@link startPlugin},
+ * {@link reattachPlugin} and {@link PluginClient}.
+ */
+export { serve, type ServeOptions, type ServingPlugin } from "./serve.js";
+export {
+  startPlugin,
+  reattachPlugin,
+  PluginClient,
+  type StartPluginOptions,
+  type ReattachPluginOptions,
+  type ConnectOptions,
+  type OutputSink,
+} from "./client.js";
+export {
+  type Plugin,
+  type PluginSet,
+  type PluginServerContext,
+  type PluginClientContext,
+  type DispensedClient,
+  servicePlugin,
+  clientPlugin,
+} from "./plugin.js";
+export { type Broker, type BrokeredServer, MAX_MESSAGE_SIZE, SERVER_OPTIONS, CHANNEL_OPTIONS } from "./broker.js";
+export {
+  type HandshakeConfig,
+  type HandshakeInfo,
+  type Network,
+  CORE_PROTOCOL_VERSION,
+  Env,
+  formatHandshakeLine,
+  parseHandshakeLine,
+  readPluginEnvironment,
+  buildPluginEnvironment,
+  negotiateVersion,
+} from "./handshake.js";
+export { type ReattachConfig, parseReattachProviders, formatReattachProviders } from "./reattach.js";
+export { type Logger, type LogLevel, type LogRecord, createLogger, createStderrParser, formatLogRecord } from "./log.js";
+export { type CertificateCurve, type CertificateKeyPair, generateCertificate } from "./tls.js";
+export { type HealthReporter, ServingStatus } from "./services/health.js";
+export {
+  PluginError,
+  ConfigError,
+  HandshakeError,
+  StartTimeoutError,
+  IncompatibleVersionError,
+  TransportError,
+  TLSError,
+  PluginExitedError,
+} from "./errors.js";
+export * from "./rpc/index.js";

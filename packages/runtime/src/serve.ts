@@ -1,0 +1,238 @@
+/**
+ * The plugin side: `serve()` turns this process into a go-plugin plugin.
+ *
+ * Order matters and follows go-plugin's `plugin.Serve`: the magic cookie is
+ * checked before anything else (nothing listens for a process run by hand);
+ * the version is negotiated; the listener is bound; AutoMTLS is set up when
+ * the host sent its certificate; the handshake line is the first thing on
+ * stdout; then stdout/stderr writes are captured for GRPCStdio.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Socket } from "node:net";
+import { BrokerCore, type BrokerMultiplexer, SERVER_OPTIONS } from "./broker.js";
+import { ConfigError, PluginError } from "./errors.js";
+import {
+  type HandshakeConfig,
+  type Network,
+  checkMagicCookie,
+  formatHandshakeLine,
+  negotiateVersion,
+  readPluginEnvironment,
+} from "./handshake.js";
+import { type LogLevel, type Logger, createLogger } from "./log.js";
+import type { PluginSet } from "./plugin.js";
+import { addService } from "./rpc/server.js";
+import { brokerStreamHandler, GRPCBroker } from "./services/broker.js";
+import { GRPCController, controllerHandler } from "./services/controller.js";
+import { Health, HealthState, type HealthReporter } from "./services/health.js";
+import { GRPCStdio, StdioCapture } from "./services/stdio.js";
+import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials } from "./tls.js";
+import { type PluginListener, listen } from "./transport.js";
+import { watchParent } from "./util/parent.js";
+import { startMultiplexing } from "./multiplex.js";
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** The magic cookie the host must set. */
+  handshake: HandshakeConfig;
+  /** Plugin sets by app protocol version; the highest version the host also speaks is served. */
+  versionedPlugins?: Record<number, PluginSet>;
+  /** A single plugin set, served at {@link ServeOptions.protocolVersion}. */
+  plugins?: PluginSet;
+  /** Version of {@link ServeOptions.plugins} (default 1). */
+  protocolVersion?: number;
+  /** Transport (default "unix"). Go hosts accept both. */
+  network?: Network;
+  /** Logger for the plugin's own records (default: hclog JSON on the real stderr). */
+  logger?: Logger;
+  /** Level of the default logger (default "debug"). */
+  logLevel?: LogLevel;
+  /** Curve of the AutoMTLS certificate (default P-256). */
+  certificateCurve?: CertificateCurve;
+  /** How long in-flight calls may run after a shutdown request before they are cut (default 2000 ms). */
+  shutdownGraceMs?: number;
+  /** Environment to read the go-plugin contract from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Called with the health reporter once serving, e.g. to report NOT_SERVING. */
+  onServing?: (server: ServingPlugin) => void;
+}
+
+/** A running plugin. */
+export interface ServingPlugin {
+  /** The negotiated app protocol version. */
+  readonly protocolVersion: number;
+  /** Where the plugin listens. */
+  readonly address: { network: Network; address: string };
+  readonly health: HealthReporter;
+  readonly logger: Logger;
+  /** Stops serving: drains in-flight calls, then exits the process. */
+  stop(): Promise<never>;
+}
+
+/**
+ * Serves plugins to a go-plugin host. Runs until the host asks to stop (or
+ * goes away), then exits the process. Exits with status 1 and a message on
+ * stderr when run without the host's magic cookie or when it cannot start.
+ */
+export async function serve(options: ServeOptions): Promise<ServingPlugin> {
+  const env = options.env ?? process.env;
+  const cookie = checkMagicCookie(options.handshake, env);
+  if (!cookie.ok) {
+    process.stderr.write(cookie.message);
+    return exitNow(1);
+  }
+  const stdio = new StdioCapture();
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "debug", write: stdio.realStderrWrite });
+  try {
+    return await start(options, env, stdio, logger);
+  } catch (error) {
+    stdio.stop();
+    const message = error instanceof PluginError ? error.message : String((error as Error)?.stack ?? error);
+    logger.error("plugin init error", { error: message });
+    return exitNow(1);
+  }
+}
+
+async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: StdioCapture, logger: Logger): Promise<ServingPlugin> {
+  const hostEnv = readPluginEnvironment(env);
+  for (const entry of hostEnv.invalidProtocolVersions) logger.warn(`server sent invalid plugin version ${JSON.stringify(entry)}`);
+
+  const sets = pluginSets(options);
+  const negotiated = negotiateVersion(hostEnv.protocolVersions, [...sets.keys()]);
+  if (!negotiated.common) {
+    logger.warn("no protocol version in common with the host; offering the lowest served version", {
+      host_versions: hostEnv.protocolVersions.join(","),
+      served_versions: [...sets.keys()].join(","),
+      offered: negotiated.version,
+    });
+  }
+  const plugins = sets.get(negotiated.version) as PluginSet;
+
+  let serverCredentials = grpc.ServerCredentials.createInsecure();
+  let channelCredentials = grpc.credentials.createInsecure();
+  let serverCert: Buffer | undefined;
+  if (hostEnv.clientCertPem !== undefined) {
+    parseCertificate(hostEnv.clientCertPem, "the host's certificate in PLUGIN_CLIENT_CERT");
+    const own = generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {});
+    serverCert = own.certDer;
+    serverCredentials = pinnedServerCredentials(own, hostEnv.clientCertPem);
+    channelCredentials = pinnedChannelCredentials(own, hostEnv.clientCertPem);
+  }
+
+  const listenOptions = {
+    network: options.network ?? "unix",
+    unixSocketDir: hostEnv.unixSocketDir,
+    unixSocketGroup: hostEnv.unixSocketGroup,
+    minPort: hostEnv.minPort,
+    maxPort: hostEnv.maxPort,
+  };
+
+  const server = new grpc.Server(SERVER_OPTIONS);
+  const injector = server.createConnectionInjector(serverCredentials);
+  let multiplexer: (BrokerMultiplexer & { close(): void }) | undefined;
+  const broker = new BrokerCore({
+    send: (info) => brokerStream.send(info),
+    listen: listenOptions,
+    serverCredentials: () => serverCredentials,
+    channelCredentials: () => channelCredentials,
+    get multiplexer() {
+      return multiplexer;
+    },
+  });
+  const brokerStream = brokerStreamHandler(broker);
+  const health = new HealthState();
+  let stopping: Promise<never> | undefined;
+  const stop = (): Promise<never> => {
+    stopping ??= shutdown();
+    return stopping;
+  };
+
+  addService(server, Health, health.handler);
+  addService(server, GRPCBroker, brokerStream.handler);
+  addService(server, GRPCController, controllerHandler(() => void stop()));
+  addService(server, GRPCStdio, stdio.handler);
+  const context = { broker, logger };
+  for (const plugin of Object.values(plugins)) plugin.register?.(server, context);
+
+  let firstConnection = true;
+  const onConnection = (socket: Socket) => {
+    if (hostEnv.multiplexRequested && firstConnection) {
+      firstConnection = false;
+      multiplexer = startMultiplexing(socket, (stream) => injector.injectConnection(stream), logger);
+      return;
+    }
+    injector.injectConnection(socket);
+  };
+  const listener: PluginListener = await listen(listenOptions, onConnection);
+  logger.debug("plugin address", { network: listener.address.network, address: listener.address.address });
+
+  stdio.start();
+  stdio.realStdoutWrite(
+    `${formatHandshakeLine({
+      appVersion: negotiated.version,
+      network: listener.address.network,
+      address: listener.address.address,
+      serverCert,
+      multiplex: hostEnv.multiplexFieldRequested,
+    })}\n`,
+  );
+
+  // go-plugin plugins ignore SIGINT: a Ctrl-C in the host's terminal reaches
+  // the whole process group, and the host decides when its plugins stop.
+  let interrupts = 0;
+  const onInterrupt = () => logger.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
+  const onTerminate = () => void stop();
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onTerminate);
+  const parentWatch = watchParent(() => {
+    logger.debug("host process is gone; stopping");
+    void stop();
+  });
+
+  async function shutdown(): Promise<never> {
+    logger.debug("plugin shutting down");
+    parentWatch.stop();
+    health.shutdown();
+    brokerStream.end();
+    const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 2000).unref());
+    stdio.stop();
+    await Promise.race([drained, grace]);
+    server.forceShutdown();
+    await broker.close();
+    multiplexer?.close();
+    await listener.close();
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onTerminate);
+    return exitNow(0);
+  }
+
+  const serving: ServingPlugin = {
+    protocolVersion: negotiated.version,
+    address: listener.address,
+    health,
+    logger,
+    stop,
+  };
+  options.onServing?.(serving);
+  return serving;
+}
+
+function pluginSets(options: ServeOptions): Map<number, PluginSet> {
+  const sets = new Map<number, PluginSet>();
+  for (const [version, set] of Object.entries(options.versionedPlugins ?? {})) {
+    const number = Number(version);
+    if (!Number.isInteger(number) || number < 0) throw new ConfigError(`versionedPlugins key ${JSON.stringify(version)} is not a protocol version number`);
+    sets.set(number, set);
+  }
+  if (options.plugins) sets.set(options.protocolVersion ?? 1, options.plugins);
+  if (sets.size === 0) throw new ConfigError("serve() needs `plugins` or `versionedPlugins`: there is nothing to serve");
+  return sets;
+}
+
+function exitNow(code: number): Promise<never> {
+  // Let pending stdout/stderr writes drain before exiting.
+  process.exitCode = code;
+  setImmediate(() => process.exit(code));
+  return new Promise<never>(() => {});
+}

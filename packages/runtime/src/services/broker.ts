@@ -1,0 +1,36 @@
+/**
+ * plugin.GRPCBroker/StartStream: the ConnInfo channel between the two
+ * brokers. The host opens the call; the plugin serves it.
+ */
+import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
+import type { BrokerCore } from "../broker.js";
+import type { ServiceHandler } from "../rpc/server.js";
+import { AsyncQueue } from "../util/async-queue.js";
+
+export { GRPCBroker };
+
+/** The plugin side of StartStream, wired to `broker`. */
+export function brokerStreamHandler(broker: BrokerCore): {
+  handler: ServiceHandler<typeof GRPCBroker>;
+  send(info: ConnInfo): void;
+  end(): void;
+} {
+  const outgoing = new AsyncQueue<ConnInfo>();
+  return {
+    send: (info) => outgoing.push(info),
+    end: () => outgoing.end(),
+    handler: {
+      startStream: (requests, context) => {
+        void (async () => {
+          try {
+            for await (const info of requests) broker.receive(info);
+          } catch {
+            // The host closed the stream; nothing more will arrive.
+          }
+        })();
+        context.signal.addEventListener("abort", () => outgoing.end());
+        return outgoing;
+      },
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * plugin.GRPCController: the host's request to stop. The reply is sent
+ * first; the plugin then drains in-flight calls and exits.
+ */
+import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
+import type { ServiceHandler } from "../rpc/server.js";
+
+export { GRPCController };
+
+/** A controller whose Shutdown calls `onShutdown` once the reply is on its way. */
+export function controllerHandler(onShutdown: () => void): ServiceHandler<typeof GRPCController> {
+  return {
+    shutdown: () => {
+      setImmediate(onShutdown);
+      return {};
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * plugin.GRPCStdio. After the handshake, whatever the plugin writes through
+ * `process.stdout` / `process.stderr` (console.* included) is captured and
+ * streamed to the host as `StdioData` chunks instead of reaching the real
+ * file descriptors, where it would corrupt the protocol (stdout) or be
+ * mistaken for log lines (stderr). The plugin's own hclog logger keeps
+ * writing to the real stderr, which the host parses as logs.
+ *
+ * Writes made directly to file descriptors 1/2 (fs.writeSync, child
+ * processes inheriting stdio) bypass the capture.
+ */
+import { create } from "@bufbuild/protobuf";
+import { GRPCStdio, type StdioData, StdioDataSchema, StdioData_Channel as StdioChannel } from "../gen/plugin/grpc_stdio_pb.js";
+import { Code } from "../rpc/code.js";
+import { RpcError } from "../rpc/errors.js";
+import type { ServiceHandler } from "../rpc/server.js";
+import { AsyncQueue } from "../util/async-queue.js";
+
+export { GRPCStdio, StdioChannel };
+
+// Held for a host that has not opened StreamStdio yet; beyond this, output is dropped (and counted).
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+type Write = typeof process.stdout.write;
+
+/** Captures process.stdout/stderr writes into a queue the StreamStdio handler drains. */
+export class StdioCapture {
+  private readonly queue = new AsyncQueue<StdioData>();
+  private pendingBytes = 0;
+  private droppedBytes = 0;
+  private consumed = false;
+  private restore: (() => void) | undefined;
+
+  /** The real writes, for the handshake line and the logger. */
+  readonly realStdoutWrite: (chunk: string) => boolean;
+  readonly realStderrWrite: (chunk: string) => boolean;
+
+  constructor() {
+    const out = process.stdout.write.bind(process.stdout) as Write;
+    const err = process.stderr.write.bind(process.stderr) as Write;
+    this.realStdoutWrite = (chunk) => out(chunk);
+    this.realStderrWrite = (chunk) => err(chunk);
+  }
+
+  /** Starts capturing. */
+  start(): void {
+    if (this.restore) return;
+    const stdoutWrite = process.stdout.write;
+    const stderrWrite = process.stderr.write;
+    process.stdout.write = this.capture(StdioChannel.STDOUT);
+    process.stderr.write = this.capture(StdioChannel.STDERR);
+    this.restore = () => {
+      process.stdout.write = stdoutWrite;
+      process.stderr.write = stderrWrite;
+    };
+  }
+
+  /** Stops capturing and ends the stream after what is queued. */
+  stop(): void {
+    this.restore?.();
+    this.restore = undefined;
+    this.queue.end();
+  }
+
+  /** Bytes dropped because no host consumed them in time. */
+  get dropped(): number {
+    return this.droppedBytes;
+  }
+
+  private capture(channel: StdioChannel): Write {
+    return ((chunk: string | Uint8Array, encodingOrCallback?: unknown, maybeCallback?: unknown): boolean => {
+      const encoding = typeof encodingOrCallback === "string" ? (encodingOrCallback as BufferEncoding) : "utf8";
+      const callback = typeof encodingOrCallback === "function" ? encodingOrCallback : maybeCallback;
+      const data = typeof chunk === "string" ? Buffer.from(chunk, encoding) : Buffer.from(chunk);
+      if (data.length > 0) {
+        if (!this.consumed && this.pendingBytes + data.length > MAX_PENDING_BYTES) {
+          this.droppedBytes += data.length;
+        } else {
+          this.pendingBytes += data.length;
+          this.queue.push(create(StdioDataSchema, { channel, data }));
+        }
+      }
+      if (typeof callback === "function") queueMicrotask(() => (callback as (error?: Error | null) => void)(null));
+      return true;
+    }) as Write;
+  }
+
+  /** The StreamStdio handler; only one host stream may consume the output. */
+  readonly handler: ServiceHandler<typeof GRPCStdio> = {
+    streamStdio: (_request, context) => {
+      if (this.consumed) {
+        throw new RpcError("StreamStdio may be called only once per plugin process", Code.FAILED_PRECONDITION);
+      }
+      this.consumed = true;
+      const queue = this.queue;
+      const onAbort = () => queue.end();
+      context.signal.addEventListener("abort", onAbort);
+      return (async function* () {
+        for await (const item of queue) yield item;
+      })();
+    },
+  };
+}
