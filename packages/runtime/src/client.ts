@@ -9,7 +9,7 @@
  * outlives the plugin.
  */
 import * as grpc from "@grpc/grpc-js";
-import { existsSync, rmSync } from "node:fs";
+import { lstatSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { BrokerCore, CHANNEL_OPTIONS, type Broker } from "./broker.js";
 import { ConfigError, PluginError, TLSError, TransportError, describeExit } from "./errors.js";
@@ -125,14 +125,17 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     onStderrLine: (text) => onLog(parser.parse(text)),
   });
   track(child);
+  let socketPath: string | undefined;
   const failAndKill = async (error: unknown): Promise<never> => {
     await child.kill();
     untrack(child);
+    if (socketPath) removeSocketFile(socketPath);
     await child.settleStderr();
     throw withTail(error, child.stderrTail);
   };
   let info: ReturnType<typeof parseHandshakeLine>;
   try {
+    socketPath = unixSocketOfLine(line);
     info = parseHandshakeLine(line, { hostVersions: [...sets.keys()] });
     if (autoMTLS && info.serverCert === undefined) {
       throw new TLSError("AutoMTLS is on but the plugin sent no certificate in its handshake line (6th field empty)");
@@ -420,9 +423,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   /** A killed plugin cannot remove its own socket file; we launched it, so we do. */
   private removeLeftoverSocket(): void {
-    if (this.child?.exit && this.connection.address.network === "unix" && existsSync(this.connection.address.address)) {
-      rmSync(this.connection.address.address, { force: true });
-    }
+    if (this.child?.exit && this.connection.address.network === "unix") removeSocketFile(this.connection.address.address);
   }
 
   private pumpStdio(): void {
@@ -450,6 +451,21 @@ export class PluginClient<P extends PluginSet = PluginSet> {
         // The plugin does not broker, or the connection ended.
       }
     })();
+  }
+}
+
+/** The socket path a (possibly invalid) handshake line names, if it names one. */
+function unixSocketOfLine(line: string): string | undefined {
+  const [, , network, address] = line.trim().split("|");
+  return network === "unix" && address ? address : undefined;
+}
+
+/** Removes a dead plugin's socket file — only if it is a socket, whatever the line claimed. */
+function removeSocketFile(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) rmSync(path, { force: true });
+  } catch {
+    // already gone
   }
 }
 

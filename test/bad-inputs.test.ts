@@ -1,0 +1,203 @@
+// Bad inputs, each with its exact error and nothing leaked: no process, no
+// socket file. Plugins here are real processes.
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import * as grpc from "@grpc/grpc-js";
+import {
+  Code,
+  HandshakeError,
+  IncompatibleVersionError,
+  PluginExitedError,
+  RpcError,
+  StartTimeoutError,
+  TLSError,
+  clientPlugin,
+  createClient,
+  generateCertificate,
+  startPlugin,
+} from "@rpcplugin/runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
+import { fixturePlugin, handshake, kvPlugins, processGone, socketsIn, tempDir } from "./fixture.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function socketDir(): string {
+  const dir = tempDir();
+  cleanups.push(dir.cleanup);
+  return dir.path;
+}
+
+/** Starts the fixture expecting failure; returns the error and checks nothing was left behind. */
+async function startFailing(options: Partial<Parameters<typeof startPlugin>[0]> & { env?: Record<string, string> }) {
+  const dir = socketDir();
+  const before = new Set(await childPids());
+  const error = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, unixSocketDir: dir, ...options }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(Error);
+  expect(socketsIn(dir)).toEqual([]);
+  const leaked = (await childPids()).filter((pid) => !before.has(pid) && !processGone(pid));
+  expect(leaked).toEqual([]);
+  return error as Error;
+}
+
+/** Direct children of this process (Linux /proc). */
+async function childPids(): Promise<number[]> {
+  const { readFileSync, readdirSync } = await import("node:fs");
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+      if (ppid === process.pid && state !== "Z") pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+describe("the plugin run without the host's cookie", () => {
+  for (const env of [{}, { BASIC_PLUGIN: "wrong" }]) {
+    it(`prints go-plugin's message, exits 1 and listens on nothing (${JSON.stringify(env)})`, async () => {
+      const dir = socketDir();
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [fixturePlugin],
+          { env: { PATH: process.env.PATH, PLUGIN_UNIX_SOCKET_DIR: dir, ...env }, timeout: 10_000 },
+          (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+        );
+      });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe(
+        "This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically\n",
+      );
+      expect(socketsIn(dir)).toEqual([]);
+    });
+  }
+
+  it("gives the host a PluginExitedError quoting that message", async () => {
+    const error = await startFailing({ handshake: { magicCookieKey: "BASIC_PLUGIN", magicCookieValue: "other" } });
+    expect(error).toBeInstanceOf(PluginExitedError);
+    expect((error as PluginExitedError).exitCode).toBe(1);
+    expect(error.message).toMatch(/plugin exited before we could connect.*exit code 1/);
+    expect(error.message).toContain("This binary is a plugin. These are not meant to be executed directly.");
+  });
+});
+
+describe("handshake failures", () => {
+  it("no common protocol version → IncompatibleVersionError", async () => {
+    const error = await startFailing({ plugins: undefined, versionedPlugins: { 7: kvPlugins, 8: kvPlugins } });
+    expect(error).toBeInstanceOf(IncompatibleVersionError);
+    expect(error.message).toContain("incompatible API version with plugin. Plugin version: 1, Client versions: [7 8]");
+    expect(error.message).toContain("no protocol version in common with the host");
+  });
+
+  it("garbage on stdout → HandshakeError quoting the line", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "garbage" } });
+    expect(error).toBeInstanceOf(HandshakeError);
+    expect((error as HandshakeError).line).toBe("hello, I am not a handshake line");
+    expect(error.message).toContain('"hello, I am not a handshake line"');
+  });
+
+  it("exit before the handshake → PluginExitedError with the exit code and stderr", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "exit-early" } });
+    expect(error).toBeInstanceOf(PluginExitedError);
+    expect((error as PluginExitedError).exitCode).toBe(3);
+    expect(error.message).toContain("exit code 3");
+    expect((error as PluginExitedError).stderrTail).toContain("fixture: failing before the handshake on purpose");
+  });
+
+  it("never handshakes → StartTimeoutError, and the plugin is killed", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "hang" }, startTimeoutMs: 500 });
+    expect(error).toBeInstanceOf(StartTimeoutError);
+    expect(error.message).toContain("within 500 ms");
+    expect(error.message).toContain("fixture: never handshaking");
+  });
+
+  it("a certificate field that is not a certificate → TLSError", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "bad-cert" } });
+    expect(error).toBeInstanceOf(TLSError);
+    expect(error.message).toContain("the plugin's certificate in its handshake line is not a valid X.509 certificate");
+  });
+
+  it("a certificate the plugin does not serve with → TLSError from the TLS handshake", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "wrong-cert" } });
+    expect(error).toBeInstanceOf(TLSError);
+    expect(error.message).toMatch(/TLS handshake with the plugin at tcp 127\.0\.0\.1:\d+ failed: .*certificate/);
+  });
+});
+
+describe("listener failures", () => {
+  it("no free port in the range → the plugin exits 1 naming the range", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as { port: number }).port;
+    const error = await startFailing({ env: { FIXTURE_NETWORK: "tcp" }, minPort: port, maxPort: port });
+    expect(error).toBeInstanceOf(PluginExitedError);
+    expect(error.message).toContain(`no free port on 127.0.0.1 in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT (${port}..${port})`);
+  });
+
+  it("an unusable socket dir → the plugin exits 1 naming the dir", async () => {
+    const error = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, unixSocketDir: "/proc" }).catch((caught: unknown) => caught as Error);
+    expect(error).toBeInstanceOf(PluginExitedError);
+    expect((error as Error).message).toMatch(/could not listen on unix socket \/proc\/plugin\d+/);
+  });
+});
+
+describe("TLS", () => {
+  it("refuses a client without the host's certificate, and one with another certificate", async () => {
+    const client = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins });
+    cleanups.push(() => client.close());
+    const target = `unix://${client.address.address}`;
+    const options = { "grpc.ssl_target_name_override": "localhost" };
+    const anonymous = new grpc.Client(target, grpc.credentials.createSsl(), options);
+    const impostorCert = generateCertificate();
+    const impostor = new grpc.Client(
+      target,
+      grpc.credentials.createSsl(null, Buffer.from(impostorCert.keyPem), Buffer.from(impostorCert.certPem), {
+        checkServerIdentity: () => undefined,
+        rejectUnauthorized: false,
+      }),
+      options,
+    );
+    const plaintext = new grpc.Client(target, grpc.credentials.createInsecure());
+    cleanups.push(() => {
+      anonymous.close();
+      impostor.close();
+      plaintext.close();
+    });
+    for (const transport of [anonymous, impostor, plaintext]) {
+      const error = await createClient(KV, transport).get({ key: "a" }, { timeoutMs: 3000 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
+    }
+    // The real host still works.
+    await expect(client.dispense("kv_grpc").put({ key: "a", value: new Uint8Array([1]) })).resolves.toBeDefined();
+  });
+});
+
+describe("a plugin that dies during a call", () => {
+  it("fails the call with an error naming the exit, without hanging", async () => {
+    const dir = socketDir();
+    const client = await startPlugin({ command: fixturePlugin, handshake, plugins: { kv_grpc: clientPlugin(KV) }, unixSocketDir: dir });
+    cleanups.push(() => client.close());
+    const error = await client.dispense("kv_grpc").put({ key: "crash", value: new Uint8Array() }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RpcError);
+    expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
+    expect((error as Error).message).toContain("plugin exited with exit code 3 during the call");
+    await client.close();
+    expect(client.exit).toEqual({ code: 3, signal: null });
+    expect(socketsIn(dir)).toEqual([]);
+  });
+});

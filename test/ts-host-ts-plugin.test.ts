@@ -1,0 +1,157 @@
+// TypeScript host ↔ TypeScript plugin, through real processes: unix and TCP,
+// AutoMTLS on and off, stdio forwarding, logs, broker callbacks, shutdown.
+import { existsSync } from "node:fs";
+import { type PluginClient, type PluginSet, startPlugin } from "@rpcplugin/runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  collector,
+  eventually,
+  examplePlugin,
+  fixturePlugin,
+  handshake,
+  kvPlugins,
+  socketsIn,
+  tempDir,
+  waitProcessGone,
+} from "./fixture.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function track<P extends PluginSet>(client: PluginClient<P>): PluginClient<P> {
+  cleanups.push(() => client.close());
+  return client;
+}
+
+describe.each([
+  { network: "unix", autoMTLS: true },
+  { network: "unix", autoMTLS: false },
+  { network: "tcp", autoMTLS: true },
+  { network: "tcp", autoMTLS: false },
+] as const)("over $network with AutoMTLS $autoMTLS", ({ network, autoMTLS }) => {
+  it("puts and gets, forwards stdio and logs, and stops leaving nothing behind", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const seen = collector();
+    const client = track(
+      await startPlugin({
+        command: fixturePlugin,
+        handshake,
+        plugins: kvPlugins,
+        autoMTLS,
+        unixSocketDir: dir.path,
+        env: { FIXTURE_NETWORK: network },
+        ...seen.options,
+      }),
+    );
+    expect(client.address.network).toBe(network);
+    expect(client.tls).toBe(autoMTLS);
+    if (network === "unix") {
+      expect(client.address.address.startsWith(dir.path)).toBe(true);
+      expect(socketsIn(dir.path)).toHaveLength(1);
+    } else {
+      expect(client.address.address).toMatch(/^127\.0\.0\.1:\d+$/);
+      const port = Number(client.address.address.split(":")[1]);
+      expect(port).toBeGreaterThanOrEqual(10000);
+      expect(port).toBeLessThanOrEqual(25000);
+    }
+
+    const kv = client.dispense("kv_grpc");
+    await kv.put({ key: "a", value: Buffer.from("one") });
+    expect(Buffer.from((await kv.get({ key: "a" })).value).toString()).toBe("one");
+
+    await kv.put({ key: "print", value: Buffer.from("bytes on stdout") });
+    expect(await eventually(() => seen.stdout() === "bytes on stdout")).toBe(true);
+    expect(await eventually(() => seen.stderr() === "stderr:bytes on stdout\n")).toBe(true);
+    expect(await eventually(() => seen.logs.some((record) => record.message === "printed"))).toBe(true);
+    const printed = seen.logs.find((record) => record.message === "printed");
+    expect(printed).toMatchObject({ level: "info", fields: { bytes: 15 } });
+    expect(printed?.timestamp).toBeInstanceOf(Date);
+    await client.ping();
+
+    const pid = client.pid;
+    await client.close();
+    expect(await waitProcessGone(pid)).toBe(true);
+    expect(client.exit).toEqual({ code: 0, signal: null });
+    expect(socketsIn(dir.path)).toEqual([]);
+  });
+});
+
+describe("broker", () => {
+  it("lets the counter plugin call the host's AddHelper back (example host)", async () => {
+    const { execFile } = await import("node:child_process");
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["examples/go-plugin/dist/host/main.js"], { timeout: 30_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
+    );
+    expect(output).toContain('get greeting -> "hello from the host\\n\\nWritten from plugin-ts-grpc"');
+    expect(output).toContain("AddHelper.Sum(0, 1) called back by the plugin");
+    expect(output).toContain("AddHelper.Sum(1, 2) called back by the plugin");
+    expect(output).toContain("get hits -> 3");
+  });
+});
+
+describe("lifecycle", () => {
+  it("drains an in-flight call before the plugin exits on close()", async () => {
+    const client = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins }));
+    const kv = client.dispense("kv_grpc");
+    const slow = kv.put({ key: "slow", value: Buffer.from("300") });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.close();
+    await expect(slow).resolves.toBeDefined();
+    expect(client.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it("kills a plugin that does not exit within the grace period", async () => {
+    const client = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, killGraceMs: 200 }));
+    const kv = client.dispense("kv_grpc");
+    const stuck = kv.put({ key: "slow", value: Buffer.from("60000") }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.close();
+    expect(client.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(await stuck).toBeInstanceOf(Error);
+  });
+
+  it("ignores SIGINT like a Go plugin", async () => {
+    const client = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins }));
+    process.kill(client.pid as number, "SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.ping();
+    expect(client.exit).toBeUndefined();
+  });
+
+  it("supports `await using`", async () => {
+    let pid: number | undefined;
+    let socket = "";
+    {
+      await using client = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins });
+      pid = client.pid;
+      socket = client.address.address;
+      await client.ping();
+    }
+    expect(await waitProcessGone(pid)).toBe(true);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it("negotiates the highest common version over versioned plugin sets", async () => {
+    const client = track(
+      await startPlugin({
+        command: examplePlugin("negotiated"),
+        handshake,
+        versionedPlugins: { 2: kvPlugins, 3: { kv: kvPlugins.kv_grpc }, 4: { kv: kvPlugins.kv_grpc } },
+        cwd: (() => {
+          const dir = tempDir();
+          cleanups.push(dir.cleanup);
+          return dir.path;
+        })(),
+      }),
+    );
+    expect(client.protocolVersion).toBe(4);
+    const kv = client.dispense("kv");
+    await kv.put({ key: "v", value: Buffer.from("x") });
+    expect(Buffer.from((await kv.get({ key: "v" })).value).toString()).toBe("x\n\nWritten from plugin version 4\nRead by plugin version 4\n");
+  });
+});
