@@ -77,6 +77,12 @@ export class ServerCallState {
     else call.once("cancelled", onCancelled);
   }
 
+  /** Why the call stopped early (client cancel or deadline), or undefined if it did not. */
+  get cancellation(): RpcError | undefined {
+    const reason: unknown = this.controller.signal.reason;
+    return reason instanceof RpcError && reason !== this.endReason ? reason : undefined;
+  }
+
   /** True once the call was cancelled, timed out or ended: nothing more can be sent. */
   get done(): boolean {
     return this.controller.signal.aborted;
@@ -102,8 +108,10 @@ export class ServerCallState {
 
   /** Marks the call ended (aborting the signal if nothing else did). */
   end(): void {
-    this.abort(new RpcError("the call has ended", Code.CANCELLED));
+    this.abort(this.endReason);
   }
+
+  private readonly endReason = new RpcError("the call has ended", Code.CANCELLED);
 
   private abort(reason: RpcError): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);

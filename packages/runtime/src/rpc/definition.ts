@@ -75,7 +75,9 @@ function serializer(schema: DescMessage): (message: Message) => Buffer {
 }
 
 function deserializer(schema: DescMessage): (bytes: Buffer) => Message {
-  return (bytes) => fromBinary(schema, bytes);
+  // Read through a plain Uint8Array view (no copy), so `bytes` fields come out as
+  // Uint8Array views like everywhere else in protobuf-es, not as Buffers.
+  return (bytes) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 /**

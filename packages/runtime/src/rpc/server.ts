@@ -187,11 +187,15 @@ async function stream(method: DescMethod, state: ServerCallState, call: ServerSt
 }
 
 /** The request stream of a call, for the handler to iterate once. */
-function requestStream(call: ClientStreamCall | BidiCall, state: ServerCallState): AsyncIterable<Message> {
-  return readMessages<Message>(call, () => {
-    const reason: unknown = state.context.signal.reason;
-    return reason instanceof RpcError ? reason : new RpcError("the client cancelled the call", Code.CANCELLED);
-  });
+async function* requestStream(call: ClientStreamCall | BidiCall, state: ServerCallState): AsyncGenerator<Message, void, undefined> {
+  const cancelled = () => state.cancellation ?? new RpcError("the client cancelled the call", Code.CANCELLED);
+  yield* readMessages<Message>(call, cancelled);
+  // A client's cancellation (RST_STREAM) first ends Node's HTTP/2 stream, which grpc-js
+  // reports as a half-close; the cancellation follows within the same turn of the event
+  // loop. Look once more before telling the handler its requests are complete, so a
+  // cancelled upload is never mistaken for a finished one.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (state.cancellation) throw state.cancellation;
 }
 
 function unimplemented(method: DescMethod): grpc.UntypedHandleCall {

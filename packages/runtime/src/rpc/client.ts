@@ -1,0 +1,359 @@
+/**
+ * Typed clients of protobuf-es services over a grpc-js connection: unary
+ * calls are Promises, response streams are AsyncIterables, request streams
+ * are any (async) iterable. Every call takes an AbortSignal, a timeout or a
+ * deadline and metadata, and every failure is an {@link RpcError}.
+ */
+import type { DescMessage, DescMethod, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type * as grpc from "@grpc/grpc-js";
+import { Code } from "./code.js";
+import { methodDefinition, toMessage } from "./definition.js";
+import { RpcError } from "./errors.js";
+import { type MetadataInit, toMetadata } from "./metadata.js";
+import { readMessages, writeMessages } from "./stream.js";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Gives up after this many milliseconds (DEADLINE_EXCEEDED); with `deadline`, the earlier wins. */
+  timeoutMs?: number | undefined;
+  /** Gives up at this time (DEADLINE_EXCEEDED). The server sees it as `context.deadline`. */
+  deadline?: Date | undefined;
+  /**
+   * Aborting cancels the call: the server's `context.signal` aborts, and the
+   * call fails with the signal's reason as an RpcError (CANCELLED, or
+   * DEADLINE_EXCEEDED for `AbortSignal.timeout()`; an RpcError reason is used
+   * as it is).
+   */
+  signal?: AbortSignal | undefined;
+  /** Request metadata (headers). */
+  metadata?: MetadataInit | undefined;
+  /** Called with the response headers when they arrive. */
+  onHeader?: ((headers: grpc.Metadata) => void) | undefined;
+  /** Called with the response trailers when the call ends (also on error; they are the error's `metadata` too). */
+  onTrailer?: ((trailers: grpc.Metadata) => void) | undefined;
+}
+
+/** Calls a unary RPC. */
+export type UnaryMethod<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: CallOptions,
+) => Promise<MessageShape<O>>;
+
+/**
+ * Calls a server-streaming RPC. The call starts when iteration starts;
+ * leaving the loop early (`break`, `return`, a throw) cancels it.
+ */
+export type ServerStreamingMethod<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: CallOptions,
+) => AsyncIterable<MessageShape<O>>;
+
+/**
+ * Calls a client-streaming RPC. Requests are taken from `requests` as fast as
+ * the connection accepts them; the call half-closes when it ends. If it
+ * throws, the call is cancelled and fails with that error.
+ */
+export type ClientStreamingMethod<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+  options?: CallOptions,
+) => Promise<MessageShape<O>>;
+
+/**
+ * Calls a bidirectional-streaming RPC. The call starts when iteration of the
+ * responses starts; requests are sent meanwhile, as for client streaming.
+ * Leaving the response loop early cancels the call.
+ */
+export type BidiStreamingMethod<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+  options?: CallOptions,
+) => AsyncIterable<MessageShape<O>>;
+
+/** A client method of a method descriptor whose kind is not known statically. */
+export type AnyClientMethod = (input: never, options?: CallOptions) => unknown;
+
+/** The client method type of one method descriptor, by its `methodKind`. */
+export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? UnaryMethod<I, O>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? ServerStreamingMethod<I, O>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? ClientStreamingMethod<I, O>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? BidiStreamingMethod<I, O>
+        : AnyClientMethod;
+
+/** A typed client of a service: one method per RPC, named by the method's `localName`. */
+export type ServiceClient<S extends DescService> = {
+  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+};
+
+/**
+ * A client of `service` over `transport`, a plain
+ * `new grpc.Client(target, credentials, options)`. One transport (one
+ * connection) serves any number of service clients; closing it is the
+ * caller's business.
+ *
+ * Large messages: grpc-js caps received messages at 4 MiB unless the
+ * transport is made with `grpc.max_receive_message_length` (rpcplugin's own
+ * connections allow 2^31-1, as go-plugin does).
+ */
+export function createClient<S extends DescService>(service: S, transport: grpc.Client): ServiceClient<S> {
+  const client: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    switch (method.methodKind) {
+      case "unary":
+        client[method.localName] = (request: unknown, options: CallOptions = {}) => callUnary(transport, method, request, options);
+        break;
+      case "server_streaming":
+        client[method.localName] = (request: unknown, options: CallOptions = {}) => callServerStream(transport, method, request, options);
+        break;
+      case "client_streaming":
+        client[method.localName] = (requests: Requests, options: CallOptions = {}) => callClientStream(transport, method, requests, options);
+        break;
+      case "bidi_streaming":
+        client[method.localName] = (requests: Requests, options: CallOptions = {}) => callBidiStream(transport, method, requests, options);
+        break;
+    }
+  }
+  return client as ServiceClient<S>;
+}
+
+type Requests = AsyncIterable<unknown> | Iterable<unknown>;
+
+/** The events every grpc-js client call emits. */
+interface SurfaceCall {
+  cancel(): void;
+  on(event: "metadata", listener: (metadata: grpc.Metadata) => void): unknown;
+  on(event: "status", listener: (status: grpc.StatusObject) => void): unknown;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+}
+
+/**
+ * One client call's bookkeeping: the caller's signal, the header and trailer
+ * callbacks, the end of the call and the error the caller gets.
+ */
+class ClientCall {
+  /** Aborts when the status arrives or the call is cancelled: stop sending. */
+  readonly ended: AbortSignal;
+  private readonly endedController = new AbortController();
+  private localError: RpcError | undefined;
+  private call: SurfaceCall | undefined;
+  private readonly onAbort = () => this.cancel();
+
+  constructor(
+    readonly method: DescMethod,
+    private readonly options: CallOptions,
+  ) {
+    this.ended = this.endedController.signal;
+  }
+
+  /** Throws (as RpcError) if the signal is already aborted; returns the metadata and grpc-js options. */
+  prepare(): { metadata: grpc.Metadata; callOptions: grpc.CallOptions } {
+    const { signal } = this.options;
+    if (signal?.aborted) throw abortError(signal);
+    let metadata: grpc.Metadata;
+    try {
+      metadata = toMetadata(this.options.metadata);
+    } catch (error) {
+      throw RpcError.from(error, Code.INVALID_ARGUMENT);
+    }
+    const deadline = callDeadline(this.options);
+    return { metadata, callOptions: deadline === undefined ? {} : { deadline } };
+  }
+
+  /** Starts watching `call` (made by grpc-js just now). */
+  attach<C extends SurfaceCall>(call: C, onStatus?: (status: grpc.StatusObject) => void): C {
+    this.call = call;
+    // grpc-js emits the failed status as 'error'; the status is handled below, but an
+    // unheard 'error' would crash the process (e.g. after a consumer stopped reading).
+    call.on("error", () => undefined);
+    call.on("metadata", (headers) => this.notify(this.options.onHeader, headers));
+    call.on("status", (status) => {
+      this.endedController.abort();
+      this.options.signal?.removeEventListener("abort", this.onAbort);
+      this.notify(this.options.onTrailer, status.metadata);
+      onStatus?.(status);
+    });
+    this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
+    return call;
+  }
+
+  /** Cancels the call (if still running). */
+  cancel(): void {
+    if (!this.ended.aborted) {
+      this.endedController.abort();
+      this.call?.cancel();
+    }
+  }
+
+  /** Cancels the call because of a failure on this side; the caller gets `error`. */
+  fail(error: unknown): void {
+    this.localError ??= RpcError.from(error, Code.CANCELLED);
+    this.cancel();
+  }
+
+  /** The error the caller gets for a failed status (`error` is grpc-js's ServiceError, if any). */
+  error(error: unknown): RpcError {
+    if (this.localError) return this.localError;
+    const { signal } = this.options;
+    if (signal?.aborted) return abortError(signal);
+    if (error === undefined) return new RpcError("the call was closed before its status arrived", Code.CANCELLED);
+    return RpcError.from(error, Code.UNKNOWN);
+  }
+
+  /** Throws the error a callback raised, if one did. */
+  throwIfFailed(): void {
+    if (this.localError) throw this.localError;
+  }
+
+  private notify(callback: ((metadata: grpc.Metadata) => void) | undefined, metadata: grpc.Metadata): void {
+    if (!callback) return;
+    try {
+      callback(metadata);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+}
+
+function callUnary(transport: grpc.Client, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const state = new ClientCall(method, options);
+    const definition = methodDefinition(method);
+    let outcome: { error: unknown } | { value: Message } = { error: undefined };
+    try {
+      const { metadata, callOptions } = state.prepare();
+      const message = toMessage(method.input, request as MessageInitShape<DescMessage>);
+      const call = transport.makeUnaryRequest(
+        definition.path,
+        definition.requestSerialize,
+        definition.responseDeserialize,
+        message,
+        metadata,
+        callOptions,
+        (error, value) => {
+          outcome = error || value === undefined ? { error: error ?? undefined } : { value };
+        },
+      );
+      // grpc-js calls back just before it emits 'status': settling on 'status' runs onTrailer first.
+      state.attach(call, () => settle(state, outcome, resolve, reject));
+    } catch (error) {
+      reject(RpcError.from(error, Code.INTERNAL));
+    }
+  });
+}
+
+function callClientStream(transport: grpc.Client, method: DescMethod, requests: Requests, options: CallOptions): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const state = new ClientCall(method, options);
+    const definition = methodDefinition(method);
+    let outcome: { error: unknown } | { value: Message } = { error: undefined };
+    let call: grpc.ClientWritableStream<Message>;
+    try {
+      const { metadata, callOptions } = state.prepare();
+      call = transport.makeClientStreamRequest(
+        definition.path,
+        definition.requestSerialize,
+        definition.responseDeserialize,
+        metadata,
+        callOptions,
+        (error, value) => {
+          outcome = error || value === undefined ? { error: error ?? undefined } : { value };
+        },
+      );
+      state.attach(call, () => settle(state, outcome, resolve, reject));
+    } catch (error) {
+      reject(RpcError.from(error, Code.INTERNAL));
+      return;
+    }
+    sendRequests(state, call, requests);
+  });
+}
+
+async function* callServerStream(
+  transport: grpc.Client,
+  method: DescMethod,
+  request: unknown,
+  options: CallOptions,
+): AsyncGenerator<Message, void, undefined> {
+  const state = new ClientCall(method, options);
+  const definition = methodDefinition(method);
+  let call: grpc.ClientReadableStream<Message>;
+  try {
+    const { metadata, callOptions } = state.prepare();
+    const message = toMessage(method.input, request as MessageInitShape<DescMessage>);
+    call = state.attach(
+      transport.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, message, metadata, callOptions),
+    );
+  } catch (error) {
+    throw RpcError.from(error, Code.INTERNAL);
+  }
+  try {
+    yield* readMessages<Message>(call, (error) => state.error(error));
+    state.throwIfFailed();
+  } finally {
+    state.cancel();
+  }
+}
+
+async function* callBidiStream(
+  transport: grpc.Client,
+  method: DescMethod,
+  requests: Requests,
+  options: CallOptions,
+): AsyncGenerator<Message, void, undefined> {
+  const state = new ClientCall(method, options);
+  const definition = methodDefinition(method);
+  let call: grpc.ClientDuplexStream<Message, Message>;
+  try {
+    const { metadata, callOptions } = state.prepare();
+    call = state.attach(transport.makeBidiStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, metadata, callOptions));
+  } catch (error) {
+    throw RpcError.from(error, Code.INTERNAL);
+  }
+  sendRequests(state, call, requests);
+  try {
+    yield* readMessages<Message>(call, (error) => state.error(error));
+    state.throwIfFailed();
+  } finally {
+    state.cancel();
+  }
+}
+
+/** Sends `requests` with back-pressure, half-closes at their end, cancels the call if they throw. */
+function sendRequests(state: ClientCall, call: grpc.ClientWritableStream<Message>, requests: Requests): void {
+  const prepare = (init: unknown) => toMessage(state.method.input, init as MessageInitShape<DescMessage>);
+  writeMessages(requests, call, prepare, state.ended).then(
+    (complete) => {
+      if (complete && !state.ended.aborted) call.end();
+    },
+    (error: unknown) => state.fail(error),
+  );
+}
+
+function settle(
+  state: ClientCall,
+  outcome: { error: unknown } | { value: Message },
+  resolve: (value: Message) => void,
+  reject: (error: RpcError) => void,
+): void {
+  try {
+    state.throwIfFailed();
+    if ("value" in outcome) resolve(outcome.value);
+    else reject(state.error(outcome.error));
+  } catch (error) {
+    reject(RpcError.from(error));
+  }
+}
+
+function abortError(signal: AbortSignal): RpcError {
+  const reason: unknown = signal.reason;
+  return reason === undefined ? new RpcError("the call was cancelled", Code.CANCELLED) : RpcError.from(reason, Code.CANCELLED);
+}
+
+function callDeadline(options: CallOptions): Date | undefined {
+  const fromTimeout = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const fromDeadline = options.deadline?.getTime();
+  if (fromTimeout === undefined) return options.deadline;
+  return new Date(fromDeadline === undefined ? fromTimeout : Math.min(fromTimeout, fromDeadline));
+}

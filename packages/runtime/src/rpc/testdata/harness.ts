@@ -1,0 +1,94 @@
+/**
+ * Test harness of rpc/*.test.ts: the echo service served on a real grpc-js
+ * server on 127.0.0.1 and a typed client over a real connection. Not part of
+ * the public API.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { type ServiceClient, createClient } from "../client.js";
+import { type AddServiceOptions, type ServiceHandler, addService } from "../server.js";
+import { EchoService } from "./gen/echo_pb.js";
+
+/** What the tests set on both ends so 16 MiB messages pass (grpc-js defaults to 4 MiB). */
+export const LARGE_MESSAGES = {
+  "grpc.max_receive_message_length": 2147483647,
+  "grpc.max_send_message_length": 2147483647,
+} as const;
+
+/** A running echo server and a client of it. */
+export interface EchoHarness {
+  server: grpc.Server;
+  transport: grpc.Client;
+  client: ServiceClient<typeof EchoService>;
+  target: string;
+  /** Closes the client connection and the server (in-flight calls are cut). */
+  close(): void;
+}
+
+/** Serves `handler` and connects a client; `options` are both ends' grpc-js options. */
+export async function startEcho(
+  handler: Partial<ServiceHandler<typeof EchoService>>,
+  options: { grpc?: grpc.ChannelOptions; addService?: AddServiceOptions } = {},
+): Promise<EchoHarness> {
+  const channelOptions = options.grpc ?? LARGE_MESSAGES;
+  const server = new grpc.Server(channelOptions);
+  addService(server, EchoService, handler, options.addService);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  const target = `127.0.0.1:${port}`;
+  const transport = new grpc.Client(target, grpc.credentials.createInsecure(), channelOptions);
+  return {
+    server,
+    transport,
+    target,
+    client: createClient(EchoService, transport),
+    close() {
+      transport.close();
+      server.forceShutdown();
+    },
+  };
+}
+
+/** A promise with its resolve function, for handing values between client and server in tests. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Resolves when `signal` aborts, with its reason. */
+export function aborted(signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
+}
+
+/**
+ * Waits for `promise`, failing with `what` if it has not settled after a
+ * generous bound: a guard against a hang, not a timing assertion.
+ */
+export async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (not within ${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once `read()` returns the same value `times` polls in a row (the producer has stalled). */
+export async function settled(read: () => number, times = 5, intervalMs = 50): Promise<number> {
+  let last = read();
+  let same = 0;
+  while (same < times) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    const now = read();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
