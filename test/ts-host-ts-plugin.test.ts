@@ -155,3 +155,62 @@ describe("lifecycle", () => {
     expect(Buffer.from((await kv.get({ key: "v" })).value).toString()).toBe("x\n\nWritten from plugin version 4\nRead by plugin version 4\n");
   });
 });
+
+describe("reattach", () => {
+  it("connects to a running plugin; in test mode close() leaves it running", async () => {
+    const { reattachPlugin } = await import("@rpcplugin/runtime");
+    const owner = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, autoMTLS: false }));
+    await owner.dispense("kv_grpc").put({ key: "shared", value: Buffer.from("from the owner") });
+    const config = { ...owner.reattachConfig, test: true };
+    expect(config).toMatchObject({ protocol: "grpc", protocolVersion: 1, pid: owner.pid });
+
+    const attached = await reattachPlugin(config, { plugins: kvPlugins });
+    const { value } = await attached.dispense("kv_grpc").get({ key: "shared" });
+    expect(Buffer.from(value).toString()).toBe("from the owner");
+    await attached.close();
+    expect(owner.exit).toBeUndefined();
+    await owner.ping();
+  });
+
+  it("without test mode, close() stops the plugin", async () => {
+    const { reattachPlugin } = await import("@rpcplugin/runtime");
+    const owner = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, autoMTLS: false }));
+    const attached = await reattachPlugin(owner.reattachConfig, { plugins: kvPlugins });
+    await attached.close();
+    expect(await waitProcessGone(owner.pid)).toBe(true);
+  });
+
+  it("fails clearly when the process is gone", async () => {
+    const { reattachPlugin, TransportError } = await import("@rpcplugin/runtime");
+    const error = await reattachPlugin(
+      { protocol: "grpc", protocolVersion: 1, pid: 2 ** 22 + 12345, test: true, address: { network: "unix", address: "/nonexistent" } },
+      { plugins: kvPlugins },
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toContain("reattachment process not found");
+  });
+});
+
+describe("a host that dies", () => {
+  it("takes its plugin with it (the plugin notices and exits)", async () => {
+    const { spawn } = await import("node:child_process");
+    const script = `
+      import { startPlugin, clientPlugin } from "@rpcplugin/runtime";
+      import { KV } from "./examples/go-plugin/dist/gen/kv/kv_pb.js";
+      const client = await startPlugin({ command: ${JSON.stringify(fixturePlugin)}, handshake: ${JSON.stringify(handshake)}, plugins: { kv_grpc: clientPlugin(KV) }, stdin: "ignore" });
+      process.stdout.write(String(client.pid) + "\\n");
+      setInterval(() => {}, 1000);
+    `;
+    const host = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    cleanups.push(() => {
+      host.kill("SIGKILL");
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      host.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
+      host.once("exit", () => reject(new Error("host exited early")));
+    });
+    expect(pid).toBeGreaterThan(0);
+    host.kill("SIGKILL");
+    expect(await waitProcessGone(pid, 10_000)).toBe(true);
+  });
+});
