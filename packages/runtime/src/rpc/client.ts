@@ -221,6 +221,12 @@ function callUnary(transport: grpc.Client, method: DescMethod, request: unknown,
     const state = new ClientCall(method, options);
     const definition = methodDefinition(method);
     let outcome: { error: unknown } | { value: Message } = { error: undefined };
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      settle(state, outcome, resolve, reject);
+    };
     try {
       const { metadata, callOptions } = state.prepare();
       const message = toMessage(method.input, request as MessageInitShape<DescMessage>);
@@ -233,10 +239,12 @@ function callUnary(transport: grpc.Client, method: DescMethod, request: unknown,
         callOptions,
         (error, value) => {
           outcome = error || value === undefined ? { error: error ?? undefined } : { value };
+          process.nextTick(finish);
         },
       );
-      // grpc-js calls back just before it emits 'status': settling on 'status' runs onTrailer first.
-      state.attach(call, () => settle(state, outcome, resolve, reject));
+      // grpc-js calls back just before it emits 'status': settling on 'status' runs onTrailer first
+      // (the callback's own settling, a tick later, is only a safety net).
+      state.attach(call, finish);
     } catch (error) {
       reject(RpcError.from(error, Code.INTERNAL));
     }
@@ -248,6 +256,12 @@ function callClientStream(transport: grpc.Client, method: DescMethod, requests: 
     const state = new ClientCall(method, options);
     const definition = methodDefinition(method);
     let outcome: { error: unknown } | { value: Message } = { error: undefined };
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      settle(state, outcome, resolve, reject);
+    };
     let call: grpc.ClientWritableStream<Message>;
     try {
       const { metadata, callOptions } = state.prepare();
@@ -259,9 +273,10 @@ function callClientStream(transport: grpc.Client, method: DescMethod, requests: 
         callOptions,
         (error, value) => {
           outcome = error || value === undefined ? { error: error ?? undefined } : { value };
+          process.nextTick(finish);
         },
       );
-      state.attach(call, () => settle(state, outcome, resolve, reject));
+      state.attach(call, finish);
     } catch (error) {
       reject(RpcError.from(error, Code.INTERNAL));
       return;
