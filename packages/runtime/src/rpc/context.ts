@@ -35,7 +35,7 @@ export interface CallContext {
  * client resets the stream at its own deadline; both land within moments of
  * the deadline. A cancellation this close to the deadline is the deadline.
  */
-const DEADLINE_SLACK_MS = 20;
+const DEADLINE_SLACK_MS = 50;
 
 /** The part of a grpc-js server call (of any kind) the context needs. */
 interface ServerSurfaceCall {

@@ -149,7 +149,12 @@ describe("addService: the four method kinds", () => {
   it("runs interceptors around handlers, outermost first", async () => {
     const order: string[] = [];
     const { client } = await start(
-      { echo: (request) => (order.push("handler"), { text: request.text }) },
+      {
+        echo: (request) => (order.push("handler"), { text: request.text }),
+        async *serverStream(request) {
+          yield { text: request.text };
+        },
+      },
       {
         addService: {
           interceptors: [
@@ -168,6 +173,9 @@ describe("addService: the four method kinds", () => {
     );
     expect(await client.echo({ text: "i" })).toMatchObject({ text: "i" });
     expect(order).toEqual(["outer Echo", "inner", "handler"]);
+    // The async interceptor turned the streaming handler's result into a promise of an iterable.
+    expect((await collect(client.serverStream({ text: "s" }))).map((r) => r.text)).toEqual(["s"]);
+    expect(order).toContain("outer ServerStream");
     expect((await rejection(client.echo({}, { metadata: { "x-deny": "1" } }))).code).toBe(Code.PERMISSION_DENIED);
   });
 });

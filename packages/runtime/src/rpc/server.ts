@@ -126,27 +126,35 @@ function implement(method: DescMethod, run: UntypedHandler): grpc.UntypedHandleC
     case "unary":
       return (call: UnaryCall, respond: Respond) => {
         const state = new ServerCallState(call);
-        void answer(method, state, respond, () => run(call.request, state.context));
+        answer(method, state, respond, () => run(call.request, state.context)).catch((error) =>
+          lastResort(state, error, (status) => respond(status)),
+        );
       };
     case "client_streaming":
       return (call: ClientStreamCall, respond: Respond) => {
         const state = new ServerCallState(call);
-        void answer(method, state, respond, () => run(requestStream(call, state), state.context));
+        answer(method, state, respond, () => run(requestStream(call, state), state.context)).catch((error) =>
+          lastResort(state, error, (status) => respond(status)),
+        );
       };
     case "server_streaming":
       return (call: ServerStreamCall) => {
         const state = new ServerCallState(call);
-        void stream(method, state, call, () => run(call.request, state.context));
+        stream(method, state, call, () => run(call.request, state.context)).catch((error) =>
+          lastResort(state, error, (status) => call.emit("error", status)),
+        );
       };
     case "bidi_streaming":
       return (call: BidiCall) => {
         const state = new ServerCallState(call);
-        void stream(method, state, call, () => run(requestStream(call, state), state.context));
+        stream(method, state, call, () => run(requestStream(call, state), state.context)).catch((error) =>
+          lastResort(state, error, (status) => call.emit("error", status)),
+        );
       };
   }
 }
 
-/** Runs a handler with a single response (unary, client streaming) and sends its outcome. Never rejects. */
+/** Runs a handler with a single response (unary, client streaming) and sends its outcome. */
 async function answer(method: DescMethod, state: ServerCallState, respond: Respond, handle: () => unknown): Promise<void> {
   let response: Message;
   try {
@@ -163,10 +171,11 @@ async function answer(method: DescMethod, state: ServerCallState, respond: Respo
   state.end();
 }
 
-/** Runs a handler with a response stream (server streaming, bidi) and sends its outcome. Never rejects. */
+/** Runs a handler with a response stream (server streaming, bidi) and sends its outcome. */
 async function stream(method: DescMethod, state: ServerCallState, call: ServerStreamCall | BidiCall, handle: () => unknown): Promise<void> {
   try {
-    const responses = handle();
+    // An interceptor may have made a streaming handler async: accept a promised iterable too.
+    const responses = await handle();
     if (!isIterable(responses)) {
       throw new RpcError(`the handler of ${state.context.method} returned no AsyncIterable of responses`, Code.INTERNAL);
     }
@@ -199,10 +208,9 @@ async function* requestStream(call: ClientStreamCall | BidiCall, state: ServerCa
 }
 
 function unimplemented(method: DescMethod): grpc.UntypedHandleCall {
-  const status = (): grpc.StatusObject => ({
+  const status = (): Partial<grpc.StatusObject> => ({
     code: Code.UNIMPLEMENTED as number,
     details: `method ${method.parent.typeName}/${method.name} is not implemented by this server`,
-    metadata: null as unknown as grpc.Metadata,
   });
   switch (method.methodKind) {
     case "unary":
@@ -214,6 +222,18 @@ function unimplemented(method: DescMethod): grpc.UntypedHandleCall {
         call.emit("error", status());
       };
   }
+}
+
+/** A failure of this module itself (a bug): answer INTERNAL if still possible, never leave a rejection. */
+function lastResort(state: ServerCallState, error: unknown, send: (status: Partial<grpc.StatusObject>) => void): void {
+  if (!state.done) {
+    try {
+      send({ code: Code.INTERNAL as number, details: `rpcplugin failed to answer: ${RpcError.from(error).rawMessage}` });
+    } catch {
+      // Nothing more can be sent on this call.
+    }
+  }
+  state.end();
 }
 
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
