@@ -328,7 +328,7 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> {
   readonly #onSocketEnd = (): void => {
     if (this.#closed) return;
     if (this.#parser.midFrame) {
-      this.#teardown(new YamuxProtocolError("connection ended in the middle of a frame"));
+      this.#protocolError(new YamuxProtocolError("connection ended in the middle of a frame"));
     } else {
       this.#teardown(undefined, "yamux connection closed by the peer");
     }
