@@ -84,9 +84,13 @@ function moduleFiles(dir: string, rel = ""): string[] {
   return out;
 }
 
+/** Stripped binaries (-s -w): a third smaller and quicker to link; stack traces keep function names. */
+const BUILD_FLAGS = ["-buildvcs=false", "-ldflags=-s -w"];
+
 function buildKey(moduleDir: string, name: string, pkg: string): string {
   const h = createHash("sha256");
-  h.update(`${goVersion()}\0${path.relative(repoRoot, moduleDir)}\0${pkg}\0${name}\0`);
+  const module = path.relative(repoRoot, moduleDir);
+  h.update(`${goVersion()}\0${BUILD_FLAGS.join(" ")}\0${module}\0${pkg}\0${name}\0`);
   for (const f of moduleFiles(moduleDir)) {
     h.update(`${f}\0`);
     h.update(readFileSync(path.join(moduleDir, f)));
@@ -155,7 +159,7 @@ export function buildGo(name: string, pkg: string, opts: BuildOptions = {}): Pro
       await modDownload(moduleDir);
       await mkdir(dir, { recursive: true });
       const tmp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-      const r = await execGo(["build", "-buildvcs=false", "-o", tmp, pkg], moduleDir);
+      const r = await execGo(["build", ...BUILD_FLAGS, "-o", tmp, pkg], moduleDir);
       if (r.code !== 0) {
         await rm(tmp, { force: true });
         throw new Error(`go build ${pkg} (in ${moduleDir}) failed (exit ${r.code}):\n${r.stderr}`);
