@@ -20,6 +20,9 @@ export {
   type PluginServerContext,
   type PluginClientContext,
   type DispensedClient,
+  type PluginDefinition,
+  type HandlerInit,
+  definePlugin,
   servicePlugin,
   clientPlugin,
 } from "./plugin.js";

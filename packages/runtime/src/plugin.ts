@@ -45,11 +45,37 @@ export type PluginSet = Record<string, Plugin>;
 /** What `dispense(name)` returns for a plugin of a set. */
 export type DispensedClient<P> = P extends Plugin<infer C> ? C : never;
 
-/** A plugin-side plugin that serves one service with `handler`. */
-export function servicePlugin<S extends DescService>(
+/** A handler for a service, or a function making one from the plugin's context (for the broker or logger). */
+export type HandlerInit<S extends DescService> =
+  | Partial<ServiceHandler<S>>
+  | ((context: PluginServerContext) => Partial<ServiceHandler<S>>);
+
+/**
+ * A plugin bound to one service: hosts dispense it as a typed client, and
+ * plugin processes serve it with `.server(handler)`. Generated code exports
+ * one per service (`KVPlugin`); hand-written code calls {@link definePlugin}.
+ */
+export interface PluginDefinition<S extends DescService, C> extends Plugin<C> {
+  /** The service this plugin serves. */
+  readonly service: S;
+  /** The plugin-side plugin: serves `handler` (and can still be dispensed in-process). */
+  server(handler: HandlerInit<S>): Plugin<C>;
+}
+
+/** Binds a service to the client hosts get from `dispense()`. */
+export function definePlugin<S extends DescService, C>(
   service: S,
-  handler: Partial<ServiceHandler<S>> | ((context: PluginServerContext) => Partial<ServiceHandler<S>>),
-): Plugin<never> {
+  makeClient: (context: PluginClientContext) => C,
+): PluginDefinition<S, C> {
+  return {
+    service,
+    client: makeClient,
+    server: (handler) => ({ ...servicePlugin(service, handler), client: makeClient }),
+  };
+}
+
+/** A plugin-side plugin that serves one service with `handler`. */
+export function servicePlugin<S extends DescService>(service: S, handler: HandlerInit<S>): Plugin<never> {
   return {
     register(server, context) {
       addService(server, service, typeof handler === "function" ? handler(context) : handler);
