@@ -126,6 +126,15 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
     expect(await readFile(path.join(tmp, "kv_c"), "utf8")).toBe('{"Value":3}');
     // The host's broker listener (AcceptAndServe) was a unix socket in TMPDIR too.
     await expectNoSockets();
+
+    // On an error this host os.Exit(1)s from main, skipping its deferred
+    // client.Kill(): `sh -c` and the plugin under it are left running.
+    const missing = await runGo(bin.counter!, ["get", "nope"], { env, cwd: tmp });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe(
+      "Error: rpc error: code = Unknown desc = open kv_nope: no such file or directory\n",
+    );
+    expect(missing.leftoverPids).toHaveLength(2);
   });
 
   it("streaming (host built with grpc v1.61.0): bytes written through the plugin come back identical", async () => {
