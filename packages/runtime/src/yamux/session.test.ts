@@ -309,7 +309,7 @@ describe("YamuxSession, TS client <-> TS server", () => {
     let ended = false;
     r.on("end", () => (ended = true));
     r.pause();
-    while (!ended) {
+    while (!ended && !r.destroyed) {
       // A slow consumer: at most 8 KiB per turn of the event loop.
       await nextLoop();
       maxReaderBuffered = Math.max(maxReaderBuffered, r.readableLength);
