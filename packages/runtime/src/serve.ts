@@ -25,6 +25,7 @@ import { addService } from "./rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "./services/broker.js";
 import { GRPCController, controllerHandler } from "./services/controller.js";
 import { Health, HealthState, type HealthReporter } from "./services/health.js";
+import { addReflection } from "./services/reflection.js";
 import { GRPCStdio, StdioCapture } from "./services/stdio.js";
 import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials } from "./tls.js";
 import { type PluginListener, listen } from "./transport.js";
@@ -151,6 +152,7 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
   addService(server, GRPCBroker, brokerStream.handler);
   addService(server, GRPCController, controllerHandler(() => void stop()));
   addService(server, GRPCStdio, stdio.handler);
+  addReflection(server);
   const context = { broker, logger };
   for (const plugin of Object.values(plugins)) plugin.register?.(server, context);
 

@@ -113,6 +113,16 @@ export function addService<S extends DescService>(
     implementation[method.localName] = implement(method, run);
   }
   server.addService(serviceDefinition(service), implementation);
+  const registered = registry.get(server) ?? [];
+  registered.push(service);
+  registry.set(server, registered);
+}
+
+const registry = new WeakMap<grpc.Server, DescService[]>();
+
+/** The services registered on `server` with {@link addService}, in order (used by server reflection). */
+export function registeredServices(server: grpc.Server): readonly DescService[] {
+  return registry.get(server) ?? [];
 }
 
 type UnaryCall = grpc.ServerUnaryCall<Message, Message>;
