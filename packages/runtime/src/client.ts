@@ -17,7 +17,7 @@ import { GRPCBroker, type ConnInfo } from "./gen/plugin/grpc_broker_pb.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { GRPCController } from "./gen/plugin/grpc_controller_pb.js";
 import { GRPCStdio, StdioData_Channel as StdioChannel } from "./gen/plugin/grpc_stdio_pb.js";
-import { type HandshakeConfig, type Network, buildPluginEnvironment, parseHandshakeLine } from "./handshake.js";
+import { type HandshakeConfig, type HandshakeInfo, type Network, buildPluginEnvironment, parseHandshakeLine } from "./handshake.js";
 import { type LogLevel, type LogRecord, createStderrParser, formatLogRecord, levelAtLeast } from "./log.js";
 import type { DispensedClient, PluginSet } from "./plugin.js";
 import { type PluginProcess, launchPlugin } from "./process.js";
@@ -157,7 +157,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
       timeoutMs: options.connectTimeoutMs ?? 10_000,
       unixSocketDir: options.unixSocketDir,
     });
-    return new PluginClient(plugins, info.appVersion, connection, options, child, undefined);
+    return new PluginClient(plugins, info.appVersion, { ...connection, handshake: { line, info } }, options, child, undefined);
   } catch (error) {
     if (child.exit) {
       await child.settleStderr();
@@ -197,6 +197,8 @@ export async function reattachPlugin<P extends PluginSet>(config: ReattachConfig
 }
 
 interface Connection {
+  /** The handshake line and what it said (launched plugins only). */
+  handshake?: { line: string; info: HandshakeInfo };
   address: { network: Network; address: string };
   transport: grpc.Client;
   broker: BrokerCore;
@@ -309,6 +311,11 @@ export class PluginClient<P extends PluginSet = PluginSet> {
   /** The plugin's process id, if known. */
   get pid(): number | undefined {
     return this.child?.pid ?? (this.reattached?.pid || undefined);
+  }
+
+  /** The plugin's handshake line and its fields (undefined after a reattach, which has no handshake). */
+  get handshake(): { line: string; info: HandshakeInfo } | undefined {
+    return this.connection.handshake;
   }
 
   /** Whether the connection uses AutoMTLS. */
