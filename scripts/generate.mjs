@@ -16,6 +16,7 @@ export const targets = [
   { out: "examples/go-plugin/gen/kv", input: "proto/examples/kv", paths: [] },
   { out: "examples/go-plugin/gen/counter", input: "proto/examples/counter", paths: [] },
   { out: "examples/go-plugin/gen/streamer", input: "proto/examples/streamer", paths: [] },
+  { out: "bench/gen", input: ".", paths: ["proto/examples/kv/kv.proto", "proto/examples/streamer/streamer.proto", "bench/proto/grpctest"] },
 ];
 
 export function generate(outRoot = root) {
