@@ -1,0 +1,31 @@
+/**
+ * `KVHandler`: the interface a plugin implements, one method per RPC, named
+ * by the method's `localName` so that it is a `Partial<ServiceHandler<typeof
+ * KV>>` for the runtime's `addService`. Types only: nothing in `.js` output.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
+import { serviceDoc } from "./docs.js";
+import { methodMessages, streamsRequests, streamsResponses } from "./messages.js";
+import type { ServiceNames } from "./names.js";
+import type { FileSymbols } from "./symbols.js";
+
+export function printHandler(f: GeneratedFile, symbols: FileSymbols, service: DescService, names: ServiceNames): void {
+  const role = `What a plugin implements to serve ${service.name}: serve it with \`${names.plugin}.server(handler)\`.`;
+  f.print(f.jsDoc(serviceDoc(service, role)));
+  f.print(f.export("interface", names.handler), " {");
+  service.methods.forEach((method, index) => {
+    if (index > 0) f.print();
+    const { request, responseInit } = methodMessages(f, symbols, method);
+    const input: Printable = streamsRequests(method)
+      ? ["requests: ", symbols.AsyncIterable, "<", request, ">"]
+      : ["request: ", request];
+    const output: Printable = streamsResponses(method)
+      ? [symbols.AsyncIterable, "<", responseInit, ">"]
+      : [symbols.Promise, "<", responseInit, "> | ", responseInit];
+    f.print(f.jsDoc(method, "  "));
+    f.print("  ", method.localName, "(", input, ", context: ", symbols.CallContext, "): ", output, ";");
+  });
+  f.print("}");
+  f.print();
+}
