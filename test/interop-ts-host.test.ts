@@ -176,6 +176,17 @@ describeGo("TypeScript host ↔ go-plugin v1.8.0 example plugins", () => {
     },
   );
 
+  it.each(["P-384", "P-521"] as const)("grpc/plugin-go-grpc: AutoMTLS with a %s host certificate", async (curve) => {
+    const client = track(
+      await startPlugin({ command: bin["kv-go-grpc"]!, handshake, plugins: kvPlugins, certificateCurve: curve, ...where(), onLog: () => {} }),
+    );
+    expect(client.tls).toBe(true);
+    const kv = client.dispense("kv_grpc");
+    await kv.put({ key: "c", value: Buffer.from(curve) });
+    expect(Buffer.from((await kv.get({ key: "c" })).value).toString()).toBe(`${curve}\n\nWritten from plugin-go-grpc`);
+    await closeAndExpectClean(client);
+  });
+
   /** The counter's host side: each put serves AddHelper through our broker and passes its id. */
   function counterPlugins(sums: [bigint, bigint][]) {
     return {
@@ -497,6 +508,23 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
     expect(await readdir(sockDir)).toEqual([]);
   });
 
+  it("a plugin SIGKILLed while idle: the next call names the signal, close() is clean", async () => {
+    const client = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), onLog: () => {} }));
+    const kv = client.dispense("kv_grpc");
+    await kv.put({ key: "a", value: Buffer.from("1") });
+    const pid = client.pid as number;
+    process.kill(pid, "SIGKILL");
+    expect(await waitForProcessGone(pid)).toBe(true);
+    const error = await kv.get({ key: "a" }, { timeoutMs: 30_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RpcError);
+    expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
+    expect((error as RpcError).rawMessage).toContain("plugin exited with signal SIGKILL");
+    expect(client.exit).toEqual({ code: null, signal: "SIGKILL" });
+    await client.close();
+    // The killed plugin could not remove its socket file; the host that launched it did.
+    expect(await readdir(sockDir)).toEqual([]);
+  });
+
   it("large values: 16 MiB is refused by the Go server's 4 MiB receive limit (as for a Go host); just under 4 MiB round-trips", async () => {
     const sixteen = 16 << 20;
     // Reference: go-plugin's host (cmd/host) against the same plugin.
@@ -546,6 +574,20 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
     await owner.ping();
     expect(Buffer.from((await owner.dispense("kv_grpc").get({ key: "back" })).value).toString()).toBe("from the reattached client");
     await closeAndExpectClean(owner);
+  });
+
+  it("reattach without test mode: closing the reattached client shuts the Go plugin down", async () => {
+    const owner = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, autoMTLS: false, ...where(), onLog: () => {} }));
+    const pid = owner.pid as number;
+    const attached = await reattachPlugin(owner.reattachConfig, { plugins: kvPlugins, onLog: () => {} });
+    expect(attached.reattachConfig.test).toBe(false);
+    await attached.ping();
+    await attached.close();
+    expect(await waitForProcessGone(pid)).toBe(true);
+    // It exited on GRPCController.Shutdown, not by a kill.
+    expect(owner.exit).toEqual({ code: 0, signal: null });
+    await owner.close();
+    expect(await readdir(sockDir)).toEqual([]);
   });
 });
 
