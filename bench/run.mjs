@@ -1,0 +1,349 @@
+#!/usr/bin/env node
+// rpcplugin benchmarks: every scenario for every pairing of host and plugin
+// (TS→TS, TS→Go, Go→TS, Go→Go), alternated so that machine drift hits all
+// alike. See docs/benchmarks.md.
+//
+//   npm run bench                 full run (< 10 min on 2 cores)
+//   npm run bench -- --quick      quick run (< 1 min)
+//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen
+//
+// Hosts are bench/dist/src/host.js (TypeScript, @rpcplugin/runtime) and
+// fixtures/go/cmd/benchhost (go-plugin v1.8.0); plugins are bench/plugin and
+// fixtures/go/cmd/benchplugin. Each job is one host process, in its own
+// process group, killed with everything it started on timeout, and nothing it
+// started may outlive it (leftovers are reported and killed). Prints a
+// markdown table and writes bench/results/<time>-<mode>.json.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildGo, goAvailable, runGo } from "./dist/go.js";
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.dirname(benchDir);
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const quick = args.includes("--quick");
+const mode = quick ? "quick" : "full";
+const only = flag("--only")?.split(",");
+
+/** Per-mode sizes. Every phase is bounded in time or count. */
+const config = quick
+  ? {
+      repeats: 2,
+      floor: { n: 3 },
+      coldstart: { n: 1 },
+      steady: { warmMs: 60, durMs: 200, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 100 },
+      memidle: { plugins: 2, settleMs: 200 },
+      certgen: { n: 5 },
+      memcalls: { calls: 20_000, checkpoints: 4 },
+    }
+  : {
+      repeats: 3,
+      floor: { n: 5 },
+      coldstart: { n: 3 },
+      steady: { warmMs: 200, durMs: 1000, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 500 },
+      memidle: { plugins: 4, settleMs: 500 },
+      certgen: { n: 20 },
+      memcalls: { calls: 1_000_000, checkpoints: 5 },
+    };
+config.repeats = Number(flag("--repeats") ?? config.repeats);
+const SIZES = [100, 64 * 1024];
+const CONC = [1, 16, 64];
+
+const PAIRINGS = [
+  { id: "ts-ts", host: "ts", plugin: "ts", label: "TS→TS" },
+  { id: "ts-go", host: "ts", plugin: "go", label: "TS→Go" },
+  { id: "go-ts", host: "go", plugin: "ts", label: "Go→TS" },
+  { id: "go-go", host: "go", plugin: "go", label: "Go→Go" },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Metrics: label, unit, which direction is better, and where they are reported.
+
+const M = [];
+const metric = (key, label, unit, better, extra = {}) => M.push({ key, label, unit, better, ...extra });
+metric("floor", "runtime floor: spawn → exit of `node -e 0` / Go no-op", "ms", "low", { group: "cold" });
+for (const net of ["unix", "tcp"]) {
+  for (const tls of ["mtls", "plain"]) {
+    metric(`cold.${net}.${tls}`, `cold start ${net}, AutoMTLS ${tls === "mtls" ? "on" : "off"}`, "ms", "low", { group: "cold", tcp: net === "tcp" });
+  }
+}
+for (const size of ["100B", "64KiB"]) {
+  metric(`unary.p50.${size}`, `unary ${size} latency p50, c=1`, "µs", "low", { group: "unary" });
+  metric(`unary.p99.${size}`, `unary ${size} latency p99, c=1`, "µs", "low", { group: "unary" });
+  for (const c of CONC) metric(`unary.tput.c${c}.${size}`, `unary ${size} throughput, c=${c}`, "calls/s", "high", { group: "unary" });
+}
+metric("stream.server", "server streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
+metric("stream.client", "client streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
+metric("bidi.p50", "bidi ping-pong p50", "µs", "low", { group: "stream" });
+metric("bidi.p99", "bidi ping-pong p99", "µs", "low", { group: "stream" });
+metric("stdio", "stdout forwarding to SyncStdout", "MB/s", "high", { group: "stdio" });
+metric("broker.open", "broker: open callback connection + first call", "ms", "low", { group: "broker" });
+metric("broker.rtt.p50", "broker: callback round trip p50", "µs", "low", { group: "broker" });
+metric("mem.pluginIdle", "RSS of an idle plugin", "MiB", "low", { group: "mem" });
+metric("mem.hostPerPlugin", "host RSS per running plugin", "MiB", "low", { group: "mem" });
+for (const who of ["plugin", "host"]) {
+  metric(`memcalls.${who}Start`, `${who} RSS after warm-up calls`, "MiB", "low", { group: "memcalls" });
+  metric(`memcalls.${who}End`, `${who} RSS after all calls`, "MiB", "low", { group: "memcalls" });
+  metric(`memcalls.${who}Growth`, `${who} RSS growth over the calls`, "MiB", "low", { group: "memcalls" });
+}
+metric("memcalls.tput", "throughput during the memory run (c=16, 100 B)", "calls/s", "high", { group: "memcalls" });
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: which pairings run them and with which parameters.
+
+function coldConfigs(pairing) {
+  return [
+    { name: "unix.mtls", mtls: true, env: {}, enabled: true },
+    { name: "unix.plain", mtls: false, env: {}, enabled: true },
+    // Go plugins listen only on unix sockets on Linux.
+    { name: "tcp.mtls", mtls: true, env: { BENCH_NETWORK: "tcp" }, enabled: pairing.plugin === "ts" },
+    { name: "tcp.plain", mtls: false, env: { BENCH_NETWORK: "tcp" }, enabled: pairing.plugin === "ts" },
+  ];
+}
+
+const JOBS = {
+  floor: {
+    pairings: PAIRINGS,
+    params: (p, bins) => ({ n: config.floor.n, commands: [{ name: "", argv: p.plugin === "ts" ? [process.execPath, "-e", "0"] : [bins.goNoop] }] }),
+    timeoutMs: 60_000,
+  },
+  coldstart: { pairings: PAIRINGS, params: (p) => ({ n: config.coldstart.n, configs: coldConfigs(p) }), timeoutMs: 120_000 },
+  steady: { pairings: PAIRINGS, params: () => ({ ...config.steady, sizes: SIZES, conc: CONC }), timeoutMs: 180_000 },
+  memidle: { pairings: PAIRINGS, params: () => config.memidle, timeoutMs: 120_000 },
+  certgen: {
+    pairings: PAIRINGS.filter((p) => p.id === "ts-ts" || p.id === "go-go"),
+    params: (p) => ({ n: config.certgen.n, curves: p.host === "ts" ? ["P-256", "P-521"] : ["P-256", "P-521"] }),
+    timeoutMs: 60_000,
+  },
+  memcalls: { pairings: PAIRINGS, params: () => config.memcalls, timeoutMs: 600_000, once: true },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+function sh(cmd, cmdArgs) {
+  try {
+    return execFileSync(cmd, cmdArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "n/a";
+  }
+}
+
+function machine() {
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "?",
+    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    go: sh("go", ["env", "GOVERSION"]),
+    kernel: os.release(),
+  };
+}
+
+const loads = [];
+const load = (when) => {
+  const [l1, l5, l15] = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  loads.push({ when, at: new Date().toISOString(), l1, l5, l15 });
+};
+
+async function main() {
+  if (!goAvailable()) throw new Error("the benchmarks need Go (go-plugin peers): install Go ≥ 1.26");
+  const started = Date.now();
+  load("start");
+  const [goHost, goPlugin, goNoop] = await Promise.all([
+    buildGo("benchhost", "./cmd/benchhost"),
+    buildGo("benchplugin", "./cmd/benchplugin"),
+    buildGo("benchnoop", "./cmd/benchnoop"),
+  ]);
+  const bins = { goHost, goPlugin, goNoop, tsHost: path.join(benchDir, "dist", "src", "host.js"), tsPlugin: path.join(benchDir, "plugin") };
+  // Plugins (and the hosts' broker sockets) put their unix sockets in TMPDIR: a private one, checked and removed at the end.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-bench-"));
+  const samples = {}; // metric -> pairing -> number[]
+  const extra = {}; // e.g. memcalls series
+  const problems = [];
+
+  const runJob = async (name, pairing) => {
+    const job = JOBS[name];
+    const params = { plugin: pairing.plugin === "ts" ? bins.tsPlugin : bins.goPlugin, pluginEnv: {}, ...job.params(pairing, bins) };
+    const [bin, argv] =
+      pairing.host === "ts"
+        ? [process.execPath, ["--expose-gc", bins.tsHost, name, JSON.stringify(params)]]
+        : [bins.goHost, ["-job", name, "-params", JSON.stringify(params)]];
+    const t0 = Date.now();
+    const r = await runGo(bin, argv, { timeoutMs: job.timeoutMs, cwd: tmp, env: { TMPDIR: tmp } });
+    const took = ((Date.now() - t0) / 1000).toFixed(1);
+    if (r.leftoverPids.length > 0) problems.push(`${name} ${pairing.label}: left processes ${r.leftoverPids.join(",")} (killed)`);
+    if (r.code !== 0 || r.timedOut) {
+      const why = r.timedOut ? `timed out after ${job.timeoutMs} ms` : `exit ${r.signal ?? r.code}`;
+      problems.push(`${name} ${pairing.label}: ${why}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+      process.stderr.write(`  ${name.padEnd(9)} ${pairing.label}  FAILED (${why}, ${took}s)\n`);
+      return;
+    }
+    const out = JSON.parse(r.stdout.trim().split("\n").pop());
+    for (const [key, values] of Object.entries(out.metrics)) {
+      const k = name === "floor" ? "floor" : key;
+      ((samples[k] ??= {})[pairing.id] ??= []).push(...values);
+    }
+    if (out.info?.memcallsSeries) (extra.memcallsSeries ??= {})[pairing.id] = out.info.memcallsSeries;
+    process.stderr.write(`  ${name.padEnd(9)} ${pairing.label}  ${took}s\n`);
+  };
+
+  const names = Object.keys(JOBS).filter((n) => !only || only.includes(n));
+  for (let rep = 0; rep < config.repeats; rep++) {
+    process.stderr.write(`repeat ${rep + 1}/${config.repeats} (${((Date.now() - started) / 1000).toFixed(0)}s)\n`);
+    for (const name of names) {
+      const job = JOBS[name];
+      if (job.once && rep > 0) continue;
+      // Rotate the order every repeat so no pairing always runs first (or right after another).
+      const order = job.pairings.map((_, i) => job.pairings[(i + rep) % job.pairings.length]);
+      for (const pairing of order) await runJob(name, pairing);
+    }
+    load(`after repeat ${rep + 1}`);
+  }
+
+  const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped" };
+  load("end");
+
+  const leftovers = readdirSync(tmp);
+  if (leftovers.length > 0) problems.push(`left in TMPDIR: ${leftovers.join(", ")}`);
+  rmSync(tmp, { recursive: true, force: true });
+
+  const stats = {};
+  for (const [key, byPairing] of Object.entries(samples)) {
+    stats[key] = {};
+    for (const [pid, values] of Object.entries(byPairing)) stats[key][pid] = summarize(values);
+  }
+  const result = {
+    mode,
+    date: new Date().toISOString(),
+    command: `npm run bench${quick ? " -- --quick" : ""}${args.filter((a) => a !== "--quick").length ? ` ${args.filter((a) => a !== "--quick").join(" ")}` : ""}`,
+    durationS: Math.round((Date.now() - started) / 1000),
+    machine: machine(),
+    load: loads,
+    config,
+    stats,
+    samples,
+    extra,
+    codegen,
+    problems,
+  };
+  const table = render(result);
+  mkdirSync(path.join(benchDir, "results"), { recursive: true });
+  const file = path.join(benchDir, "results", `${result.date.replace(/[:.]/g, "-")}-${mode}.json`);
+  writeFileSync(file, `${JSON.stringify({ ...result, table }, null, 1)}\n`);
+  process.stdout.write(`${table}\n`);
+  process.stderr.write(`\n${mode} run: ${result.durationS}s; results in ${path.relative(repoRoot, file)}\n`);
+  if (problems.length > 0) {
+    process.stderr.write(`problems:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function summarize(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q) => {
+    // linear interpolation between closest ranks
+    const pos = q * (s.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  };
+  return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
+}
+
+/** The other engineer's codegen benchmark (packages/protoc-gen-rpcplugin/bench), if it exists yet. */
+async function runCodegen() {
+  const dir = path.join(repoRoot, "packages", "protoc-gen-rpcplugin", "bench");
+  const scripts = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(m?js)$/.test(f)) : [];
+  if (scripts.length === 0) return { status: "pending", note: "packages/protoc-gen-rpcplugin/bench/* does not exist yet" };
+  const runs = [];
+  for (const script of scripts) {
+    const r = await runGo(process.execPath, [path.join(dir, script), ...(quick ? ["--quick"] : [])], { timeoutMs: quick ? 30_000 : 120_000, cwd: repoRoot });
+    runs.push({ script, code: r.code, timedOut: r.timedOut, stdout: r.stdout.trim(), stderr: r.stderr.trim().split("\n").slice(-5).join("\n") });
+  }
+  return { status: runs.every((r) => r.code === 0 && !r.timedOut) ? "ran" : "failed", runs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function fmt(x) {
+  if (x === undefined || Number.isNaN(x)) return "–";
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  if (a >= 1) return x.toFixed(2);
+  return x.toFixed(3);
+}
+
+function cell(st, base, m) {
+  if (!st) return "n/a";
+  const spread = st.n > 1 ? ` <sub>p90 ${fmt(st.p90)} · ${fmt(st.min)}–${fmt(st.max)}</sub>` : "";
+  const ratio = base && base.median !== 0 && m.key !== "floor" && !m.key.endsWith("Growth") ? ` **×${(st.median / base.median).toFixed(2)}**` : "";
+  return `${fmt(st.median)}${ratio}${spread}`;
+}
+
+function render(result) {
+  const { stats } = result;
+  const lines = [];
+  lines.push(`rpcplugin benchmarks — ${result.mode} run, ${result.date}, ${result.durationS}s`);
+  const mc = result.machine;
+  lines.push(`machine: ${mc.nproc} CPUs (${mc.cpu}), ${mc.memGiB} GiB, Node ${mc.node}, ${mc.go}, Linux ${mc.kernel}`);
+  lines.push(`load average (1/5/15 min): ${result.load.map((l) => `${l.when} ${l.l1}/${l.l5}/${l.l15}`).join("; ")}`);
+  lines.push("");
+  lines.push("Cells: median (×ratio to Go→Go's median) with p90 · min–max over all samples. ↓ lower is better, ↑ higher is better.");
+  lines.push("");
+  lines.push(`| scenario | unit | ${PAIRINGS.map((p) => p.label).join(" | ")} |`);
+  lines.push(`|---|---|${PAIRINGS.map(() => "---").join("|")}|`);
+  for (const m of M) {
+    const row = stats[m.key];
+    if (!row) continue;
+    const base = row["go-go"];
+    const cells = PAIRINGS.map((p) => (m.tcp && p.plugin === "go" ? "n/a (Go plugins: unix only)" : cell(row[p.id], p.id === "go-go" ? undefined : base, m)));
+    lines.push(`| ${m.label} | ${m.unit} ${m.better === "low" ? "↓" : "↑"} | ${cells.join(" | ")} |`);
+  }
+  const certs = Object.keys(stats).filter((k) => k.startsWith("certgen.")).sort();
+  if (certs.length > 0) {
+    lines.push("");
+    lines.push("| certificate generation (one side) | unit | TS (generateCertificate) | Go (go-plugin mtls.go generateCert) | TS/Go |");
+    lines.push("|---|---|---|---|---|");
+    for (const key of certs) {
+      const ts = stats[key]["ts-ts"];
+      const go = stats[key]["go-go"];
+      const ratio = ts && go ? `×${(ts.median / go.median).toFixed(2)}` : "–";
+      lines.push(`| ${key.slice("certgen.".length)}${key.endsWith("P-256") ? " (TS default)" : key.endsWith("P-521") ? " (go-plugin's curve)" : ""} | ms ↓ | ${cell(ts, undefined, { key })} | ${cell(go, undefined, { key })} | ${ratio} |`);
+    }
+  }
+  lines.push("");
+  if (result.codegen.status === "pending") {
+    lines.push("| code generation: protoc-gen-rpcplugin vs protoc-gen-es | **pending** — packages/protoc-gen-rpcplugin/bench/* does not exist yet |");
+    lines.push("|---|---|");
+  } else if (result.codegen.status !== "skipped") {
+    lines.push(`code generation (packages/protoc-gen-rpcplugin/bench, ${result.codegen.status}):`);
+    for (const r of result.codegen.runs) lines.push("```", `$ node ${r.script}`, r.stdout || r.stderr, "```");
+  }
+  if (result.extra.memcallsSeries) {
+    lines.push("");
+    lines.push("RSS over the memory run (MiB, plugin / host, after N calls):");
+    for (const p of PAIRINGS) {
+      const s = result.extra.memcallsSeries[p.id];
+      if (s) lines.push(`- ${p.label}: ${s.map((x) => `${x.calls.toLocaleString("en-US")}: ${x.pluginMiB.toFixed(1)} / ${x.hostMiB.toFixed(1)}`).join(" → ")}`);
+    }
+  }
+  if (result.problems.length > 0) {
+    lines.push("");
+    lines.push("Problems:");
+    for (const p of result.problems) lines.push(`- ${p}`);
+  }
+  return lines.join("\n");
+}
+
+process.on("SIGINT", () => process.exit(130)); // runs runGo's exit hook, which kills every live job's process group
+process.on("SIGTERM", () => process.exit(143));
+await main();

@@ -1,0 +1,25 @@
+/** What the TypeScript bench host and plugin share with each other (and, by contract, with the Go ones). */
+import { readFileSync } from "node:fs";
+import type { HandshakeConfig } from "@rpcplugin/runtime";
+
+/** The cookie of go-plugin's examples, as fixtures/go/cmd/bench* use. */
+export const handshake: HandshakeConfig = { magicCookieKey: "BASIC_PLUGIN", magicCookieValue: "hello" };
+
+/** The q-quantile of ascending `sorted` (nearest rank below, as the Go side). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.floor(q * (sorted.length - 1))] as number;
+}
+
+/** VmRSS of a process (default: this one) in MiB, from /proc. */
+export function rssMiB(pid?: number): number {
+  const text = readFileSync(pid === undefined ? "/proc/self/status" : `/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  if (!match) throw new Error(`no VmRSS for ${pid ?? "self"}`);
+  return Number(match[1]) / 1024;
+}
+
+/** "100B", "64KiB": the metric suffix of a message size. */
+export function sizeName(n: number): string {
+  return n >= 1024 && n % 1024 === 0 ? `${n / 1024}KiB` : `${n}B`;
+}

@@ -1,0 +1,112 @@
+/**
+ * The TypeScript plugin of the benchmarks: the twin of
+ * fixtures/go/cmd/benchplugin (see its doc comment for what each call does).
+ * One plugin, "bench", serving proto.KV, proto.StreamerService and
+ * grpctest.Test from memory. BENCH_NETWORK=tcp serves over TCP.
+ */
+import { performance } from "node:perf_hooks";
+import { createClient, serve, servicePlugin, type Plugin } from "@rpcplugin/runtime";
+import type * as grpc from "@grpc/grpc-js";
+import { PingPong, Test } from "../gen/grpctest/test_pb.js";
+import { KV } from "../gen/kv_pb.js";
+import { StreamerService } from "../gen/streamer_pb.js";
+import { handshake, quantile } from "./common.js";
+
+const values = new Map<number, Buffer>();
+function value(n: number): Buffer {
+  let v = values.get(n);
+  if (!v) {
+    v = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) v[i] = 97 + (i % 26);
+    values.set(n, v);
+  }
+  return v;
+}
+
+let total = 0;
+let chunkSize = 64 * 1024;
+let callback: grpc.Client | undefined;
+
+const bench: Plugin = {
+  register(server, context) {
+    servicePlugin(KV, {
+      async get({ key }) {
+        if (key.startsWith("stdout:")) {
+          const n = Number(key.slice("stdout:".length));
+          const chunk = value(64 * 1024);
+          for (let left = n; left > 0; left -= chunk.length) {
+            process.stdout.write(left < chunk.length ? chunk.subarray(0, left) : chunk);
+          }
+          return {};
+        }
+        if (key.startsWith("broker:rtt:")) {
+          const n = Number(key.slice("broker:rtt:".length));
+          if (!callback) throw new Error("no callback connection: call Test.Bidirectional first");
+          const client = createClient(PingPong, callback);
+          const rtts: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const t0 = performance.now();
+            await client.ping({});
+            rtts.push((performance.now() - t0) * 1e6);
+          }
+          rtts.sort((a, b) => a - b);
+          return { value: Buffer.from(JSON.stringify({ p50Ns: quantile(rtts, 0.5), p99Ns: quantile(rtts, 0.99), n })) };
+        }
+        const n = Number(key);
+        if (!Number.isInteger(n) || n < 0) throw new Error(`bad key ${JSON.stringify(key)}`);
+        return { value: value(n) };
+      },
+      put() {
+        return {};
+      },
+    }).register?.(server, context);
+
+    servicePlugin(StreamerService, {
+      configure({ path, chunkSize: size }) {
+        total = Number(path);
+        if (!Number.isInteger(total)) throw new Error("path must be the total byte count");
+        chunkSize = Number(size) > 0 ? Number(size) : 64 * 1024;
+        return {};
+      },
+      async *read() {
+        const chunk = value(chunkSize);
+        for (let left = total; left > 0; left -= chunk.length) {
+          yield { readBytes: left < chunk.length ? chunk.subarray(0, left) : chunk };
+        }
+      },
+      async write(chunks) {
+        for await (const _ of chunks) {
+          // counted by the client; nothing to keep
+        }
+        return {};
+      },
+    }).register?.(server, context);
+
+    servicePlugin(Test, {
+      double({ Input }) {
+        return { Output: Input * 2 };
+      },
+      async *stream(requests) {
+        for await (const { Input } of requests) yield { Output: Input };
+      },
+      async bidirectional({ id }) {
+        const connection = await context.broker.dial(id);
+        try {
+          await createClient(PingPong, connection).ping({});
+        } catch (error) {
+          connection.close();
+          throw error;
+        }
+        callback?.close();
+        callback = connection;
+        return { id };
+      },
+    }).register?.(server, context);
+  },
+};
+
+await serve({
+  handshake,
+  network: process.env.BENCH_NETWORK === "tcp" ? "tcp" : "unix",
+  plugins: { bench },
+});
