@@ -473,7 +473,8 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
         value: Buffer.from('{"@level":"error","@message":"custom","@module":"m.sub","@timestamp":"2024-01-02T03:04:05.123456Z","k":1}'),
       });
       expect(await eventually(() => seen.logs.some((l) => l.message === "custom"))).toBe(true);
-      const tail = seen.logs.slice(-3);
+      const lines = ["[WARN] careful now", "just some text"];
+      const tail = [...lines.map((line) => seen.logs.find((l) => l.raw === line)), seen.logs.find((l) => l.message === "custom")];
       expect(tail[0]).toMatchObject({ level: "warn", message: "careful now", module: undefined, timestamp: undefined, fields: {} });
       expect(tail[1]).toMatchObject({ level: "debug", message: "just some text", module: undefined, timestamp: undefined, fields: {} });
       expect(tail[2]).toMatchObject({ level: "error", message: "custom", module: "m.sub", fields: { k: 1 } });
@@ -484,6 +485,42 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
       expect(client.exit).toEqual({ code: 0, signal: null });
     },
   );
+
+  it("1 MiB of binary bytes on the plugin's os.Stdout/os.Stderr arrive over GRPCStdio exactly, in order", async () => {
+    const seen = collector();
+    const client = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), ...seen.options }));
+    const value = randomBytes(1 << 20);
+    await client.dispense("kv_grpc").put({ key: "print", value });
+    expect(await eventually(() => seen.stdout().length >= value.length && seen.stderr().length >= value.length, 10_000)).toBe(true);
+    expect(seen.stdout().equals(value)).toBe(true);
+    expect(seen.stderr().equals(value)).toBe(true);
+    // …and the hclog record carrying it (one ~1 MiB JSON line on the real stderr) is still one record.
+    expect(await eventually(() => seen.logs.some((l) => l.message === "print"))).toBe(true);
+    const rec = seen.logs.find((l) => l.message === "print")!;
+    expect(rec).toMatchObject({ level: "info", module: "kvplugin" });
+    expect(typeof rec.fields.value).toBe("string");
+    await closeAndExpectClean(client);
+  });
+
+  it("versioned plugin sets: host {1, 2} × plugin {2, 3} (KVPLUGIN_VERSIONS) negotiates 2, as cmd/host does", async () => {
+    const client = track(
+      await startPlugin({
+        command: bin.kvplugin!,
+        handshake,
+        versionedPlugins: { 1: { v1: clientPlugin(KV) }, 2: { v2: clientPlugin(KV) } },
+        ...where(),
+        env: { ...where().env, KVPLUGIN_VERSIONS: "2,3" },
+        onLog: () => {},
+      }),
+    );
+    expect(client.protocolVersion).toBe(2);
+    // The set of the negotiated version, and only it, is dispensable.
+    expect(() => client.dispense("v1")).toThrow(/unknown plugin type: "v1"/);
+    const kv = client.dispense("v2");
+    await kv.put({ key: "k", value: Buffer.from("v") });
+    expect(Buffer.from((await kv.get({ key: "k" })).value).toString()).toBe("v");
+    await closeAndExpectClean(client);
+  });
 
   it("a crash inside a call: RpcError naming the exit (exit code 3), no hang, socket file removed", async () => {
     const seen = collector();
