@@ -124,6 +124,19 @@ describe("handshake failures", () => {
     expect(error.message).toContain("fixture: never handshaking");
   });
 
+  it("a start timeout also ends what a launcher script started (the plugin's process group)", async () => {
+    const { writeFileSync, readFileSync } = await import("node:fs");
+    const dir = socketDir();
+    const script = `${dir}/launcher.sh`;
+    writeFileSync(script, `#!/bin/sh\nsleep 30 &\necho $! > "${dir}/child.pid"\nwait\n`, { mode: 0o755 });
+    const error = await startPlugin({ command: script, handshake, plugins: kvPlugins, startTimeoutMs: 500 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StartTimeoutError);
+    const grandchild = Number(readFileSync(`${dir}/child.pid`, "utf8"));
+    expect(grandchild).toBeGreaterThan(0);
+    const { waitProcessGone } = await import("./fixture.js");
+    expect(await waitProcessGone(grandchild)).toBe(true);
+  });
+
   it("a certificate field that is not a certificate → TLSError", async () => {
     const error = await startFailing({ env: { FIXTURE_MODE: "bad-cert" } });
     expect(error).toBeInstanceOf(TLSError);

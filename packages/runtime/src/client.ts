@@ -524,7 +524,7 @@ function track(child: PluginProcess): void {
     exitHookInstalled = true;
     // If the host exits without closing its plugins, do not leave orphans.
     process.on("exit", () => {
-      for (const live of liveProcesses) live.child.kill("SIGKILL");
+      for (const live of liveProcesses) live.killGroup();
     });
   }
 }

@@ -82,8 +82,24 @@ export class PluginProcess {
 
   /** SIGKILLs the process (if still running) and waits for it. */
   async kill(): Promise<void> {
-    if (!this.exitInfo) this.child.kill("SIGKILL");
+    this.killGroup();
     await this.exited;
+  }
+
+  /**
+   * SIGKILLs the plugin's process group: the plugin runs in a group of its
+   * own, so a launcher script (`sh -c ...`) does not leave its children behind.
+   * Synchronous, so it can run in an exit handler.
+   */
+  killGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // The group is gone already; make sure the process itself is.
+      if (!this.exitInfo) this.child.kill("SIGKILL");
+    }
   }
 
   /** Waits (bounded) for stderr to be read to its end, so error messages quote all of it. */
@@ -110,7 +126,9 @@ export async function launchPlugin(options: LaunchOptions): Promise<{ process: P
   const stdio: StdioOptions = [options.stdin, "pipe", "pipe"];
   let child: ChildProcess;
   try {
-    child = spawn(options.command, [...options.args], { cwd: options.cwd, env: options.env, stdio });
+    // A process group of its own: closing the plugin can end everything it started, and a
+    // Ctrl-C in the host's terminal is the host's to handle (go-plugin plugins ignore it anyway).
+    child = spawn(options.command, [...options.args], { cwd: options.cwd, env: options.env, stdio, detached: true });
   } catch (cause) {
     throw new TransportError(`could not start plugin ${options.command}: ${(cause as Error).message}`, { cause });
   }
