@@ -24,8 +24,17 @@ export function printHandler(f: GeneratedFile, symbols: FileSymbols, service: De
       ? [symbols.AsyncIterable, "<", responseInit, ">"]
       : [symbols.Promise, "<", responseInit, "> | ", responseInit];
     f.print(f.jsDoc(method, "  "));
-    f.print("  ", method.localName, "(", input, ", context: ", symbols.CallContext, "): ", output, ";");
+    f.print("  ", interfaceMemberName(method.localName), "(", input, ", context: ", symbols.CallContext, "): ", output, ";");
   });
   f.print("}");
   f.print();
+}
+
+/**
+ * `new(...)` in an interface declares a construct signature, not a method
+ * named `new`: quoted, it is a method. (Classes have no such case, and
+ * `constructor` never gets here: protobuf-es names that RPC `constructor$`.)
+ */
+function interfaceMemberName(localName: string): string {
+  return localName === "new" ? '"new"' : localName;
 }
