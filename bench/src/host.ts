@@ -46,6 +46,8 @@ interface Params {
   calls?: number;
   checkpoints?: number;
   curves?: CertificateCurve[];
+  /** Phases of the steady job to run (default all): unary, stream, bidi, stdio, broker. */
+  phases?: string[];
 }
 
 const metrics: Record<string, number[]> = {};
@@ -218,7 +220,8 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
     try {
       const warm = p.warmMs ?? 100;
       const dur = p.durMs ?? 300;
-      for (const size of p.sizes ?? []) {
+      const phase = (name: string) => !p.phases || p.phases.includes(name);
+      for (const size of phase("unary") ? (p.sizes ?? []) : []) {
         const key = String(size);
         const call = async () => {
           const { value } = await s.kv.get({ key });
@@ -237,7 +240,7 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       const st = createClient(StreamerService, s.context.transport);
       const chunk = 64 * 1024;
       const buf = Buffer.alloc(chunk, "w");
-      for (let i = 0; i <= (p.streamReps ?? 2); i++) {
+      for (let i = 0; phase("stream") && i <= (p.streamReps ?? 2); i++) {
         const n = i === 0 ? 4 << 20 : (p.streamMiB ?? 32) << 20;
         await st.configure({ path: String(n), chunkSize: BigInt(chunk) });
         let t0 = performance.now();
@@ -256,21 +259,23 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       }
 
       const test = createClient(Test, s.context.transport);
-      const feed = new Feed<{ Input: number }>();
-      const responses = test.stream(feed)[Symbol.asyncIterator]();
-      let seq = 0;
-      const { lat } = await runFor(1, warm, dur, async () => {
-        seq++;
-        feed.push({ Input: seq });
-        const r = await responses.next();
-        if (r.done || r.value.Output !== seq) throw new Error(`bidi: sent ${seq}, got ${r.done ? "end" : r.value.Output}`);
-      });
-      feed.end();
-      await responses.return?.();
-      add("bidi.p50", quantile(lat, 0.5));
-      add("bidi.p99", quantile(lat, 0.99));
+      if (phase("bidi")) {
+        const feed = new Feed<{ Input: number }>();
+        const responses = test.stream(feed)[Symbol.asyncIterator]();
+        let seq = 0;
+        const { lat } = await runFor(1, warm, dur, async () => {
+          seq++;
+          feed.push({ Input: seq });
+          const r = await responses.next();
+          if (r.done || r.value.Output !== seq) throw new Error(`bidi: sent ${seq}, got ${r.done ? "end" : r.value.Output}`);
+        });
+        feed.end();
+        await responses.return?.();
+        add("bidi.p50", quantile(lat, 0.5));
+        add("bidi.p99", quantile(lat, 0.99));
+      }
 
-      for (let i = 0; i <= (p.stdioReps ?? 2); i++) {
+      for (let i = 0; phase("stdio") && i <= (p.stdioReps ?? 2); i++) {
         const n = i === 0 ? 1 << 20 : (p.stdioMiB ?? 8) << 20;
         const target = s.stdout.count + n;
         const t0 = performance.now();
@@ -280,7 +285,7 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       }
 
       const broker = s.context.broker;
-      for (let i = 0; i <= (p.brokerReps ?? 3); i++) {
+      for (let i = 0; phase("broker") && i <= (p.brokerReps ?? 3); i++) {
         const t0 = performance.now();
         const id = broker.nextId();
         const server = await broker.acceptAndServe(id, (srv) => addService(srv, PingPong, { ping: () => ({ msg: "pong" }) }));
