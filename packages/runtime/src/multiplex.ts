@@ -12,7 +12,6 @@ import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { pipeline } from "node:stream";
 import { type BrokerMultiplexer, CHANNEL_OPTIONS } from "./broker.js";
 import type { Logger } from "./log.js";
 import { grpcTarget } from "./transport.js";
@@ -44,6 +43,29 @@ export function startMultiplexing(socket: Socket, injectMain: (stream: Duplex) =
 }
 
 /**
+ * Joins a local socket to a yamux stream. The stream is only ever half-closed
+ * (FIN), never destroyed from our side: Go's yamux closes streams with FIN,
+ * and an RST crossing its FIN makes the Go side log "frame for missing stream".
+ */
+function splice(local: Socket, remote: Duplex, logger: Logger): void {
+  local.pipe(remote);
+  remote.pipe(local);
+  const endRemote = () => {
+    if (remote.writable) remote.end();
+  };
+  local.on("close", endRemote);
+  local.on("error", (error) => {
+    logger.trace("brokered multiplexed connection ended", { error: error.message });
+    endRemote();
+  });
+  remote.on("error", (error) => {
+    logger.trace("brokered multiplexed stream failed", { error: error.message });
+    local.destroy();
+  });
+  remote.on("close", () => local.destroy());
+}
+
+/**
  * A grpc-js client whose connections are yamux streams. grpc-js cannot dial
  * a custom Duplex, so it dials a private unix socket (in a 0700 directory)
  * whose every connection is piped into a fresh stream.
@@ -57,11 +79,7 @@ async function clientOverStreams(
   const path = join(dir, "s");
   const proxy = createServer((local) => {
     openStream().then(
-      (remote) => {
-        pipeline(local, remote, local, (error) => {
-          if (error) logger.trace("brokered multiplexed connection ended", { error: error.message });
-        });
-      },
+      (remote) => splice(local, remote, logger),
       (error: Error) => {
         logger.debug("could not open a multiplexed broker stream", { error: error.message });
         local.destroy(error);

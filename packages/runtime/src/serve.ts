@@ -8,6 +8,7 @@
  * stdout; then stdout/stderr writes are captured for GRPCStdio.
  */
 import * as grpc from "@grpc/grpc-js";
+import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
 import { BrokerCore, type BrokerMultiplexer, SERVER_OPTIONS } from "./broker.js";
 import { ConfigError, PluginError } from "./errors.js";
@@ -166,6 +167,11 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
     injector.injectConnection(socket);
   };
   const listener: PluginListener = await listen(listenOptions, onConnection);
+  // A plugin that calls process.exit() mid-call skips shutdown(); still take the socket file away.
+  const removeSocketOnExit = () => {
+    if (listener.address.network === "unix") rmSync(listener.address.address, { force: true });
+  };
+  process.on("exit", removeSocketOnExit);
   logger.debug("plugin address", { network: listener.address.network, address: listener.address.address });
 
   stdio.start();
@@ -206,6 +212,7 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
     await listener.close();
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onTerminate);
+    process.off("exit", removeSocketOnExit);
     return exitNow(0);
   }
 
