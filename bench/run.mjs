@@ -37,10 +37,11 @@ const config = quick
       repeats: 2,
       floor: { n: 3 },
       coldstart: { n: 1 },
-      steady: { warmMs: 60, durMs: 200, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 100 },
-      memidle: { plugins: 2, settleMs: 200 },
+      steady: { warmMs: 50, durMs: 150, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 50 },
+      memidle: { plugins: 2, settleMs: 150 },
       certgen: { n: 5 },
-      memcalls: { calls: 20_000, checkpoints: 4 },
+      // calls per pairing: TS→TS exercises both TS sides, so it gets the long run
+      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, checkpoints: 4 },
     }
   : {
       repeats: 3,
@@ -49,7 +50,7 @@ const config = quick
       steady: { warmMs: 200, durMs: 1000, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 500 },
       memidle: { plugins: 4, settleMs: 500 },
       certgen: { n: 20 },
-      memcalls: { calls: 1_000_000, checkpoints: 5 },
+      memcalls: { calls: { "ts-ts": 1_000_000, other: 100_000 }, checkpoints: 5 },
     };
 config.repeats = Number(flag("--repeats") ?? config.repeats);
 const SIZES = [100, 64 * 1024];
@@ -92,6 +93,8 @@ for (const who of ["plugin", "host"]) {
   metric(`memcalls.${who}End`, `${who} RSS after all calls`, "MiB", "low", { group: "memcalls" });
   metric(`memcalls.${who}Growth`, `${who} RSS growth over the calls`, "MiB", "low", { group: "memcalls" });
 }
+metric("memcalls.pluginHeapGrowth", "plugin live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
+metric("memcalls.hostHeapGrowth", "host live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
 metric("memcalls.tput", "throughput during the memory run (c=16, 100 B)", "calls/s", "high", { group: "memcalls" });
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +124,12 @@ const JOBS = {
     params: (p) => ({ n: config.certgen.n, curves: p.host === "ts" ? ["P-256", "P-521"] : ["P-256", "P-521"] }),
     timeoutMs: 60_000,
   },
-  memcalls: { pairings: PAIRINGS, params: () => config.memcalls, timeoutMs: 600_000, once: true },
+  memcalls: {
+    pairings: PAIRINGS,
+    params: (p) => ({ calls: config.memcalls.calls[p.id] ?? config.memcalls.calls.other, checkpoints: config.memcalls.checkpoints }),
+    timeoutMs: 600_000,
+    once: true,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +214,7 @@ async function main() {
     load(`after repeat ${rep + 1}`);
   }
 
-  const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped" };
+  const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
   load("end");
 
   const leftovers = readdirSync(tmp);
@@ -256,17 +264,27 @@ function summarize(values) {
   return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
 }
 
-/** The other engineer's codegen benchmark (packages/protoc-gen-rpcplugin/bench), if it exists yet. */
+/**
+ * Code generation: packages/protoc-gen-rpcplugin/bench/generate.bench.mjs (protoc-gen-rpcplugin vs
+ * protoc-gen-es, in-process, same synthetic request), owned by the generator's author; run as it is,
+ * on a smaller input than its default so that it fits the full run. Not run in --quick.
+ */
 async function runCodegen() {
-  const dir = path.join(repoRoot, "packages", "protoc-gen-rpcplugin", "bench");
-  const scripts = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(m?js)$/.test(f)) : [];
-  if (scripts.length === 0) return { status: "pending", note: "packages/protoc-gen-rpcplugin/bench/* does not exist yet" };
-  const runs = [];
-  for (const script of scripts) {
-    const r = await runGo(process.execPath, [path.join(dir, script), ...(quick ? ["--quick"] : [])], { timeoutMs: quick ? 30_000 : 120_000, cwd: repoRoot });
-    runs.push({ script, code: r.code, timedOut: r.timedOut, stdout: r.stdout.trim(), stderr: r.stderr.trim().split("\n").slice(-5).join("\n") });
-  }
-  return { status: runs.every((r) => r.code === 0 && !r.timedOut) ? "ran" : "failed", runs };
+  const script = path.join(repoRoot, "packages", "protoc-gen-rpcplugin", "bench", "generate.bench.mjs");
+  if (!existsSync(script)) return { status: "pending", note: "packages/protoc-gen-rpcplugin/bench/generate.bench.mjs does not exist yet" };
+  if (quick) return { status: "skipped", note: "not run with --quick (it takes ~30 s); see the full run" };
+  const argv = ["--services", "40", "--runs", "3"];
+  const timeoutMs = 240_000;
+  const r = await runGo(process.execPath, [script, ...argv], { timeoutMs, cwd: repoRoot });
+  const ok = r.code === 0 && !r.timedOut;
+  const ratios = [...r.stdout.matchAll(/^(target=\S+)[\s\S]*?ratio rpcplugin \/ es: ([\d.]+)/gm)].map((m) => ({ target: m[1], ratio: Number(m[2]) }));
+  return {
+    status: ok ? "ran" : r.timedOut ? `timed out after ${timeoutMs / 1000} s` : `failed (exit ${r.code})`,
+    command: `node packages/protoc-gen-rpcplugin/bench/generate.bench.mjs ${argv.join(" ")}`,
+    stdout: r.stdout.trim(),
+    stderr: r.stderr.trim().split("\n").slice(-5).join("\n"),
+    ratios,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,19 +339,23 @@ function render(result) {
     }
   }
   lines.push("");
-  if (result.codegen.status === "pending") {
-    lines.push("| code generation: protoc-gen-rpcplugin vs protoc-gen-es | **pending** — packages/protoc-gen-rpcplugin/bench/* does not exist yet |");
-    lines.push("|---|---|");
-  } else if (result.codegen.status !== "skipped") {
-    lines.push(`code generation (packages/protoc-gen-rpcplugin/bench, ${result.codegen.status}):`);
-    for (const r of result.codegen.runs) lines.push("```", `$ node ${r.script}`, r.stdout || r.stderr, "```");
+  const cg = result.codegen;
+  lines.push("| code generation: protoc-gen-rpcplugin vs protoc-gen-es | result |");
+  lines.push("|---|---|");
+  if (cg.status === "ran" && cg.ratios.length > 0) {
+    for (const { target, ratio } of cg.ratios) lines.push(`| ${target}: time of protoc-gen-rpcplugin / protoc-gen-es (same request, in-process) | ×${ratio.toFixed(2)} |`);
+  } else {
+    lines.push(`| packages/protoc-gen-rpcplugin/bench | **${cg.status === "pending" ? "pending" : cg.status}**${cg.note ? ` — ${cg.note}` : ""} |`);
   }
+  if (cg.stdout) lines.push("", "```", `$ ${cg.command}`, cg.stdout || cg.stderr, "```");
   if (result.extra.memcallsSeries) {
     lines.push("");
-    lines.push("RSS over the memory run (MiB, plugin / host, after N calls):");
+    const calls = result.config.memcalls.calls;
+    lines.push(`Memory run: unary 100 B, 16 in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings, after a warm-up of a fifth of a segment.`);
+    lines.push("RSS over the memory run, MiB, after N calls: plugin RSS (live heap after full GC) / host RSS (live heap):");
     for (const p of PAIRINGS) {
       const s = result.extra.memcallsSeries[p.id];
-      if (s) lines.push(`- ${p.label}: ${s.map((x) => `${x.calls.toLocaleString("en-US")}: ${x.pluginMiB.toFixed(1)} / ${x.hostMiB.toFixed(1)}`).join(" → ")}`);
+      if (s) lines.push(`- ${p.label}: ${s.map((x) => `${x.calls.toLocaleString("en-US")}: ${x.pluginMiB.toFixed(1)} (${x.pluginHeapMiB.toFixed(1)}) / ${x.hostMiB.toFixed(1)} (${x.hostHeapMiB.toFixed(1)})`).join(" → ")}`);
     }
   }
   if (result.problems.length > 0) {

@@ -331,15 +331,14 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
     }
   },
 
-  /** RSS of plugin and host over many unary calls (100 B, 16 in flight). */
+  /** RSS (and live heap after a full GC) of plugin and host over many unary calls (100 B, 16 in flight). */
   async memcalls(p) {
     const s = await start(p, true, p.pluginEnv);
     try {
       const calls = p.calls ?? 50_000;
       const checkpoints = p.checkpoints ?? 4;
       const segment = Math.floor(calls / checkpoints);
-      const series: { calls: number; pluginMiB: number; hostMiB: number }[] = [];
-      const pid = s.plugin.pid;
+      const series: { calls: number; pluginMiB: number; pluginHeapMiB: number; hostMiB: number; hostHeapMiB: number }[] = [];
       let done = 0;
       let t0 = performance.now();
       for (let seg = 0; seg <= checkpoints; seg++) {
@@ -352,7 +351,12 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
         );
         done += n;
         if (seg === 0) t0 = performance.now();
-        series.push({ calls: done, pluginMiB: rssMiB(pid), hostMiB: rssMiB() });
+        const { value } = await s.kv.get({ key: "mem" });
+        const plugin = JSON.parse(Buffer.from(value).toString()) as { rssMiB: number; heapMiB: number };
+        const hostMiB = rssMiB();
+        gc();
+        const { heapUsed, external } = process.memoryUsage();
+        series.push({ calls: done, pluginMiB: plugin.rssMiB, pluginHeapMiB: plugin.heapMiB, hostMiB, hostHeapMiB: (heapUsed + external) / 2 ** 20 });
       }
       const first = series[0] as (typeof series)[number];
       const last = series[series.length - 1] as (typeof series)[number];
@@ -362,6 +366,8 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       add("memcalls.hostStart", first.hostMiB);
       add("memcalls.hostEnd", last.hostMiB);
       add("memcalls.hostGrowth", last.hostMiB - first.hostMiB);
+      add("memcalls.pluginHeapGrowth", last.pluginHeapMiB - first.pluginHeapMiB);
+      add("memcalls.hostHeapGrowth", last.hostHeapMiB - first.hostHeapMiB);
       add("memcalls.tput", calls / (ms(t0) / 1e3));
       info.memcallsSeries = series;
     } finally {

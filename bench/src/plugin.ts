@@ -5,6 +5,8 @@
  * grpctest.Test from memory. BENCH_NETWORK=tcp serves over TCP.
  */
 import { performance } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createClient, serve, servicePlugin, type Plugin } from "@rpcplugin/runtime";
 import type * as grpc from "@grpc/grpc-js";
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
@@ -23,6 +25,16 @@ function value(n: number): Buffer {
   return v;
 }
 
+/** A full GC on demand (for Get("mem")), without starting the plugin with --expose-gc. */
+let gc: (() => void) | undefined;
+function collect(): void {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+}
+
 let total = 0;
 let chunkSize = 64 * 1024;
 let callback: grpc.Client | undefined;
@@ -38,6 +50,13 @@ const bench: Plugin = {
             process.stdout.write(left < chunk.length ? chunk.subarray(0, left) : chunk);
           }
           return {};
+        }
+        if (key === "mem") {
+          // RSS as it is, then the live heap after a full collection: growth of the latter is a leak.
+          const rss = process.memoryUsage.rss();
+          collect();
+          const { heapUsed, external } = process.memoryUsage();
+          return { value: Buffer.from(JSON.stringify({ rssMiB: rss / 2 ** 20, heapMiB: (heapUsed + external) / 2 ** 20 })) };
         }
         if (key.startsWith("broker:rtt:")) {
           const n = Number(key.slice("broker:rtt:".length));
