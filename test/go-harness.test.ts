@@ -163,8 +163,8 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
       "rpc error: code = Internal desc = cardinality violation: received no response message from non-server-streaming RPC",
     );
     expect(await readFile(path.join(tmp, "myfile"), "utf8")).toBe("Lorem ipsum dolor sit amet");
-    const written = jsonLines(r.stderr).find((l) => l["@message"] === "FileStreamer: Write finished");
-    expect(written?.["bytes written"]).toBe(26);
+    // (The plugin's "Write finished" record is not asserted here: the host may
+    // log.Fatal before go-plugin has relayed that stderr line.)
     // The orphaned plugin: runGo found it in the host's process group and killed it.
     expect(r.leftoverPids).toHaveLength(1);
     expect(isProcessGone(r.leftoverPids[0]!)).toBe(true);

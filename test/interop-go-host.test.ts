@@ -8,8 +8,6 @@
 // Every test runs its Go processes with a private TMPDIR (go-plugin's and our
 // default socket directory) and checks what is left in it, and checks through
 // runGo's process-group accounting that no process outlives its host.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -28,7 +26,6 @@ import {
   shellQuote,
 } from "./support/go.js";
 import { examplePlugin, fixturePlugin } from "./fixture.js";
-import { killProcessGroup, listProcesses, waitForProcessGroupGone } from "./support/process.js";
 
 const EX = "github.com/hashicorp/go-plugin/examples";
 
@@ -103,68 +100,6 @@ const MISSING_STREAM = "yamux: frame for missing stream";
  * write racing the connection's close).
  */
 const HOST_MUX_SHUTDOWN = "yamux: Failed to write";
-
-/**
- * Whether a process is already on its way out: PF_EXITING (0x4) in the flags
- * of /proc/<pid>/stat, or SIGKILL pending. Linux only (false elsewhere).
- */
-function dying(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const flags = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]);
-    if (flags & 0x4) return true;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    for (const key of ["SigPnd", "ShdPnd"]) {
-      const mask = new RegExp(`^${key}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1];
-      if (mask !== undefined && (BigInt(`0x${mask}`) & 0x100n) !== 0n) return true;
-    }
-    return false;
-  } catch {
-    return true; // gone
-  }
-}
-
-/**
- * runGo for a host that SIGKILLs its plugin and exits at once (go-plugin on a
- * start error): runGo's snapshot of the process group can then still catch
- * the plugin while the kernel tears it down, not yet a zombie. Here a group
- * member counts as left over only if it is alive and not already dying.
- */
-function runGoExact(bin: string, args: string[], opts: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const pgid = child.pid;
-    if (pgid === undefined) return void child.on("error", reject);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killProcessGroup(pgid);
-    }, opts.timeoutMs ?? 30_000);
-    const closed = new Promise<void>((r) => child.on("close", () => r()));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      const leftoverPids = listProcesses()
-        .filter((p) => p.pgid === pgid && !p.state.startsWith("Z") && !dying(p.pid))
-        .map((p) => p.pid);
-      killProcessGroup(pgid);
-      void (async () => {
-        await waitForProcessGroupGone(pgid, 3000);
-        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
-        resolve({ code, signal, stdout, stderr, timedOut, leftoverPids });
-      })();
-    });
-  });
-}
 
 function expectCleanKill(r: HostRun): void {
   expect(r.killError).toBeNull();
@@ -388,7 +323,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       const s = await scratch(onTestFinished);
       const cwd = await sub(s, "ts");
       await symlink(examplePlugin("negotiated"), path.join(cwd, "kv-plugin"));
-      const r = await runGoExact(bin.negotiated!, ["put", "hello", "world"], {
+      const r = await runGo(bin.negotiated!, ["put", "hello", "world"], {
         env: { KV_PROTO: "netrpc", TMPDIR: s.sock },
         cwd,
       });

@@ -85,8 +85,30 @@ export async function waitForProcessGone(pid: number, timeoutMs = 3000): Promise
 /** Live (non-zombie) members of process group `pgid`. */
 export function processGroupMembers(pgid: number): number[] {
   return listProcesses()
-    .filter((p) => p.pgid === pgid && !p.state.startsWith("Z"))
+    .filter((p) => p.pgid === pgid && !p.state.startsWith("Z") && !dying(p.pid))
     .map((p) => p.pid);
+}
+
+/**
+ * Whether a process is already on its way out (exiting, or a SIGKILL is
+ * pending): a host that SIGKILLs its plugin and exits at once can leave it in
+ * the kernel's exit path, not yet a zombie, when the group is listed.
+ */
+export function dying(pid: number): boolean {
+  if (process.platform !== "linux") return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const flags = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]);
+    if (flags & 0x4) return true; // PF_EXITING
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    for (const key of ["SigPnd", "ShdPnd"]) {
+      const mask = new RegExp(`^${key}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1];
+      if (mask !== undefined && (BigInt(`0x${mask}`) & 0x100n) !== 0n) return true; // SIGKILL pending
+    }
+    return false;
+  } catch {
+    return true; // gone
+  }
 }
 
 /** Live (non-zombie) direct children of `pid`. */
