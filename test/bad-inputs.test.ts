@@ -35,7 +35,8 @@ function socketDir(): string {
 async function startFailing(options: Partial<Parameters<typeof startPlugin>[0]> & { env?: Record<string, string> }) {
   const dir = socketDir();
   const before = new Set(await childPids());
-  const error = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, unixSocketDir: dir, ...options }).then(
+  const sets = options.versionedPlugins ? {} : { plugins: kvPlugins };
+  const error = await startPlugin({ command: fixturePlugin, handshake, ...sets, unixSocketDir: dir, ...options }).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -96,7 +97,7 @@ describe("the plugin run without the host's cookie", () => {
 
 describe("handshake failures", () => {
   it("no common protocol version → IncompatibleVersionError", async () => {
-    const error = await startFailing({ plugins: undefined, versionedPlugins: { 7: kvPlugins, 8: kvPlugins } });
+    const error = await startFailing({ versionedPlugins: { 7: kvPlugins, 8: kvPlugins } });
     expect(error).toBeInstanceOf(IncompatibleVersionError);
     expect(error.message).toContain("incompatible API version with plugin. Plugin version: 1, Client versions: [7 8]");
     expect(error.message).toContain("no protocol version in common with the host");

@@ -91,6 +91,11 @@ export interface StartPluginOptions<P extends PluginSet> extends ConnectOptions<
   stdin?: "inherit" | "ignore";
 }
 
+/** The plugin names of a set, or of any of several versioned sets. */
+export type PluginName<P> = P extends unknown ? keyof P & string : never;
+/** The plugin called `K` in whichever of the sets `P` has it. */
+export type PluginNamed<P, K extends string> = P extends Record<K, infer X> ? X : never;
+
 const liveProcesses = new Set<PluginProcess>();
 let exitHookInstalled = false;
 
@@ -359,18 +364,18 @@ export class PluginClient<P extends PluginSet = PluginSet> {
    * go-plugin: all plugins share this connection. The same object is
    * returned for the same name.
    */
-  dispense<K extends keyof P & string>(name: K): DispensedClient<P[K]> {
+  dispense<K extends PluginName<P>>(name: K): DispensedClient<PluginNamed<P, K>> {
     if (this.closing) throw new PluginError(`cannot dispense ${JSON.stringify(name)}: the plugin client is closed`);
     const cached = this.dispensed.get(name);
-    if (cached !== undefined) return cached as DispensedClient<P[K]>;
-    const plugin = this.plugins[name];
+    if (cached !== undefined) return cached as DispensedClient<PluginNamed<P, K>>;
+    const plugin = (this.plugins as PluginSet)[name];
     if (!plugin) {
       throw new ConfigError(`unknown plugin type: ${JSON.stringify(name)} (this host's set for version ${this.protocolVersion} has: ${Object.keys(this.plugins).join(", ") || "nothing"})`);
     }
     if (!plugin.client) throw new ConfigError(`plugin ${JSON.stringify(name)} has no client side: it cannot be dispensed by a host`);
     const client = plugin.client({ transport: this.connection.transport, broker: this.connection.broker });
     this.dispensed.set(name, client);
-    return client as DispensedClient<P[K]>;
+    return client as DispensedClient<PluginNamed<P, K>>;
   }
 
   /** Checks the plugin answers its health check ("plugin" SERVING). */

@@ -13,6 +13,8 @@ export {
   type ReattachPluginOptions,
   type ConnectOptions,
   type OutputSink,
+  type PluginName,
+  type PluginNamed,
 } from "./client.js";
 export {
   type Plugin,
