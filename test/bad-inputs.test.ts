@@ -119,9 +119,9 @@ describe("handshake failures", () => {
   });
 
   it("never handshakes → StartTimeoutError, and the plugin is killed", async () => {
-    const error = await startFailing({ env: { FIXTURE_MODE: "hang" }, startTimeoutMs: 500 });
+    const error = await startFailing({ env: { FIXTURE_MODE: "hang" }, startTimeoutMs: 3000 });
     expect(error).toBeInstanceOf(StartTimeoutError);
-    expect(error.message).toContain("within 500 ms");
+    expect(error.message).toContain("within 3000 ms");
     expect(error.message).toContain("fixture: never handshaking");
   });
 
