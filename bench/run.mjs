@@ -78,11 +78,15 @@ for (const size of ["100B", "64KiB"]) {
   metric(`unary.p50.${size}`, `unary ${size} latency p50, c=1`, "µs", "low", { group: "unary" });
   metric(`unary.p99.${size}`, `unary ${size} latency p99, c=1`, "µs", "low", { group: "unary" });
   for (const c of CONC) metric(`unary.tput.c${c}.${size}`, `unary ${size} throughput, c=${c}`, "calls/s", "high", { group: "unary" });
+  for (const c of CONC) metric(`unary.cpu.c${c}.${size}`, `unary ${size} CPU per call (host+plugin), c=${c}`, "µs", "low", { group: "unary" });
 }
 metric("stream.server", "server streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
 metric("stream.client", "client streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
+metric("stream.server.cpu", "server streaming CPU (host+plugin)", "ms/MB", "low", { group: "stream" });
+metric("stream.client.cpu", "client streaming CPU (host+plugin)", "ms/MB", "low", { group: "stream" });
 metric("bidi.p50", "bidi ping-pong p50", "µs", "low", { group: "stream" });
 metric("bidi.p99", "bidi ping-pong p99", "µs", "low", { group: "stream" });
+metric("bidi.cpu", "bidi ping-pong CPU per round trip (host+plugin)", "µs", "low", { group: "stream" });
 metric("stdio", "stdout forwarding to SyncStdout", "MB/s", "high", { group: "stdio" });
 metric("broker.open", "broker: open callback connection + first call", "ms", "low", { group: "broker" });
 metric("broker.rtt.p50", "broker: callback round trip p50", "µs", "low", { group: "broker" });
@@ -174,6 +178,7 @@ async function main() {
   const samples = {}; // metric -> pairing -> number[]
   const extra = {}; // e.g. memcalls series
   const problems = [];
+  const jobTimes = [];
 
   const runJob = async (name, pairing) => {
     const job = JOBS[name];
@@ -199,6 +204,7 @@ async function main() {
     }
     if (out.info?.memcallsSeries) (extra.memcallsSeries ??= {})[pairing.id] = out.info.memcallsSeries;
     process.stderr.write(`  ${name.padEnd(9)} ${pairing.label}  ${took}s\n`);
+    jobTimes.push({ job: name, pairing: pairing.id, s: Number(took) });
   };
 
   const names = Object.keys(JOBS).filter((n) => !only || only.includes(n));
@@ -239,6 +245,7 @@ async function main() {
     extra,
     codegen,
     problems,
+    jobTimes,
   };
   const table = render(result);
   mkdirSync(path.join(benchDir, "results"), { recursive: true });
@@ -317,8 +324,10 @@ function render(result) {
   lines.push("");
   lines.push("Cells: median (×ratio to Go→Go's median) with p90 · min–max over all samples. ↓ lower is better, ↑ higher is better.");
   lines.push("");
-  lines.push(`| scenario | unit | ${PAIRINGS.map((p) => p.label).join(" | ")} |`);
-  lines.push(`|---|---|${PAIRINGS.map(() => "---").join("|")}|`);
+  if (M.some((m) => stats[m.key])) {
+    lines.push(`| scenario | unit | ${PAIRINGS.map((p) => p.label).join(" | ")} |`);
+    lines.push(`|---|---|${PAIRINGS.map(() => "---").join("|")}|`);
+  }
   for (const m of M) {
     const row = stats[m.key];
     if (!row) continue;

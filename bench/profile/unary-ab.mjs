@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // A/B of what a unary call costs on the TypeScript side, client and server in
 // one process over a unix socket (so CPU µs per call = both sides' cost, and a
-// busy machine inflates wall time far more than CPU time). Variants alternate
-// round by round. Build first (npm run bench does).
+// busy machine inflates wall time far more than CPU time). Each round runs
+// every variant in a fresh process (no shared JIT or heap), in rotating order.
+// Build first (npm run bench does).
 //
 //   node bench/profile/unary-ab.mjs [--calls 4000] [--rounds 5] [--conc 16] [--size 100]
 import * as grpc from "@grpc/grpc-js";
 import { CHANNEL_OPTIONS, SERVER_OPTIONS, addService, createClient, generateCertificate } from "@rpcplugin/runtime";
+import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -112,21 +114,28 @@ async function round(pair) {
 }
 
 const names = Object.keys(VARIANTS).filter((n) => !only || only.some((o) => n.includes(o)));
-const pairs = [];
-for (const [i, name] of names.entries()) pairs.push(await makePair(VARIANTS[name], i));
-const results = names.map(() => []);
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [i] of names.entries()) {
-    const j = (i + r) % names.length;
-    results[j].push(await round(pairs[j]));
+const variantArg = args.includes("--variant") ? args[args.indexOf("--variant") + 1] : undefined;
+if (variantArg !== undefined) {
+  // Child: one variant, a warm-up round, then one measured round; prints JSON.
+  const pair = await makePair(VARIANTS[variantArg], 0);
+  await round(pair);
+  console.log(JSON.stringify(await round(pair)));
+  pair.close();
+} else {
+  const results = names.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const j = (i + r) % names.length;
+      const out = execFileSync(process.execPath, [process.argv[1], "--variant", names[j], "--calls", String(CALLS), "--conc", String(CONC), "--size", String(SIZE)], { encoding: "utf8" });
+      results[j].push(JSON.parse(out.trim().split("\n").pop()));
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`unary ${SIZE} B, ${CONC} in flight, ${CALLS} calls × ${ROUNDS} rounds (fresh process per variant per round), client+server in one process; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+  const base = median(results[0].map((x) => x.cpuUsPerCall));
+  for (const [i, name] of names.entries()) {
+    const cpu = median(results[i].map((x) => x.cpuUsPerCall));
+    const tput = median(results[i].map((x) => x.callsPerS));
+    console.log(`${name.padEnd(72)} ${tput.toFixed(0).padStart(7)} calls/s  ${cpu.toFixed(1).padStart(7)} CPU µs/call  (×${(cpu / base).toFixed(2)})`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`unary ${SIZE} B, ${CONC} in flight, ${CALLS} calls × ${ROUNDS} rounds, client+server in one process; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
-const base = median(results[0].map((x) => x.cpuUsPerCall));
-for (const [i, name] of names.entries()) {
-  const cpu = median(results[i].map((x) => x.cpuUsPerCall));
-  const tput = median(results[i].map((x) => x.callsPerS));
-  console.log(`${name.padEnd(72)} ${tput.toFixed(0).padStart(7)} calls/s  ${cpu.toFixed(1).padStart(7)} CPU µs/call  (×${(cpu / base).toFixed(2)})`);
-}
-for (const pair of pairs) pair.close();

@@ -23,7 +23,7 @@ import {
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
 import { KV } from "../gen/kv_pb.js";
 import { StreamerService } from "../gen/streamer_pb.js";
-import { handshake, quantile, rssMiB, sizeName } from "./common.js";
+import { cpuMs, handshake, quantile, rssMiB, sizeName } from "./common.js";
 
 interface Params {
   plugin: string;
@@ -110,8 +110,20 @@ async function get(s: Session, size: number): Promise<void> {
   if (value.length !== size) throw new Error(`get ${size}: got ${value.length} bytes`);
 }
 
-/** Runs `call` from `conc` loops: warm-up, then a measured window. Calls/s, and per-call µs at conc 1. */
-async function runFor(conc: number, warmMs: number, durMs: number, call: () => Promise<void>): Promise<{ tput: number; lat: number[] }> {
+/** CPU ms of host and plugin together. */
+const cpuBoth = (pid: number | undefined) => cpuMs() + (pid === undefined ? 0 : cpuMs(pid));
+
+/**
+ * Runs `call` from `conc` loops: warm-up, then a measured window. Calls/s, per-call µs at
+ * conc 1, and host + plugin CPU µs per call over the window.
+ */
+async function runFor(
+  conc: number,
+  warmMs: number,
+  durMs: number,
+  call: () => Promise<void>,
+  pid: number | undefined,
+): Promise<{ tput: number; lat: number[]; cpuUs: number }> {
   let stop = false;
   let measuring = false;
   let done = 0;
@@ -136,15 +148,17 @@ async function runFor(conc: number, warmMs: number, durMs: number, call: () => P
   measuring = true;
   const n0 = done;
   const t0 = performance.now();
+  const cpu0 = cpuBoth(pid);
   await sleep(durMs);
   const n1 = done;
   const elapsed = ms(t0);
+  const cpu = cpuBoth(pid) - cpu0;
   measuring = false;
   stop = true;
   await Promise.all(workers);
   if (failure) throw failure;
   lat.sort((a, b) => a - b);
-  return { tput: (n1 - n0) / (elapsed / 1e3), lat };
+  return { tput: (n1 - n0) / (elapsed / 1e3), lat, cpuUs: (cpu * 1e3) / Math.max(1, n1 - n0) };
 }
 
 /** A request stream fed one message at a time (for ping-pong over a bidi call). */
@@ -228,8 +242,9 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
           if (value.length !== size) throw new Error(`got ${value.length} bytes`);
         };
         for (const c of p.conc ?? []) {
-          const { tput, lat } = await runFor(c, warm, dur, call);
+          const { tput, lat, cpuUs } = await runFor(c, warm, dur, call, s.plugin.pid);
           add(`unary.tput.c${c}.${sizeName(size)}`, tput);
+          add(`unary.cpu.c${c}.${sizeName(size)}`, cpuUs);
           if (c === 1) {
             add(`unary.p50.${sizeName(size)}`, quantile(lat, 0.5));
             add(`unary.p99.${sizeName(size)}`, quantile(lat, 0.99));
@@ -243,19 +258,28 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       for (let i = 0; phase("stream") && i <= (p.streamReps ?? 2); i++) {
         const n = i === 0 ? 4 << 20 : (p.streamMiB ?? 32) << 20;
         await st.configure({ path: String(n), chunkSize: BigInt(chunk) });
+        const pid = s.plugin.pid;
         let t0 = performance.now();
+        let cpu0 = cpuBoth(pid);
         let got = 0;
         for await (const m of st.read({})) got += m.readBytes.length;
         if (got !== n) throw new Error(`server stream: ${got} of ${n} bytes`);
-        if (i > 0) add("stream.server", n / 1e6 / (ms(t0) / 1e3));
+        if (i > 0) {
+          add("stream.server", n / 1e6 / (ms(t0) / 1e3));
+          add("stream.server.cpu", (cpuBoth(pid) - cpu0) / (n / 1e6));
+        }
 
         t0 = performance.now();
+        cpu0 = cpuBoth(pid);
         await st.write(
           (function* () {
             for (let left = n; left > 0; left -= chunk) yield { bytesToWrite: left < chunk ? buf.subarray(0, left) : buf };
           })(),
         );
-        if (i > 0) add("stream.client", n / 1e6 / (ms(t0) / 1e3));
+        if (i > 0) {
+          add("stream.client", n / 1e6 / (ms(t0) / 1e3));
+          add("stream.client.cpu", (cpuBoth(pid) - cpu0) / (n / 1e6));
+        }
       }
 
       const test = createClient(Test, s.context.transport);
@@ -263,12 +287,13 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
         const feed = new Feed<{ Input: number }>();
         const responses = test.stream(feed)[Symbol.asyncIterator]();
         let seq = 0;
-        const { lat } = await runFor(1, warm, dur, async () => {
+        const { lat, cpuUs } = await runFor(1, warm, dur, async () => {
           seq++;
           feed.push({ Input: seq });
           const r = await responses.next();
           if (r.done || r.value.Output !== seq) throw new Error(`bidi: sent ${seq}, got ${r.done ? "end" : r.value.Output}`);
-        });
+        }, s.plugin.pid);
+        add("bidi.cpu", cpuUs);
         feed.end();
         await responses.return?.();
         add("bidi.p50", quantile(lat, 0.5));

@@ -39,8 +39,29 @@ let total = 0;
 let chunkSize = 64 * 1024;
 let callback: grpc.Client | undefined;
 
+/**
+ * /bench.Raw/Get: a plain grpc-js handler answering GetResponse{value: 100 bytes}, pre-encoded
+ * (no protobuf-es, no rpc layer), for bench/profile/unary-layers.mjs to split the rpc layer's
+ * cost from grpc-js's in real host and plugin processes.
+ */
+const rawResponse = Buffer.concat([Buffer.from([0x0a, 100]), value(100)]);
+const identity = (b: Buffer) => b;
+const rawService: grpc.ServiceDefinition = {
+  get: {
+    path: "/bench.Raw/Get",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
 const bench: Plugin = {
   register(server, context) {
+    server.addService(rawService, { get: (_call: unknown, respond: (error: null, value: Buffer) => void) => respond(null, rawResponse) });
+
     servicePlugin(KV, {
       async get({ key }) {
         if (key.startsWith("stdout:")) {
