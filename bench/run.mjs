@@ -41,16 +41,17 @@ const config = quick
       memidle: { plugins: 2, settleMs: 150 },
       certgen: { n: 5 },
       // calls per pairing: TS→TS exercises both TS sides, so it gets the long run
-      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, checkpoints: 4 },
+      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, checkpoints: 4, maxSeconds: 20 },
     }
   : {
       repeats: 3,
       floor: { n: 5 },
       coldstart: { n: 3 },
-      steady: { warmMs: 200, durMs: 1000, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 500 },
+      steady: { warmMs: 200, durMs: 700, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 300 },
       memidle: { plugins: 4, settleMs: 500 },
       certgen: { n: 20 },
-      memcalls: { calls: { "ts-ts": 1_000_000, other: 100_000 }, checkpoints: 5 },
+      // 1M calls for TS→TS unless that takes over maxSeconds (then the calls made are reported)
+      memcalls: { calls: { "ts-ts": 1_000_000, other: 50_000 }, checkpoints: 10, maxSeconds: 330 },
     };
 config.repeats = Number(flag("--repeats") ?? config.repeats);
 const SIZES = [100, 64 * 1024];
@@ -100,6 +101,7 @@ for (const who of ["plugin", "host"]) {
 metric("memcalls.pluginHeapGrowth", "plugin live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
 metric("memcalls.hostHeapGrowth", "host live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
 metric("memcalls.tput", "throughput during the memory run (c=16, 100 B)", "calls/s", "high", { group: "memcalls" });
+metric("memcalls.calls", "calls made in the memory run (incl. warm-up)", "calls", "high", { group: "memcalls" });
 
 // ---------------------------------------------------------------------------------------------
 // Jobs: which pairings run them and with which parameters.
@@ -130,7 +132,11 @@ const JOBS = {
   },
   memcalls: {
     pairings: PAIRINGS,
-    params: (p) => ({ calls: config.memcalls.calls[p.id] ?? config.memcalls.calls.other, checkpoints: config.memcalls.checkpoints }),
+    params: (p) => ({
+      calls: config.memcalls.calls[p.id] ?? config.memcalls.calls.other,
+      checkpoints: config.memcalls.checkpoints,
+      maxSeconds: config.memcalls.maxSeconds,
+    }),
     timeoutMs: 600_000,
     once: true,
   },
@@ -280,7 +286,7 @@ async function runCodegen() {
   const script = path.join(repoRoot, "packages", "protoc-gen-rpcplugin", "bench", "generate.bench.mjs");
   if (!existsSync(script)) return { status: "pending", note: "packages/protoc-gen-rpcplugin/bench/generate.bench.mjs does not exist yet" };
   if (quick) return { status: "skipped", note: "not run with --quick (it takes ~30 s); see the full run" };
-  const argv = ["--services", "40", "--runs", "3"];
+  const argv = ["--services", "20", "--runs", "3"];
   const timeoutMs = 240_000;
   const r = await runGo(process.execPath, [script, ...argv], { timeoutMs, cwd: repoRoot });
   const ok = r.code === 0 && !r.timedOut;
@@ -310,7 +316,7 @@ function fmt(x) {
 function cell(st, base, m) {
   if (!st) return "n/a";
   const spread = st.n > 1 ? ` <sub>p90 ${fmt(st.p90)} · ${fmt(st.min)}–${fmt(st.max)}</sub>` : "";
-  const ratio = base && base.median !== 0 && m.key !== "floor" && !m.key.endsWith("Growth") ? ` **×${(st.median / base.median).toFixed(2)}**` : "";
+  const ratio = base && base.median !== 0 && m.key !== "floor" && m.key !== "memcalls.calls" && !m.key.endsWith("Growth") ? ` **×${(st.median / base.median).toFixed(2)}**` : "";
   return `${fmt(st.median)}${ratio}${spread}`;
 }
 
@@ -360,7 +366,10 @@ function render(result) {
   if (result.extra.memcallsSeries) {
     lines.push("");
     const calls = result.config.memcalls.calls;
-    lines.push(`Memory run: unary 100 B, 16 in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings, after a warm-up of a fifth of a segment.`);
+    lines.push(
+      `Memory run: unary 100 B, 16 in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings ` +
+        `(in ${result.config.memcalls.checkpoints} segments after a warm-up of a fifth of one; stopped after the segment crossing ${result.config.memcalls.maxSeconds} s).`,
+    );
     lines.push("RSS over the memory run, MiB, after N calls: plugin RSS (live heap after full GC) / host RSS (live heap):");
     for (const p of PAIRINGS) {
       const s = result.extra.memcallsSeries[p.id];

@@ -45,6 +45,8 @@ interface Params {
   settleMs?: number;
   calls?: number;
   checkpoints?: number;
+  /** memcalls: stop after the segment that crosses this many seconds (the calls made are reported). */
+  maxSeconds?: number;
   curves?: CertificateCurve[];
   /** Phases of the steady job to run (default all): unary, stream, bidi, stdio, broker. */
   phases?: string[];
@@ -366,7 +368,8 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       const series: { calls: number; pluginMiB: number; pluginHeapMiB: number; hostMiB: number; hostHeapMiB: number }[] = [];
       let done = 0;
       let t0 = performance.now();
-      for (let seg = 0; seg <= checkpoints; seg++) {
+      const deadline = performance.now() + (p.maxSeconds ?? Number.POSITIVE_INFINITY) * 1e3;
+      for (let seg = 0; seg <= checkpoints && performance.now() < deadline; seg++) {
         const n = seg === 0 ? Math.floor(segment / 5) : segment;
         let next = 0;
         await Promise.all(
@@ -393,7 +396,8 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       add("memcalls.hostGrowth", last.hostMiB - first.hostMiB);
       add("memcalls.pluginHeapGrowth", last.pluginHeapMiB - first.pluginHeapMiB);
       add("memcalls.hostHeapGrowth", last.hostHeapMiB - first.hostHeapMiB);
-      add("memcalls.tput", calls / (ms(t0) / 1e3));
+      add("memcalls.tput", (last.calls - first.calls) / (ms(t0) / 1e3));
+      add("memcalls.calls", last.calls);
       info.memcallsSeries = series;
     } finally {
       await s.plugin.close();
