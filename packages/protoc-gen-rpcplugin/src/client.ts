@@ -21,7 +21,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
     f.print();
     return;
   }
-  const descriptor = f.importSchema(service, target === "dts");
+  const descriptor = symbols.service(service, target === "dts");
   switch (target) {
     case "ts":
       f.print(f.export("class", names.client), " {");
@@ -53,7 +53,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
     const call = ["this.#client.", method.localName, "(", parameter, ", options)"];
     switch (target) {
       case "ts":
-        f.print("  ", signature(symbols, method, f), " {");
+        f.print("  ", signature(symbols, method), " {");
         f.print("    return ", call, ";");
         f.print("  }");
         break;
@@ -63,7 +63,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
         f.print("  }");
         break;
       case "dts":
-        f.print("  ", signature(symbols, method, f), ";");
+        f.print("  ", signature(symbols, method), ";");
         break;
     }
   }
@@ -72,8 +72,8 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
 }
 
 /** `get(request: MessageInitShape<typeof GetRequestSchema>, options?: CallOptions): Promise<GetResponse>` */
-function signature(symbols: FileSymbols, method: DescMethod, f: GeneratedFile): Printable {
-  const { requestInit, response } = methodMessages(f, symbols, method);
+function signature(symbols: FileSymbols, method: DescMethod): Printable {
+  const { requestInit, response } = methodMessages(symbols, method);
   const input: Printable = streamsRequests(method)
     ? ["requests: ", symbols.AsyncIterable, "<", requestInit, "> | ", symbols.Iterable, "<", requestInit, ">"]
     : ["request: ", requestInit];

@@ -16,7 +16,7 @@ export function printHandler(f: GeneratedFile, symbols: FileSymbols, service: De
   f.print(f.export("interface", names.handler), " {");
   service.methods.forEach((method, index) => {
     if (index > 0) f.print();
-    const { request, responseInit } = methodMessages(f, symbols, method);
+    const { request, responseInit } = methodMessages(symbols, method);
     const input: Printable = streamsRequests(method)
       ? ["requests: ", symbols.AsyncIterable, "<", request, ">"]
       : ["request: ", request];

@@ -5,7 +5,7 @@
  * protoc-gen-es's `_pb` files (or `@bufbuild/protobuf/wkt`).
  */
 import type { DescMessage, DescMethod } from "@bufbuild/protobuf";
-import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
+import type { Printable } from "@bufbuild/protoplugin";
 import type { FileSymbols } from "./symbols.js";
 
 export interface MethodMessages {
@@ -19,12 +19,12 @@ export interface MethodMessages {
   readonly responseInit: Printable;
 }
 
-export function methodMessages(f: GeneratedFile, symbols: FileSymbols, method: DescMethod): MethodMessages {
-  const init = (message: DescMessage): Printable => [symbols.MessageInitShape, "<typeof ", f.importSchema(message, true), ">"];
+export function methodMessages(symbols: FileSymbols, method: DescMethod): MethodMessages {
+  const init = (message: DescMessage): Printable => [symbols.MessageInitShape, "<typeof ", symbols.schemaType(message), ">"];
   return {
-    request: f.importShape(method.input),
+    request: symbols.shape(method.input),
     requestInit: init(method.input),
-    response: f.importShape(method.output),
+    response: symbols.shape(method.output),
     responseInit: init(method.output),
   };
 }

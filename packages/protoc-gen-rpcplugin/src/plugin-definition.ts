@@ -14,7 +14,7 @@ export function printPluginDefinition(f: GeneratedFile, symbols: FileSymbols, se
     `The plugin definition of ${service.name}. Host side: \`plugins: { name: ${names.plugin} }\`, then ` +
     `\`dispense("name")\` returns an instance of ${names.client}. Plugin side: \`plugins: { name: ${names.plugin}.server(handler) }\`.`;
   f.print(f.jsDoc(serviceDoc(service, role)));
-  const descriptor = f.importSchema(service, target === "dts");
+  const descriptor = symbols.service(service, target === "dts");
   const make = ["/*@__PURE__*/ ", symbols.definePlugin, "(", descriptor, ", ({ transport }) => new ", names.client, "(transport))"];
   switch (target) {
     case "ts":

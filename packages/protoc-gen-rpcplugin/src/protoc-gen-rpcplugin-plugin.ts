@@ -13,7 +13,7 @@ import { printHandler } from "./handler.js";
 import { generatedFileBase, serviceNames } from "./names.js";
 import { type Options, parseOptions } from "./options.js";
 import { printPluginDefinition } from "./plugin-definition.js";
-import { fileSymbols } from "./symbols.js";
+import { ImportCache, fileSymbols } from "./symbols.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -29,12 +29,13 @@ export const protocGenRpcplugin = createEcmaScriptPlugin<Options>({
 const extensions: Record<Target, string> = { ts: ".ts", js: ".js", dts: ".d.ts" };
 
 function generate(schema: Schema<Options>, target: Target): void {
+  const imports = new ImportCache();
   for (const file of schema.files) {
     // A file without services gets no file at all (not even an empty one).
     if (file.services.length === 0) continue;
     const f = schema.generateFile(generatedFileBase(file) + extensions[target]);
     f.preamble(file);
-    const symbols = fileSymbols(f, file, schema.options);
+    const symbols = fileSymbols(f, file, schema.options, imports);
     for (const service of file.services) {
       const names = serviceNames(service);
       if (target !== "js") printHandler(f, symbols, service, names);

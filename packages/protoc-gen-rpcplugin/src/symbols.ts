@@ -3,7 +3,7 @@
  * Printing an ImportSymbol (instead of a bare name) lets protoplugin add the
  * import and rename it if it clashes with a declaration or another import.
  */
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescFile, DescMessage, DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, ImportSymbol } from "@bufbuild/protoplugin";
 import { generatedImportPath } from "./names.js";
 import type { Options } from "./options.js";
@@ -28,9 +28,51 @@ export interface FileSymbols {
   readonly AsyncIterable: ImportSymbol;
   readonly Iterable: ImportSymbol;
   readonly transport: ImportSymbol;
+  /** The protoc-gen-es shape of a message (`GetRequest`), type-only. */
+  shape(message: DescMessage): ImportSymbol;
+  /** The protoc-gen-es descriptor of a message (`GetRequestSchema`), type-only: for `typeof`. */
+  schemaType(message: DescMessage): ImportSymbol;
+  /** The protoc-gen-es descriptor of a service (`KV`), as a value or type-only. */
+  service(service: DescService, typeOnly: boolean): ImportSymbol;
 }
 
-export function fileSymbols(f: GeneratedFile, file: DescFile, options: Options): FileSymbols {
+/**
+ * Import symbols of protoc-gen-es declarations, made once per run.
+ * protoplugin recomputes the names of a whole proto file on each
+ * importShape/importSchema call, so a file with many messages costs
+ * quadratic time; asking once per descriptor keeps that to what
+ * protoc-gen-es itself pays. The symbols depend only on the descriptor, not
+ * on the file that imports them.
+ */
+export class ImportCache {
+  private readonly shapes = new Map<DescMessage, ImportSymbol>();
+  private readonly schemaTypes = new Map<DescMessage, ImportSymbol>();
+  private readonly services = new Map<DescService, ImportSymbol>();
+
+  shape(f: GeneratedFile, message: DescMessage): ImportSymbol {
+    return cached(this.shapes, message, () => f.importShape(message));
+  }
+
+  schemaType(f: GeneratedFile, message: DescMessage): ImportSymbol {
+    return cached(this.schemaTypes, message, () => f.importSchema(message, true));
+  }
+
+  service(f: GeneratedFile, service: DescService, typeOnly: boolean): ImportSymbol {
+    const symbol = cached(this.services, service, () => f.importSchema(service));
+    return typeOnly ? symbol.toTypeOnly() : symbol;
+  }
+}
+
+function cached<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+export function fileSymbols(f: GeneratedFile, file: DescFile, options: Options, imports: ImportCache): FileSymbols {
   const runtime = options.runtimeImport;
   const self = generatedImportPath(file);
   return {
@@ -46,5 +88,8 @@ export function fileSymbols(f: GeneratedFile, file: DescFile, options: Options):
     AsyncIterable: f.import("AsyncIterable", self),
     Iterable: f.import("Iterable", self),
     transport: f.import("transport", self),
+    shape: (message) => imports.shape(f, message),
+    schemaType: (message) => imports.schemaType(f, message),
+    service: (service, typeOnly) => imports.service(f, service, typeOnly),
   };
 }
