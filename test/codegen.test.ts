@@ -100,12 +100,15 @@ describe("options", () => {
     expect(() => run("runtime_import=")).toThrow(/runtime_import needs a module/);
   });
 
-  it("runtime_import changes where the runtime comes from; ./ paths are relative to the output root", () => {
+  it("runtime_import changes where the runtime comes from; relative paths are relative to the output root", () => {
     expect(content("target=ts,runtime_import=@acme/runtime", "echo/v1/echo_rpcplugin.ts")).toContain(
       'import { createClient, definePlugin } from "@acme/runtime";',
     );
     expect(content("target=ts,import_extension=js,runtime_import=./rpc/index.js", "echo/v1/echo_rpcplugin.ts")).toContain(
       'import { createClient, definePlugin } from "../../rpc/index.js";',
+    );
+    expect(content("target=ts,import_extension=js,runtime_import=../index.js", "echo/v1/echo_rpcplugin.ts")).toContain(
+      'import { createClient, definePlugin } from "../../../index.js";',
     );
   });
 

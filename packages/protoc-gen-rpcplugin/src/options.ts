@@ -10,8 +10,9 @@ export interface Options {
   /**
    * The module the generated code imports `createClient`, `definePlugin` and
    * the call types from. Default `@rpcplugin/runtime`. A path starting with
-   * `./` is relative to the output directory (protoplugin re-relativizes it
-   * for each generated file), for code generated inside the runtime itself.
+   * `./` or `../` is relative to the output directory (protoplugin
+   * re-relativizes it for each generated file): for code generated inside the
+   * runtime itself, e.g. `runtime_import=../index.js` into `src/gen`.
    */
   runtimeImport: string;
 }
