@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureRoot, listFiles, protoRoot, repoRoot } from "../fixtures/codegen/harness.js";
 
 const bin = join(repoRoot, "packages", "protoc-gen-rpcplugin", "bin", "protoc-gen-rpcplugin.js");
@@ -26,8 +26,13 @@ function protoc(out: string, option: string, files: string[]) {
 }
 
 describe.skipIf(skip && missing !== undefined)("protoc", () => {
-  const out = mkdtempSync(join(tmpdir(), "rpcplugin-protoc-"));
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  let out = "";
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), "rpcplugin-protoc-"));
+  });
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
 
   it("is installed", () => {
     if (missing !== undefined) {

@@ -9,15 +9,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { protocGenRpcplugin } from "@rpcplugin/protoc-gen-rpcplugin";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureRequest, fixtureRoot, listFiles, repoRoot } from "../fixtures/codegen/harness.js";
 // @ts-expect-error plain ESM script without types
 import { generate, trees } from "../fixtures/codegen/generate.mjs";
 
 describe("golden output", () => {
-  const outRoot = mkdtempSync(join(tmpdir(), "rpcplugin-codegen-"));
-  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
-  generate(outRoot);
+  let outRoot = "";
+  beforeAll(() => {
+    outRoot = mkdtempSync(join(tmpdir(), "rpcplugin-codegen-"));
+    generate(outRoot);
+  });
+  afterAll(() => {
+    if (outRoot) rmSync(outRoot, { recursive: true, force: true });
+  });
 
   for (const { out } of trees as { out: string }[]) {
     it(`${out}/ is what buf + protoc-gen-es + protoc-gen-rpcplugin generate today`, () => {
