@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Regenerates every committed *_pb.ts from proto/ with buf + protoc-gen-es.
+// Regenerates every committed *_pb.ts and *_rpcplugin.ts from proto/ with buf,
+// protoc-gen-es and protoc-gen-rpcplugin (built: run `npm run build` first).
 // Each entry is one output tree: a buf input (a module directory of buf.yaml,
 // or the whole workspace) and, optionally, the proto paths to take from it.
 //
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const targets = [
-  { out: "packages/runtime/src/gen", input: ".", paths: ["proto/plugin", "proto/grpc"] },
+  { out: "packages/runtime/src/gen", input: ".", paths: ["proto/plugin", "proto/grpc"], template: "buf.gen.runtime.yaml" },
   { out: "examples/go-plugin/gen/kv", input: "proto/examples/kv", paths: [] },
   { out: "examples/go-plugin/gen/counter", input: "proto/examples/counter", paths: [] },
   { out: "examples/go-plugin/gen/streamer", input: "proto/examples/streamer", paths: [] },
@@ -22,10 +23,10 @@ export const targets = [
 export function generate(outRoot = root) {
   const bin = join(root, "node_modules", ".bin");
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
-  for (const { out, input, paths } of targets) {
+  for (const { out, input, paths, template = "buf.gen.yaml" } of targets) {
     const outDir = join(outRoot, out);
     rmSync(outDir, { recursive: true, force: true });
-    const args = ["generate", input, "--template", "buf.gen.yaml", "-o", outDir];
+    const args = ["generate", input, "--template", template, "-o", outDir];
     for (const path of paths) args.push("--path", path);
     execFileSync(join(bin, "buf"), args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   }

@@ -3,15 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { clientPlugin } from "@rpcplugin/runtime";
-import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
+import { KVPlugin } from "../examples/go-plugin/gen/kv/kv_rpcplugin.js";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The misbehaving-on-demand TS KV plugin (see its header). */
 export const fixturePlugin = join(repoRoot, "fixtures", "ts-plugin", "plugin.mjs");
 export const examplePlugin = (name: "kv" | "counter" | "streamer" | "negotiated") => join(repoRoot, "examples", "go-plugin", name, "plugin");
 export const handshake = { magicCookieKey: "BASIC_PLUGIN", magicCookieValue: "hello" };
-export const kvPlugins = { kv_grpc: clientPlugin(KV) };
+export const kvPlugins = { kv_grpc: KVPlugin };
 
 /** A fresh private temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = "rpcplugin-test-"): { path: string; cleanup: () => void } {

@@ -5,8 +5,9 @@
  * as {"Value":n} in kv_<key>, like the Go plugin.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { createClient, serve, servicePlugin } from "@rpcplugin/runtime";
-import { AddHelper, Counter } from "../gen/counter/counter_pb.js";
+import { type Broker, serve } from "@rpcplugin/runtime";
+import type { GetRequest, PutRequest } from "../gen/counter/counter_pb.js";
+import { AddHelperClient, type CounterHandler, CounterPlugin } from "../gen/counter/counter_rpcplugin.js";
 import { handshake } from "../shared/handshake.js";
 
 async function load(key: string): Promise<bigint> {
@@ -17,24 +18,24 @@ async function load(key: string): Promise<bigint> {
   return BigInt(match[1] as string);
 }
 
-await serve({
-  handshake,
-  plugins: {
-    counter: servicePlugin(Counter, ({ broker }) => ({
-      async put({ addServer, key, value }) {
-        const current = await load(key).catch(() => 0n);
-        const connection = await broker.dial(addServer);
-        try {
-          const { r } = await createClient(AddHelper, connection).sum({ a: current, b: value });
-          await writeFile(`kv_${key}`, `{"Value":${r}}`);
-        } finally {
-          connection.close();
-        }
-        return {};
-      },
-      async get({ key }) {
-        return { value: await load(key) };
-      },
-    })),
-  },
-});
+class FileCounter implements CounterHandler {
+  constructor(private readonly broker: Broker) {}
+
+  async put({ addServer, key, value }: PutRequest) {
+    const current = await load(key).catch(() => 0n);
+    const connection = await this.broker.dial(addServer);
+    try {
+      const { r } = await new AddHelperClient(connection).sum({ a: current, b: value });
+      await writeFile(`kv_${key}`, `{"Value":${r}}`);
+    } finally {
+      connection.close();
+    }
+    return {};
+  }
+
+  async get({ key }: GetRequest) {
+    return { value: await load(key) };
+  }
+}
+
+await serve({ handshake, plugins: { counter: CounterPlugin.server(({ broker }) => new FileCounter(broker)) } });

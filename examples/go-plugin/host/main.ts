@@ -13,9 +13,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type PluginClientContext, addService, clientPlugin, createClient, startPlugin } from "@rpcplugin/runtime";
-import { AddHelper, Counter } from "../gen/counter/counter_pb.js";
-import { KV } from "../gen/kv/kv_pb.js";
+import { type PluginClientContext, addService, startPlugin } from "@rpcplugin/runtime";
+import { AddHelper } from "../gen/counter/counter_pb.js";
+import { type AddHelperHandler, CounterClient } from "../gen/counter/counter_rpcplugin.js";
+import { KVPlugin } from "../gen/kv/kv_rpcplugin.js";
 import { handshake } from "../shared/handshake.js";
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -24,19 +25,18 @@ const counterCommand = process.argv[3] ?? join(examples, "counter", "plugin");
 
 /** The counter's host-side client: each Put serves AddHelper for the plugin to call back. */
 function counterClient({ transport, broker }: PluginClientContext) {
-  const counter = createClient(Counter, transport);
+  const counter = new CounterClient(transport);
+  const addHelper: AddHelperHandler = {
+    sum: ({ a, b }) => {
+      console.log(`  host: AddHelper.Sum(${a}, ${b}) called back by the plugin`);
+      return { r: a + b };
+    },
+  };
   return {
     get: async (key: string) => (await counter.get({ key })).value,
     async put(key: string, value: bigint) {
       const id = broker.nextId();
-      const helper = await broker.acceptAndServe(id, (server) =>
-        addService(server, AddHelper, {
-          sum: ({ a, b }) => {
-            console.log(`  host: AddHelper.Sum(${a}, ${b}) called back by the plugin`);
-            return { r: a + b };
-          },
-        }),
-      );
+      const helper = await broker.acceptAndServe(id, (server) => addService(server, AddHelper, addHelper));
       try {
         await counter.put({ addServer: id, key, value });
       } finally {
@@ -50,7 +50,7 @@ const workdir = mkdtempSync(join(tmpdir(), "rpcplugin-example-"));
 try {
   console.log(`Launching the KV plugin: ${kvCommand}`);
   {
-    await using kvPlugin = await startPlugin({ command: kvCommand, cwd: workdir, handshake, plugins: { kv_grpc: clientPlugin(KV) } });
+    await using kvPlugin = await startPlugin({ command: kvCommand, cwd: workdir, handshake, plugins: { kv_grpc: KVPlugin } });
     console.log(`  connected over ${kvPlugin.address.network} ${kvPlugin.address.address}, TLS ${kvPlugin.tls ? "on" : "off"}, protocol version ${kvPlugin.protocolVersion}`);
     const kv = kvPlugin.dispense("kv_grpc");
     await kv.put({ key: "greeting", value: Buffer.from("hello from the host") });

@@ -5,23 +5,29 @@
  * which one runs, and each version marks what it writes and reads.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { type PluginSet, serve, servicePlugin } from "@rpcplugin/runtime";
-import { KV } from "../gen/kv/kv_pb.js";
+import { serve } from "@rpcplugin/runtime";
+import type { GetRequest, PutRequest } from "../gen/kv/kv_pb.js";
+import { type KVHandler, KVPlugin } from "../gen/kv/kv_rpcplugin.js";
 import { handshake } from "../shared/handshake.js";
 
-function kvAtVersion(version: number): PluginSet {
-  return {
-    kv: servicePlugin(KV, {
-      async put({ key, value }) {
-        await writeFile(`kv_${key}`, `${Buffer.from(value).toString()}\n\nWritten from plugin version ${version}\n`);
-        return {};
-      },
-      async get({ key }) {
-        const stored = await readFile(`kv_${key}`);
-        return { value: Buffer.concat([stored, Buffer.from(`Read by plugin version ${version}\n`)]) };
-      },
-    }),
-  };
+class VersionedKV implements KVHandler {
+  constructor(private readonly version: number) {}
+
+  async put({ key, value }: PutRequest) {
+    await writeFile(`kv_${key}`, `${Buffer.from(value).toString()}\n\nWritten from plugin version ${this.version}\n`);
+    return {};
+  }
+
+  async get({ key }: GetRequest) {
+    const stored = await readFile(`kv_${key}`);
+    return { value: Buffer.concat([stored, Buffer.from(`Read by plugin version ${this.version}\n`)]) };
+  }
 }
 
-await serve({ handshake, versionedPlugins: { 3: kvAtVersion(3), 4: kvAtVersion(4) } });
+await serve({
+  handshake,
+  versionedPlugins: {
+    3: { kv: KVPlugin.server(new VersionedKV(3)) },
+    4: { kv: KVPlugin.server(new VersionedKV(4)) },
+  },
+});

@@ -4,8 +4,8 @@
  * (which names the cause) and the plugin's last stderr lines.
  */
 import { X509Certificate } from "node:crypto";
-import { type LogRecord, PluginError, type PluginClient, createClient, formatLogRecord, startPlugin } from "@rpcplugin/runtime";
-import { Health, ServerReflection, ServingStatus } from "@rpcplugin/runtime/services";
+import { type LogRecord, PluginError, type PluginClient, formatLogRecord, startPlugin } from "@rpcplugin/runtime";
+import { HealthClient, ServerReflectionClient, ServingStatus } from "@rpcplugin/runtime/services";
 
 interface ProbeArgs {
   cookie: { magicCookieKey: string; magicCookieValue: string };
@@ -89,7 +89,7 @@ function describeCertificate(der: Uint8Array): string {
 
 async function health(client: PluginClient): Promise<string> {
   try {
-    const response = await createClient(Health, client.transport).check({ service: "plugin" }, { timeoutMs: 5000 });
+    const response = await new HealthClient(client.transport).check({ service: "plugin" }, { timeoutMs: 5000 });
     return `${ServingStatus[response.status]} (grpc.health.v1 "plugin")`;
   } catch (error) {
     return `failed: ${(error as Error).message}`;
@@ -98,7 +98,7 @@ async function health(client: PluginClient): Promise<string> {
 
 async function listServices(client: PluginClient): Promise<string[]> {
   try {
-    const reflection = createClient(ServerReflection, client.transport);
+    const reflection = new ServerReflectionClient(client.transport);
     for await (const response of reflection.serverReflectionInfo([{ messageRequest: { case: "listServices", value: "" } }], { timeoutMs: 5000 })) {
       if (response.messageResponse.case === "listServicesResponse") return response.messageResponse.value.service.map((service) => service.name).sort();
     }

@@ -13,16 +13,17 @@ import { lstatSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { BrokerCore, CHANNEL_OPTIONS, type Broker } from "./broker.js";
 import { ConfigError, PluginError, TLSError, TransportError, describeExit } from "./errors.js";
-import { GRPCBroker, type ConnInfo } from "./gen/plugin/grpc_broker_pb.js";
-import { Health } from "./gen/grpc/health/v1/health_pb.js";
-import { GRPCController } from "./gen/plugin/grpc_controller_pb.js";
-import { GRPCStdio, StdioData_Channel as StdioChannel } from "./gen/plugin/grpc_stdio_pb.js";
+import { HealthClient } from "./gen/grpc/health/v1/health_rpcplugin.js";
+import type { ConnInfo } from "./gen/plugin/grpc_broker_pb.js";
+import { GRPCBrokerClient } from "./gen/plugin/grpc_broker_rpcplugin.js";
+import { GRPCControllerClient } from "./gen/plugin/grpc_controller_rpcplugin.js";
+import { StdioData_Channel as StdioChannel } from "./gen/plugin/grpc_stdio_pb.js";
+import { GRPCStdioClient } from "./gen/plugin/grpc_stdio_rpcplugin.js";
 import { type HandshakeConfig, type HandshakeInfo, type Network, buildPluginEnvironment, parseHandshakeLine } from "./handshake.js";
 import { type LogLevel, type LogRecord, createStderrParser, formatLogRecord, levelAtLeast } from "./log.js";
 import type { DispensedClient, PluginSet } from "./plugin.js";
 import { type PluginProcess, launchPlugin } from "./process.js";
 import type { ReattachConfig } from "./reattach.js";
-import { type ServiceClient, createClient } from "./rpc/client.js";
 import { RpcError } from "./rpc/errors.js";
 import { Code } from "./rpc/code.js";
 import {
@@ -228,7 +229,7 @@ async function connect(options: {
     ...CHANNEL_OPTIONS,
     interceptors: child ? [exitAwareInterceptor(child)] : [],
   });
-  const health = createClient(Health, transport);
+  const health = new HealthClient(transport);
   try {
     // Not wait-for-ready: a failed connect then fails the call at once with the cause (e.g. the TLS error).
     await health.check({ service: "plugin" }, { timeoutMs: options.timeoutMs });
@@ -290,7 +291,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
   private readonly dispensed = new Map<string, unknown>();
   private closing: Promise<void> | undefined;
   private readonly stdioCall: AbortController = new AbortController();
-  private readonly controller: ServiceClient<typeof GRPCController>;
+  private readonly controller: GRPCControllerClient;
 
   /** @internal Use {@link startPlugin} or {@link reattachPlugin}. */
   constructor(
@@ -302,7 +303,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
     private readonly child: PluginProcess | undefined,
     private readonly reattached: ReattachConfig | undefined,
   ) {
-    this.controller = createClient(GRPCController, connection.transport);
+    this.controller = new GRPCControllerClient(connection.transport);
     this.pumpStdio();
     this.runBroker();
     if (child) void child.waitForExit().then(() => this.onExit());
@@ -380,7 +381,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   /** Checks the plugin answers its health check ("plugin" SERVING). */
   async ping(options: { timeoutMs?: number } = {}): Promise<void> {
-    const response = await createClient(Health, this.connection.transport).check(
+    const response = await new HealthClient(this.connection.transport).check(
       { service: "plugin" },
       { timeoutMs: options.timeoutMs ?? 5000 },
     );
@@ -440,7 +441,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   private pumpStdio(): void {
     const { syncStdout, syncStderr } = this.options;
-    const stdio = createClient(GRPCStdio, this.connection.transport);
+    const stdio = new GRPCStdioClient(this.connection.transport);
     void (async () => {
       try {
         for await (const data of stdio.streamStdio({}, { signal: this.stdioCall.signal })) {
@@ -455,7 +456,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   private runBroker(): void {
     const { transport, broker, brokerOutgoing } = this.connection;
-    const client = createClient(GRPCBroker, transport);
+    const client = new GRPCBrokerClient(transport);
     void (async () => {
       try {
         for await (const info of client.startStream(brokerOutgoing)) broker.receive(info);

@@ -4,14 +4,14 @@
  */
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import type { BrokerCore } from "../broker.js";
-import type { ServiceHandler } from "../rpc/server.js";
+import type { GRPCBrokerHandler } from "../gen/plugin/grpc_broker_rpcplugin.js";
 import { AsyncQueue } from "../util/async-queue.js";
 
 export { GRPCBroker };
 
 /** The plugin side of StartStream, wired to `broker`. */
 export function brokerStreamHandler(broker: BrokerCore): {
-  handler: ServiceHandler<typeof GRPCBroker>;
+  handler: GRPCBrokerHandler;
   send(info: ConnInfo): void;
   end(): void;
 } {

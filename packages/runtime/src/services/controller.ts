@@ -3,12 +3,12 @@
  * first; the plugin then drains in-flight calls and exits.
  */
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
-import type { ServiceHandler } from "../rpc/server.js";
+import type { GRPCControllerHandler } from "../gen/plugin/grpc_controller_rpcplugin.js";
 
 export { GRPCController };
 
 /** A controller whose Shutdown calls `onShutdown` once the reply is on its way. */
-export function controllerHandler(onShutdown: () => void): ServiceHandler<typeof GRPCController> {
+export function controllerHandler(onShutdown: () => void): GRPCControllerHandler {
   return {
     shutdown: () => {
       setImmediate(onShutdown);

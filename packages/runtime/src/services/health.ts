@@ -13,7 +13,7 @@ import {
 import { AsyncQueue } from "../util/async-queue.js";
 import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
-import type { ServiceHandler } from "../rpc/server.js";
+import type { HealthHandler } from "../gen/grpc/health/v1/health_rpcplugin.js";
 
 export { ServingStatus };
 
@@ -47,7 +47,7 @@ export class HealthState implements HealthReporter {
     this.watchers.clear();
   }
 
-  readonly handler: ServiceHandler<typeof Health> = {
+  readonly handler: HealthHandler = {
     check: (request) => {
       const status = this.statuses.get(request.service);
       if (status === undefined) throw new RpcError(`unknown service ${JSON.stringify(request.service)}`, Code.NOT_FOUND);

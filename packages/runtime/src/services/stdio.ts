@@ -13,7 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { GRPCStdio, type StdioData, StdioDataSchema, StdioData_Channel as StdioChannel } from "../gen/plugin/grpc_stdio_pb.js";
 import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
-import type { ServiceHandler } from "../rpc/server.js";
+import type { GRPCStdioHandler } from "../gen/plugin/grpc_stdio_rpcplugin.js";
 import { AsyncQueue } from "../util/async-queue.js";
 
 export { GRPCStdio, StdioChannel };
@@ -86,7 +86,7 @@ export class StdioCapture {
   }
 
   /** The StreamStdio handler; only one host stream may consume the output. */
-  readonly handler: ServiceHandler<typeof GRPCStdio> = {
+  readonly handler: GRPCStdioHandler = {
     streamStdio: (_request, context) => {
       if (this.consumed) {
         throw new RpcError("StreamStdio may be called only once per plugin process", Code.FAILED_PRECONDITION);
