@@ -98,7 +98,7 @@ export type ServiceClient<S extends DescService> = {
  * connections allow 2^31-1, as go-plugin does).
  */
 export function createClient<S extends DescService>(service: S, transport: grpc.Client): ServiceClient<S> {
-  const client: Record<string, unknown> = {};
+  const client: Record<string, unknown> = Object.create(null);
   for (const method of service.methods) {
     switch (method.methodKind) {
       case "unary":

@@ -34,7 +34,7 @@ const methods = new WeakMap<DescMethod, MethodDefinition>();
 export function serviceDefinition(service: DescService): ServiceDefinition {
   let definition = services.get(service);
   if (!definition) {
-    const entries: Record<string, MethodDefinition> = {};
+    const entries: Record<string, MethodDefinition> = Object.create(null);
     for (const method of service.methods) entries[method.localName] = methodDefinition(method);
     definition = entries;
     services.set(service, definition);

@@ -436,3 +436,15 @@ describe("addService: back-pressure", () => {
 
 // Keep the EchoRequest type referenced for readers of the handler signatures above.
 export type { EchoRequest };
+
+describe("addService edge cases", () => {
+  it("accepts a service without methods (grpc-js would refuse it) and still lists it for reflection", async () => {
+    const { addService, registeredServices } = await import("./server.js");
+    const { GRPCController } = await import("../gen/plugin/grpc_controller_pb.js");
+    const server = new grpc.Server();
+    const empty = { ...GRPCController, typeName: "test.Empty", methods: [] } as unknown as typeof GRPCController;
+    expect(() => addService(server, empty, {})).not.toThrow();
+    expect(registeredServices(server).map((service) => service.typeName)).toEqual(["test.Empty"]);
+    server.forceShutdown();
+  });
+});

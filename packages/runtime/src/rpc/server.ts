@@ -101,7 +101,8 @@ export function addService<S extends DescService>(
   handler: Partial<ServiceHandler<S>>,
   options: AddServiceOptions = {},
 ): void {
-  const implementation: grpc.UntypedServiceImplementation = {};
+  // Null prototype: a method whose local name is "__proto__" must become a key, not the prototype.
+  const implementation: grpc.UntypedServiceImplementation = Object.create(null);
   for (const method of service.methods) {
     const own: unknown = (handler as Record<string, unknown>)[method.localName];
     if (typeof own !== "function") {
@@ -112,7 +113,8 @@ export function addService<S extends DescService>(
     for (const intercept of [...(options.interceptors ?? [])].reverse()) run = intercept(run, method);
     implementation[method.localName] = implement(method, run);
   }
-  server.addService(serviceDefinition(service), implementation);
+  // grpc-js refuses a service without methods; it still exists for reflection.
+  if (service.methods.length > 0) server.addService(serviceDefinition(service), implementation);
   const registered = registry.get(server) ?? [];
   registered.push(service);
   registry.set(server, registered);
