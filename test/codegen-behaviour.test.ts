@@ -5,7 +5,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { type Broker, Code, type Logger, type Plugin, RpcError } from "@rpcplugin/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MembersHandler, MembersPlugin } from "../fixtures/codegen/gen/clash/v1/clash_rpcplugin.js";
+import { type MembersHandler, MembersPlugin, ThenablePlugin } from "../fixtures/codegen/gen/clash/v1/clash_rpcplugin.js";
 import { EchoServiceClient, type EchoServiceHandler, EchoServicePlugin } from "../fixtures/codegen/gen/echo/v1/echo_rpcplugin.js";
 import { CounterPlugin } from "../fixtures/codegen/gen/editions/v1/editions_rpcplugin.js";
 import { LegacyPlugin } from "../fixtures/codegen/gen/legacy/v1/legacy_rpcplugin.js";
@@ -84,6 +84,7 @@ describe("generated plugins served and called in-process", () => {
         copy: (item) => ({ value: new TextEncoder().encode(`${item.key}:${item.detail?.note ?? ""}`) }),
         detail: (detail) => ({ name: detail.note }),
       }),
+      ThenablePlugin.server({ then: () => ({}) }),
       LegacyPlugin.server({ lookup: (request) => ({ values: Array.from({ length: request.limit }, () => request.key) }) }),
       CounterPlugin.server(() => {
         let total = 0n;
@@ -157,6 +158,12 @@ describe("generated plugins served and called in-process", () => {
     const client = dispense(MembersPlugin);
     for (const name of memberNames) expect(await client[name]({})).toMatchObject({ $typeName: "clash.v1.Empty" });
     expect(membersCalled).toEqual(memberNames.map((name) => `${name} /clash.v1.Members/${name.replace(/\$$/, "").replace(/^./, (c) => c.toUpperCase())}`));
+  });
+
+  it("a client with an RPC named Then is not a thenable: the method is then$", async () => {
+    const client = dispense(ThenablePlugin);
+    expect(await Promise.resolve(client)).toBe(client);
+    expect(await client.then$({})).toMatchObject({ $typeName: "clash.v1.Empty" });
   });
 
   it("well-known types", async () => {

@@ -50,7 +50,8 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
     f.print();
     f.print(f.jsDoc(method, "  "));
     const parameter = streamsRequests(method) ? "requests" : "request";
-    const call = ["this.#client.", method.localName, "(", parameter, ", options)"];
+    const name = clientMethodName(method.localName);
+    const call = ["this.#client.", name, "(", parameter, ", options)"];
     switch (target) {
       case "ts":
         f.print("  ", signature(symbols, method), " {");
@@ -58,7 +59,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
         f.print("  }");
         break;
       case "js":
-        f.print("  ", method.localName, "(", parameter, ", options) {");
+        f.print("  ", name, "(", parameter, ", options) {");
         f.print("    return ", call, ";");
         f.print("  }");
         break;
@@ -71,6 +72,15 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
   f.print();
 }
 
+/**
+ * A client method's name: the RPC's `localName`, except `then`, which becomes
+ * `then$` (as in the runtime's `createClient`): a client with a `then` method
+ * would be taken for a promise, and awaiting it would call the RPC.
+ */
+function clientMethodName(localName: string): string {
+  return localName === "then" ? "then$" : localName;
+}
+
 /** `get(request: MessageInitShape<typeof GetRequestSchema>, options?: CallOptions): Promise<GetResponse>` */
 function signature(symbols: FileSymbols, method: DescMethod): Printable {
   const { requestInit, response } = methodMessages(symbols, method);
@@ -80,5 +90,5 @@ function signature(symbols: FileSymbols, method: DescMethod): Printable {
   const output: Printable = streamsResponses(method)
     ? [symbols.AsyncIterable, "<", response, ">"]
     : [symbols.Promise, "<", response, ">"];
-  return [method.localName, "(", input, ", options?: ", symbols.CallOptions, "): ", output];
+  return [clientMethodName(method.localName), "(", input, ", options?: ", symbols.CallOptions, "): ", output];
 }

@@ -82,10 +82,22 @@ export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I ex
         ? BidiStreamingMethod<I, O>
         : AnyClientMethod;
 
-/** A typed client of a service: one method per RPC, named by the method's `localName`. */
+/**
+ * A typed client of a service: one method per RPC, named by the method's
+ * `localName` — except `then`, which becomes `then$`: a client object with a
+ * `then` method would be taken for a promise, and awaiting it would call the RPC.
+ */
 export type ServiceClient<S extends DescService> = {
-  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+  [K in keyof S["method"] as ClientMethodName<K>]: ClientMethod<S["method"][K]>;
 };
+
+/** The client-side name of a method's `localName` (see {@link ServiceClient}). */
+export type ClientMethodName<K> = K extends "then" ? "then$" : K;
+
+/** The client-side name of a method's `localName` (see {@link ServiceClient}). */
+export function clientMethodName(localName: string): string {
+  return localName === "then" ? "then$" : localName;
+}
 
 /**
  * A client of `service` over `transport`, a plain
@@ -100,18 +112,19 @@ export type ServiceClient<S extends DescService> = {
 export function createClient<S extends DescService>(service: S, transport: grpc.Client): ServiceClient<S> {
   const client: Record<string, unknown> = Object.create(null);
   for (const method of service.methods) {
+    const name = clientMethodName(method.localName);
     switch (method.methodKind) {
       case "unary":
-        client[method.localName] = (request: unknown, options: CallOptions = {}) => callUnary(transport, method, request, options);
+        client[name] = (request: unknown, options: CallOptions = {}) => callUnary(transport, method, request, options);
         break;
       case "server_streaming":
-        client[method.localName] = (request: unknown, options: CallOptions = {}) => callServerStream(transport, method, request, options);
+        client[name] = (request: unknown, options: CallOptions = {}) => callServerStream(transport, method, request, options);
         break;
       case "client_streaming":
-        client[method.localName] = (requests: Requests, options: CallOptions = {}) => callClientStream(transport, method, requests, options);
+        client[name] = (requests: Requests, options: CallOptions = {}) => callClientStream(transport, method, requests, options);
         break;
       case "bidi_streaming":
-        client[method.localName] = (requests: Requests, options: CallOptions = {}) => callBidiStream(transport, method, requests, options);
+        client[name] = (requests: Requests, options: CallOptions = {}) => callBidiStream(transport, method, requests, options);
         break;
     }
   }
