@@ -37,21 +37,21 @@ const config = quick
       repeats: 2,
       floor: { n: 3 },
       coldstart: { n: 1 },
-      steady: { warmMs: 50, durMs: 150, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 50 },
+      steady: { jitWarmMs: 500, warmMs: 50, durMs: 120, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 50 },
       memidle: { plugins: 2, settleMs: 150 },
       certgen: { n: 5 },
       // calls per pairing: TS→TS exercises both TS sides, so it gets the long run
-      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, checkpoints: 4, maxSeconds: 20 },
+      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, conc: 64, checkpoints: 4, maxSeconds: 20 },
     }
   : {
       repeats: 3,
       floor: { n: 5 },
       coldstart: { n: 3 },
-      steady: { warmMs: 200, durMs: 700, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 300 },
+      steady: { jitWarmMs: 3000, warmMs: 200, durMs: 700, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 300 },
       memidle: { plugins: 4, settleMs: 500 },
       certgen: { n: 20 },
       // 1M calls for TS→TS unless that takes over maxSeconds (then the calls made are reported)
-      memcalls: { calls: { "ts-ts": 1_000_000, other: 50_000 }, checkpoints: 10, maxSeconds: 330 },
+      memcalls: { calls: { "ts-ts": 1_000_000, other: 50_000 }, conc: 64, checkpoints: 10, maxSeconds: 330 },
     };
 config.repeats = Number(flag("--repeats") ?? config.repeats);
 const SIZES = [100, 64 * 1024];
@@ -81,6 +81,8 @@ for (const size of ["100B", "64KiB"]) {
   for (const c of CONC) metric(`unary.tput.c${c}.${size}`, `unary ${size} throughput, c=${c}`, "calls/s", "high", { group: "unary" });
   for (const c of CONC) metric(`unary.cpu.c${c}.${size}`, `unary ${size} CPU per call (host+plugin), c=${c}`, "µs", "low", { group: "unary" });
 }
+metric("unary.coldjit.tput", "unary 100B throughput, c=16, first seconds of a fresh host/plugin (cold JIT)", "calls/s", "high", { group: "unary" });
+metric("unary.coldjit.cpu", "unary 100B CPU per call (host+plugin), c=16, cold JIT", "µs", "low", { group: "unary" });
 metric("stream.server", "server streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
 metric("stream.client", "client streaming, 64 KiB chunks", "MB/s", "high", { group: "stream" });
 metric("stream.server.cpu", "server streaming CPU (host+plugin)", "ms/MB", "low", { group: "stream" });
@@ -100,7 +102,7 @@ for (const who of ["plugin", "host"]) {
 }
 metric("memcalls.pluginHeapGrowth", "plugin live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
 metric("memcalls.hostHeapGrowth", "host live heap growth (after full GC)", "MiB", "low", { group: "memcalls" });
-metric("memcalls.tput", "throughput during the memory run (c=16, 100 B)", "calls/s", "high", { group: "memcalls" });
+metric("memcalls.tput", "throughput during the memory run (c=64, 100 B)", "calls/s", "high", { group: "memcalls" });
 metric("memcalls.calls", "calls made in the memory run (incl. warm-up)", "calls", "high", { group: "memcalls" });
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +137,7 @@ const JOBS = {
     params: (p) => ({
       calls: config.memcalls.calls[p.id] ?? config.memcalls.calls.other,
       checkpoints: config.memcalls.checkpoints,
+      conc: [config.memcalls.conc],
       maxSeconds: config.memcalls.maxSeconds,
     }),
     timeoutMs: 600_000,
@@ -367,7 +370,7 @@ function render(result) {
     lines.push("");
     const calls = result.config.memcalls.calls;
     lines.push(
-      `Memory run: unary 100 B, 16 in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings ` +
+      `Memory run: unary 100 B, ${result.config.memcalls.conc} in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings ` +
         `(in ${result.config.memcalls.checkpoints} segments after a warm-up of a fifth of one; stopped after the segment crossing ${result.config.memcalls.maxSeconds} s).`,
     );
     lines.push("RSS over the memory run, MiB, after N calls: plugin RSS (live heap after full GC) / host RSS (live heap):");

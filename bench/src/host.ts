@@ -48,6 +48,8 @@ interface Params {
   /** memcalls: stop after the segment that crosses this many seconds (the calls made are reported). */
   maxSeconds?: number;
   curves?: CertificateCurve[];
+  /** Steady job: unmeasured unary calls (100 B, 16 in flight) for this long first, so that the JIT has settled. */
+  jitWarmMs?: number;
   /** Phases of the steady job to run (default all): unary, stream, bidi, stdio, broker. */
   phases?: string[];
 }
@@ -237,6 +239,12 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
       const warm = p.warmMs ?? 100;
       const dur = p.durMs ?? 300;
       const phase = (name: string) => !p.phases || p.phases.includes(name);
+      if (p.jitWarmMs) {
+        // Reported too: what a fresh process gets before the JIT has settled.
+        const cold = await runFor(16, 0, p.jitWarmMs, () => get(s, 100), s.plugin.pid);
+        add("unary.coldjit.tput", cold.tput);
+        add("unary.coldjit.cpu", cold.cpuUs);
+      }
       for (const size of phase("unary") ? (p.sizes ?? []) : []) {
         const key = String(size);
         const call = async () => {
@@ -358,7 +366,7 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
     }
   },
 
-  /** RSS (and live heap after a full GC) of plugin and host over many unary calls (100 B, 16 in flight). */
+  /** RSS (and live heap after a full GC) of plugin and host over many unary calls (100 B, conc[0] in flight, default 16). */
   async memcalls(p) {
     const s = await start(p, true, p.pluginEnv);
     try {
@@ -373,7 +381,7 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
         const n = seg === 0 ? Math.floor(segment / 5) : segment;
         let next = 0;
         await Promise.all(
-          Array.from({ length: 16 }, async () => {
+          Array.from({ length: p.conc?.[0] ?? 16 }, async () => {
             while (++next <= n) await s.kv.get({ key: "100" });
           }),
         );
