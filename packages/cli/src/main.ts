@@ -1,11 +1,18 @@
 /** `rpcplugin` — the command line entry point. */
 import { probe } from "./probe.js";
 
+// Kept in sync with scaffold.ts; that module (and ts-morph) loads only when the command runs.
+const SCAFFOLD_USAGE = `  rpcplugin scaffold <service> [--gen DIR] [--proto-dir DIR] [--out FILE] [--host-out FILE] [--name NAME]
+      Write a plugin implementation of a service from the code protoc-gen-rpcplugin generated
+      (a class with a stub per RPC, and the serve() call) and a host that launches it; run again
+      after the proto changed to add the missing methods. \`rpcplugin scaffold --help\` for details.
+`;
+
 const USAGE = `Usage:
   rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 1,2,...] [--timeout MS] [--env KEY=VALUE]... -- <command> [args...]
       Launch any go-plugin plugin (TypeScript or Go), print its handshake, negotiated version,
       transport, certificate, health and services, then shut it down cleanly.
-`;
+${SCAFFOLD_USAGE}`;
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], out: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
@@ -13,6 +20,12 @@ export async function main(argv: readonly string[], out: (text: string) => void 
   switch (command) {
     case "probe":
       return probe(rest, out);
+    case "scaffold":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out(`Usage:\n${(await import("./scaffold.js")).SCAFFOLD_USAGE}`);
+        return 0;
+      }
+      return (await import("./scaffold.js")).scaffold(rest, out);
     case undefined:
     case "-h":
     case "--help":
