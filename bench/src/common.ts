@@ -1,6 +1,6 @@
 /** What the TypeScript bench host and plugin share with each other (and, by contract, with the Go ones). */
 import { readFileSync } from "node:fs";
-import type { HandshakeConfig } from "@rpcplugin/runtime";
+import { CHANNEL_OPTIONS, type HandshakeConfig, SERVER_OPTIONS } from "@rpcplugin/runtime";
 
 /** The cookie of go-plugin's examples, as fixtures/go/cmd/bench* use. */
 export const handshake: HandshakeConfig = { magicCookieKey: "BASIC_PLUGIN", magicCookieValue: "hello" };
@@ -33,4 +33,14 @@ export function cpuMs(pid?: number): number {
   const text = readFileSync(pid === undefined ? "/proc/self/stat" : `/proc/${pid}/stat`, "utf8");
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Experiments only (bench/profile/options-ab.mjs): BENCH_CHANNEL_OPTIONS / BENCH_SERVER_OPTIONS
+ * (JSON) are merged into the runtime's exported CHANNEL_OPTIONS / SERVER_OPTIONS before any
+ * connection or server is made, to try grpc-js options without changing the runtime.
+ */
+export function applyOptionOverrides(): void {
+  if (process.env.BENCH_CHANNEL_OPTIONS) Object.assign(CHANNEL_OPTIONS, JSON.parse(process.env.BENCH_CHANNEL_OPTIONS));
+  if (process.env.BENCH_SERVER_OPTIONS) Object.assign(SERVER_OPTIONS, JSON.parse(process.env.BENCH_SERVER_OPTIONS));
 }

@@ -23,7 +23,7 @@ import {
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
 import { KV } from "../gen/kv_pb.js";
 import { StreamerService } from "../gen/streamer_pb.js";
-import { cpuMs, handshake, quantile, rssMiB, sizeName } from "./common.js";
+import { applyOptionOverrides, cpuMs, handshake, quantile, rssMiB, sizeName } from "./common.js";
 
 interface Params {
   plugin: string;
@@ -53,6 +53,8 @@ interface Params {
   /** Phases of the steady job to run (default all): unary, stream, bidi, stdio, broker. */
   phases?: string[];
 }
+
+applyOptionOverrides();
 
 const metrics: Record<string, number[]> = {};
 const info: Record<string, unknown> = { nodeVersion: process.version };

@@ -12,7 +12,9 @@ import type * as grpc from "@grpc/grpc-js";
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
 import { KV } from "../gen/kv_pb.js";
 import { StreamerService } from "../gen/streamer_pb.js";
-import { handshake, quantile } from "./common.js";
+import { applyOptionOverrides, handshake, quantile } from "./common.js";
+
+applyOptionOverrides();
 
 const values = new Map<number, Buffer>();
 function value(n: number): Buffer {
