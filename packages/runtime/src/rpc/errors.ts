@@ -85,11 +85,18 @@ export class RpcError extends Error {
 
   /**
    * The grpc-js status this error stands for. `trailers`, when given, are
-   * sent too (this error's own metadata is added to them).
+   * sent too; this error's own metadata replaces the same keys there.
    */
   toStatus(trailers?: grpc.Metadata): grpc.StatusObject {
     const metadata = trailers ? trailers.clone() : this.metadata.clone();
-    if (trailers) metadata.merge(this.metadata);
+    if (trailers) {
+      // The error's own keys win over the context's trailers (and an error made
+      // with the context's trailers does not send them twice).
+      for (const [key, values] of Object.entries(this.metadata.toJSON())) {
+        metadata.remove(key);
+        for (const value of values) metadata.add(key, value);
+      }
+    }
     return { code: this.code as number, details: this.rawMessage, metadata };
   }
 }
