@@ -166,10 +166,19 @@ function machine() {
   };
 }
 
+/**
+ * Machine noise: the load average inside this machine, and a fixed CPU-bound loop timed here
+ * (the "CPU probe"). On a VM the probe also moves with what other guests do, which the load
+ * average cannot see.
+ */
 const loads = [];
 const load = (when) => {
   const [l1, l5, l15] = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  loads.push({ when, at: new Date().toISOString(), l1, l5, l15 });
+  const t0 = performance.now();
+  let x = 0;
+  for (let i = 0; i < 50_000_000; i++) x += i % 7;
+  const probeMs = Math.round((performance.now() - t0) * 10) / 10;
+  loads.push({ when, at: new Date().toISOString(), l1, l5, l15, probeMs, x: x > 0 });
 };
 
 async function main() {
@@ -329,7 +338,7 @@ function render(result) {
   lines.push(`rpcplugin benchmarks — ${result.mode} run, ${result.date}, ${result.durationS}s`);
   const mc = result.machine;
   lines.push(`machine: ${mc.nproc} CPUs (${mc.cpu}), ${mc.memGiB} GiB, Node ${mc.node}, ${mc.go}, Linux ${mc.kernel}`);
-  lines.push(`load average (1/5/15 min): ${result.load.map((l) => `${l.when} ${l.l1}/${l.l5}/${l.l15}`).join("; ")}`);
+  lines.push(`load average (1/5/15 min) and CPU probe (fixed loop, ms): ${result.load.map((l) => `${l.when} ${l.l1}/${l.l5}/${l.l15}, probe ${l.probeMs}`).join("; ")}`);
   lines.push("");
   lines.push("Cells: median (×ratio to Go→Go's median) with p90 · min–max over all samples. ↓ lower is better, ↑ higher is better.");
   lines.push("");

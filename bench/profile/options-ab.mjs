@@ -22,7 +22,7 @@ const rounds = Number(flag("--rounds", "3"));
 const [hostKind, pluginKind] = pairing.split("-");
 const flagValues = new Set(["--pairing", "--rounds", "--params"].map((f) => flag(f)));
 const variants = args.filter((a) => !a.startsWith("--") && a.includes("=") && !flagValues.has(a)).map((a) => {
-  const i = a.indexOf("=");
+  const i = a.indexOf("={");
   return { name: a.slice(0, i), ...JSON.parse(a.slice(i + 1)), samples: {} };
 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-optab-"));
