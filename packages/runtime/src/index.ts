@@ -5,6 +5,7 @@
  * {@link reattachPlugin} and {@link PluginClient}.
  */
 export { serve, type ServeOptions, type ServingPlugin } from "./serve.js";
+export { serveUnmanaged, type ServeUnmanagedOptions, type UnmanagedPlugin } from "./serve-unmanaged.js";
 export {
   startPlugin,
   reattachPlugin,
