@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const targets = [
   { out: "packages/runtime/src/gen", input: ".", paths: ["proto/plugin", "proto/grpc"], template: "buf.gen.runtime.yaml" },
+  { out: "packages/terraform/src/gen", input: ".", paths: ["proto/tfplugin5", "proto/tfplugin6"] },
   { out: "examples/go-plugin/gen/kv", input: "proto/examples/kv", paths: [] },
   { out: "examples/go-plugin/gen/counter", input: "proto/examples/counter", paths: [] },
   { out: "examples/go-plugin/gen/streamer", input: "proto/examples/streamer", paths: [] },

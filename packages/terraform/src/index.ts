@@ -1,0 +1,7 @@
+/**
+ * `@rpcplugin/terraform`: Terraform and OpenTofu providers in TypeScript.
+ *
+ * @packageDocumentation
+ */
+export * as tfplugin5 from "./tfplugin5.js";
+export * as tfplugin6 from "./tfplugin6.js";

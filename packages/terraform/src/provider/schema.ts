@@ -1,0 +1,141 @@
+/**
+ * Schemas as a provider author writes them: plain objects of attributes and
+ * nested blocks, from which both the wire schema (tfplugin Schema.Block) and
+ * the TypeScript types of config and state values are derived.
+ *
+ * Only blocks nest: attributes of object/list/map types are plain cty types,
+ * and nested structure with its own attributes is a nested block. That keeps
+ * one schema valid for protocol 5 and 6 (v5 has no nested attribute types).
+ */
+import type { CtyType, UnknownValue } from "../cty/index.js";
+
+/** One attribute of a block. */
+export interface Attribute<T extends CtyType = CtyType> {
+  /** The attribute's cty type: `"string"`, `"number"`, `"bool"`, `"dynamic"`, `{ list: "string" }`, … */
+  readonly type: T;
+  /** The configuration must set it. */
+  readonly required?: boolean;
+  /** The configuration may set it. */
+  readonly optional?: boolean;
+  /** The provider sets it (alone, or when the configuration leaves it null if also optional). */
+  readonly computed?: boolean;
+  /** Terraform hides the value in its output. */
+  readonly sensitive?: boolean;
+  /** Shown in documentation and language servers. */
+  readonly description?: string;
+  /** `true`, or the message telling users what to use instead. */
+  readonly deprecated?: boolean | string;
+  /** Resources only: changing the value plans a replace (destroy and create) instead of an update. */
+  readonly requiresReplace?: boolean;
+  /**
+   * Resources only, computed attributes: on an update, keep the prior state's
+   * value in the plan instead of marking it unknown (for values that never
+   * change after create, such as an id).
+   */
+  readonly useStateForUnknown?: boolean;
+}
+
+/** How a nested block repeats. */
+export type Nesting = "single" | "group" | "list" | "set" | "map";
+
+/** A nested block type of a block. */
+export interface NestedBlock<B extends Block = Block> {
+  readonly nesting: Nesting;
+  readonly block: B;
+  /** list/set: least number of blocks. */
+  readonly minItems?: number;
+  /** list/set: most number of blocks (0: no limit). */
+  readonly maxItems?: number;
+}
+
+/** A block: attributes and nested block types. Provider config, resources and data sources each have one. */
+export interface Block {
+  readonly attributes: Readonly<Record<string, Attribute>>;
+  readonly blocks?: Readonly<Record<string, NestedBlock>>;
+  readonly description?: string;
+  readonly deprecated?: boolean | string;
+}
+
+/** A marker of a value not known until apply (config referring to another resource, or a computed attribute). */
+export type Unknown = UnknownValue;
+
+/** The TypeScript type of a known, non-null value of cty type `T`. */
+export type ValueOf<T> = T extends "string"
+  ? string
+  : T extends "number"
+    ? number
+    : T extends "bool"
+      ? boolean
+      : T extends "dynamic"
+        ? unknown
+        : T extends { readonly list: infer E }
+          ? ValueOf<E>[]
+          : T extends { readonly set: infer E }
+            ? ValueOf<E>[]
+            : T extends { readonly map: infer E }
+              ? Record<string, ValueOf<E>>
+              : T extends { readonly object: infer O }
+                ? { [K in keyof O]: ValueOf<O[K]> | null }
+                : T extends { readonly tuple: infer E }
+                  ? { [K in keyof E]: ValueOf<E[K]> }
+                  : unknown;
+
+/** An attribute's value: required attributes are never null in a (known) configuration. */
+export type AttributeValue<A> = A extends { readonly type: infer T }
+  ? A extends { readonly required: true }
+    ? ValueOf<T>
+    : ValueOf<T> | null
+  : never;
+
+type NestedValue<N> = N extends { readonly nesting: infer M; readonly block: infer B extends Block }
+  ? M extends "single"
+    ? ObjectOf<B> | null
+    : M extends "group"
+      ? ObjectOf<B>
+      : M extends "map"
+        ? Record<string, ObjectOf<B>>
+        : ObjectOf<B>[]
+  : never;
+
+/**
+ * The value of a block: one key per attribute and per nested block type.
+ * This is what a resource's state and a (known) configuration look like.
+ */
+export type ObjectOf<B extends Block> = {
+  -readonly [K in keyof B["attributes"]]: AttributeValue<B["attributes"][K]>;
+} & (B["blocks"] extends Readonly<Record<string, NestedBlock>>
+  ? { -readonly [K in keyof B["blocks"]]: NestedValue<B["blocks"][K]> }
+  : unknown);
+
+/**
+ * A value that may still hold unknowns (a plan, or configuration during
+ * validation/plan): any attribute may be {@link Unknown}.
+ */
+export type MaybeUnknown<B extends Block> = {
+  [K in keyof ObjectOf<B>]: ObjectOf<B>[K] | Unknown;
+};
+
+/** The cty object type of a block's value (what the codec encodes a state or config with). */
+export function blockType(block: Block): CtyType {
+  const object: Record<string, CtyType> = {};
+  for (const [name, attribute] of Object.entries(block.attributes)) object[name] = attribute.type;
+  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
+    const element = blockType(nested.block);
+    switch (nested.nesting) {
+      case "single":
+      case "group":
+        object[name] = element;
+        break;
+      case "list":
+        object[name] = { list: element };
+        break;
+      case "set":
+        object[name] = { set: element };
+        break;
+      case "map":
+        object[name] = { map: element };
+        break;
+    }
+  }
+  return { object };
+}
