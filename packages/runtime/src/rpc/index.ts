@@ -10,6 +10,7 @@ export { type MethodDefinition, type ServiceDefinition, serviceDefinition, metho
 export type { CallContext } from "./context.js";
 export {
   addService,
+  useInterceptors,
   type AddServiceOptions,
   type ServiceHandler,
   type MethodHandler,

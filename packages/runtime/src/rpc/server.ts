@@ -110,7 +110,8 @@ export function addService<S extends DescService>(
       continue;
     }
     let run: UntypedHandler = (input, context) => (own as UntypedHandler).call(handler, input, context);
-    for (const intercept of [...(options.interceptors ?? [])].reverse()) run = intercept(run, method);
+    const interceptors = [...(serverInterceptors.get(server) ?? []), ...(options.interceptors ?? [])];
+    for (const intercept of interceptors.reverse()) run = intercept(run, method);
     implementation[method.localName] = implement(method, run);
   }
   // grpc-js refuses a service without methods; it still exists for reflection.
@@ -121,6 +122,18 @@ export function addService<S extends DescService>(
 }
 
 const registry = new WeakMap<grpc.Server, DescService[]>();
+const serverInterceptors = new WeakMap<grpc.Server, readonly HandlerInterceptor[]>();
+
+/**
+ * Wraps every handler of every service added to `server` from now on with
+ * {@link addService} (outside the service's own interceptors; the first is
+ * the outermost). Each interceptor decides per method (it gets the method's
+ * descriptor) whether to act, e.g. to leave lifecycle services alone.
+ * Services registered on the grpc-js server directly are not wrapped.
+ */
+export function useInterceptors(server: grpc.Server, interceptors: readonly HandlerInterceptor[]): void {
+  serverInterceptors.set(server, [...(serverInterceptors.get(server) ?? []), ...interceptors]);
+}
 
 /** The services registered on `server` with {@link addService}, in order (used by server reflection). */
 export function registeredServices(server: grpc.Server): readonly DescService[] {
