@@ -36,6 +36,9 @@ import {
   toPem,
 } from "./tls.js";
 import { grpcTarget } from "./transport.js";
+import { type ClientConfig, type StartRetry, resolveClientConfig } from "./config.js";
+import { withStartRetries } from "./start-retry.js";
+import { type LoadedTls, type TlsFiles, describeTlsFailure, loadClientTls, suppliedChannelCredentials, suppliedServerCredentials } from "./tls-files.js";
 import { AsyncQueue } from "./util/async-queue.js";
 
 /** Where plugin output goes: a stream, or a function given each chunk. */
@@ -55,11 +58,11 @@ export interface ConnectOptions<P extends PluginSet> {
   syncStderr?: OutputSink;
   /** Gets every log record the plugin writes to its real stderr (default: printed to this process's stderr at `logLevel`). */
   onLog?: (record: LogRecord) => void;
-  /** Level of the default log printer (default "info"). */
+  /** Level of the default log printer (default: PLUGIN_LOG_LEVEL, else "info"). */
   logLevel?: LogLevel;
-  /** How long a plugin may take to exit after Shutdown before it is killed (default 2000 ms). */
+  /** How long a plugin may take to exit after Shutdown before it is killed (default: PLUGIN_KILL_GRACE_MS, else 2000 ms). */
   killGraceMs?: number;
-  /** How long to wait for the connection and first health check (default 10 000 ms). */
+  /** How long to wait for the connection and first health check (default: PLUGIN_CONNECT_TIMEOUT_MS, else 10 000 ms). */
   connectTimeoutMs?: number;
 }
 
@@ -75,11 +78,26 @@ export interface StartPluginOptions<P extends PluginSet> extends ConnectOptions<
   skipHostEnv?: boolean;
   /** The magic cookie the plugin expects. */
   handshake: HandshakeConfig;
-  /** AutoMTLS: a fresh certificate each side, each pinning the other's (default true). */
+  /** AutoMTLS: a fresh certificate each side, each pinning the other's (default true, unless `tls` or PLUGIN_TLS_* files are given). */
   autoMTLS?: boolean;
+  /**
+   * Supplied TLS instead of AutoMTLS (default: PLUGIN_TLS_CA_FILE / _CERT_FILE / _KEY_FILE when set):
+   * the plugin's certificate must be signed by `caFile` and name `localhost`; `certFile`/`keyFile`
+   * are presented as the client certificate. Checked before the plugin is started.
+   */
+  tls?: TlsFiles;
+  /**
+   * Retry a failed start with exponential backoff and full jitter (default: no retry, one attempt;
+   * PLUGIN_START_ATTEMPTS sets `attempts`). Retried: the plugin exited before its handshake, did not
+   * handshake in time, or could not be reached. Never retried: configuration, TLS, version and
+   * malformed-handshake errors.
+   */
+  retry?: Partial<StartRetry>;
+  /** Environment to read this host's PLUGIN_* settings from (default `process.env`). */
+  configEnv?: NodeJS.ProcessEnv;
   /** Curve of the host's AutoMTLS certificate (default P-256). */
   certificateCurve?: CertificateCurve;
-  /** How long the plugin may take to print its handshake line (default 60 000 ms, as go-plugin). */
+  /** How long the plugin may take to print its handshake line (default: PLUGIN_START_TIMEOUT_MS, else 60 000 ms, as go-plugin). */
   startTimeoutMs?: number;
   /** TCP port range the plugin may use (default 10000..25000). */
   minPort?: number;
@@ -103,7 +121,20 @@ let exitHookInstalled = false;
 /** Launches a plugin and connects to it. Every failure is a typed {@link PluginError}; no process is left behind. */
 export async function startPlugin<P extends PluginSet>(options: StartPluginOptions<P>): Promise<PluginClient<P>> {
   const sets = pluginSets(options);
-  const autoMTLS = options.autoMTLS ?? true;
+  const config = resolveClientConfig(options, options.configEnv ?? process.env);
+  const supplied = config.tls.mode === "files" ? loadClientTls(config.tls.files) : undefined;
+  return withStartRetries(config.retry, (_attempt, remainingMs) => startOnce(options, config, sets, supplied, remainingMs));
+}
+
+async function startOnce<P extends PluginSet>(
+  options: StartPluginOptions<P>,
+  config: ClientConfig,
+  sets: Map<number, P>,
+  supplied: LoadedTls | undefined,
+  remainingMs: number | undefined,
+): Promise<PluginClient<P>> {
+  const within = (ms: number) => Math.max(1, remainingMs === undefined ? ms : Math.min(ms, remainingMs));
+  const autoMTLS = config.tls.mode === "auto";
   const own = autoMTLS ? generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {}) : undefined;
   const env: NodeJS.ProcessEnv = {
     ...(options.skipHostEnv ? {} : process.env),
@@ -120,14 +151,14 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   };
   const logName = `plugin.${basename(options.command)}`;
   const parser = createStderrParser();
-  const onLog = options.onLog ?? defaultLogPrinter(logName, options.logLevel ?? "info");
+  const onLog = options.onLog ?? defaultLogPrinter(logName, config.logLevel);
   const { process: child, line } = await launchPlugin({
     command: options.command,
     args: options.args ?? [],
     cwd: options.cwd,
     env,
     stdin: options.stdin ?? "inherit",
-    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    startTimeoutMs: within(config.startTimeoutMs),
     onStderrLine: (text) => onLog(parser.parse(text)),
   });
   track(child);
@@ -146,7 +177,7 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
     if (autoMTLS && info.serverCert === undefined) {
       throw new TLSError("AutoMTLS is on but the plugin sent no certificate in its handshake line (6th field empty)");
     }
-    if (!autoMTLS && info.serverCert !== undefined) {
+    if (config.tls.mode === "off" && info.serverCert !== undefined) {
       throw new TLSError("the plugin sent a certificate although AutoMTLS is off: it expects TLS the host did not set up");
     }
   } catch (error) {
@@ -154,16 +185,18 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   }
   const plugins = sets.get(info.appVersion) as P;
   try {
-    const serverCertPem = info.serverCert ? toPem(parseCertificate(info.serverCert, "the plugin's certificate in its handshake line").raw) : undefined;
+    const serverCertPem = autoMTLS && info.serverCert ? toPem(parseCertificate(info.serverCert, "the plugin's certificate in its handshake line").raw) : undefined;
     const connection = await connect({
       address: { network: info.network, address: info.address },
       own,
       serverCertPem,
+      supplied,
       child,
-      timeoutMs: options.connectTimeoutMs ?? 10_000,
+      timeoutMs: within(config.connectTimeoutMs),
       unixSocketDir: options.unixSocketDir,
     });
-    return new PluginClient(plugins, info.appVersion, { ...connection, handshake: { line, info } }, options, child, undefined);
+    const effective = { ...options, killGraceMs: config.killGraceMs };
+    return new PluginClient(plugins, info.appVersion, { ...connection, handshake: { line, info } }, effective, child, undefined);
   } catch (error) {
     if (child.exit) {
       await child.settleStderr();
@@ -195,6 +228,7 @@ export async function reattachPlugin<P extends PluginSet>(config: ReattachConfig
     address: config.address,
     own: undefined,
     serverCertPem: undefined,
+    supplied: undefined,
     child: undefined,
     timeoutMs: options.connectTimeoutMs ?? 10_000,
     unixSocketDir: undefined,
@@ -216,15 +250,26 @@ async function connect(options: {
   address: { network: Network; address: string };
   own: CertificateKeyPair | undefined;
   serverCertPem: string | undefined;
+  /** Supplied TLS: verify the plugin against the CA instead of pinning. */
+  supplied: LoadedTls | undefined;
   child: PluginProcess | undefined;
   timeoutMs: number;
   unixSocketDir: string | undefined;
 }): Promise<Connection> {
-  const { own, serverCertPem, child } = options;
+  const { own, serverCertPem, supplied, child } = options;
   const channelCredentials = () =>
-    own && serverCertPem ? pinnedChannelCredentials(own, serverCertPem) : grpc.credentials.createInsecure();
+    supplied
+      ? suppliedChannelCredentials(supplied)
+      : own && serverCertPem
+        ? pinnedChannelCredentials(own, serverCertPem)
+        : grpc.credentials.createInsecure();
   const serverCredentials = () =>
-    own && serverCertPem ? pinnedServerCredentials(own, serverCertPem) : grpc.ServerCredentials.createInsecure();
+    supplied?.identity
+      ? suppliedServerCredentials(supplied)
+      : own && serverCertPem
+        ? pinnedServerCredentials(own, serverCertPem)
+        : grpc.ServerCredentials.createInsecure();
+  const tls = own !== undefined || supplied !== undefined;
   const transport = new grpc.Client(grpcTarget(options.address), channelCredentials(), {
     ...CHANNEL_OPTIONS,
     interceptors: child ? [exitAwareInterceptor(child)] : [],
@@ -235,7 +280,7 @@ async function connect(options: {
     await health.check({ service: "plugin" }, { timeoutMs: options.timeoutMs });
   } catch (error) {
     transport.close();
-    throw connectionError(error, options.address, own !== undefined);
+    throw connectionError(error, options.address, tls, supplied);
   }
   const brokerOutgoing = new AsyncQueue<ConnInfo>();
   const broker = new BrokerCore({
@@ -244,14 +289,14 @@ async function connect(options: {
     serverCredentials,
     channelCredentials,
   });
-  return { address: options.address, transport, broker, brokerOutgoing, tls: own !== undefined };
+  return { address: options.address, transport, broker, brokerOutgoing, tls };
 }
 
-function connectionError(error: unknown, address: { network: Network; address: string }, tls: boolean): PluginError {
+function connectionError(error: unknown, address: { network: Network; address: string }, tls: boolean, supplied?: LoadedTls): PluginError {
   const detail = error instanceof Error ? error.message : String(error);
   const where = `${address.network} ${address.address}`;
-  if (tls && /certificate|ssl|tls|handshake|alert|self[- ]signed|verify/i.test(detail)) {
-    return new TLSError(`TLS handshake with the plugin at ${where} failed: ${detail}`, { cause: error });
+  if (tls && /certificate|ssl|tls|handshake|alert|self[- ]signed|verify|altnames/i.test(detail)) {
+    return new TLSError(`TLS handshake with the plugin at ${where} failed: ${supplied ? describeTlsFailure(detail, supplied) : detail}`, { cause: error });
   }
   if (error instanceof RpcError && error.code !== Code.UNAVAILABLE && error.code !== Code.DEADLINE_EXCEEDED) {
     return new TransportError(`the plugin at ${where} failed its health check (grpc.health.v1 "plugin"): ${detail}`, { cause: error });
@@ -324,7 +369,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
     return this.connection.handshake;
   }
 
-  /** Whether the connection uses AutoMTLS. */
+  /** Whether the connection uses TLS (AutoMTLS or supplied certificates). */
   get tls(): boolean {
     return this.connection.tls;
   }

@@ -45,6 +45,24 @@ export {
 export { type ReattachConfig, parseReattachProviders, formatReattachProviders } from "./reattach.js";
 export { type Logger, type LogLevel, type LogRecord, createLogger, createStderrParser, formatLogRecord } from "./log.js";
 export { type CertificateCurve, type CertificateKeyPair, generateCertificate } from "./tls.js";
+export {
+  type ServerConfig,
+  type ClientConfig,
+  type ServerSettings,
+  type ClientSettings,
+  type ClientTls,
+  type RateLimitSettings,
+  type StartRetry,
+  ConfigEnv,
+  CONFIG_DEFAULTS,
+  serverConfigFromEnv,
+  clientConfigFromEnv,
+  resolveServerConfig,
+  resolveClientConfig,
+} from "./config.js";
+export { type TlsFiles, type LoadedTls, loadServerTls, loadClientTls } from "./tls-files.js";
+export { PluginExitCode } from "./signals.js";
+export { isRetryableStartError } from "./start-retry.js";
 export { type HealthReporter, ServingStatus } from "./services/health.js";
 export {
   PluginError,

@@ -18,8 +18,10 @@ import {
   checkMagicCookie,
   formatHandshakeLine,
   negotiateVersion,
-  readPluginEnvironment,
 } from "./handshake.js";
+import { type ServerConfig, type RateLimitSettings, resolveServerConfig } from "./config.js";
+import { PluginExitCode, handleStopSignals } from "./signals.js";
+import { type TlsFiles, loadServerTls, suppliedChannelCredentials, suppliedServerCredentials } from "./tls-files.js";
 import { type LogLevel, type Logger, createLogger } from "./log.js";
 import type { PluginSet } from "./plugin.js";
 import { addService } from "./rpc/server.js";
@@ -43,16 +45,24 @@ export interface ServeOptions {
   plugins?: PluginSet;
   /** Version of {@link ServeOptions.plugins} (default 1). */
   protocolVersion?: number;
-  /** Transport (default "unix"). Go hosts accept both. */
+  /** Transport (default: PLUGIN_TRANSPORT, else "unix"). Go hosts accept both. */
   network?: Network;
   /** Logger for the plugin's own records (default: hclog JSON on the real stderr). */
   logger?: Logger;
-  /** Level of the default logger (default "debug"). */
+  /** Level of the default logger (default: PLUGIN_LOG_LEVEL, else "debug"). */
   logLevel?: LogLevel;
   /** Curve of the AutoMTLS certificate (default P-256). */
   certificateCurve?: CertificateCurve;
-  /** How long in-flight calls may run after a shutdown request before they are cut (default 2000 ms). */
+  /** How long in-flight calls may run after a shutdown request before they are cut (default: PLUGIN_SHUTDOWN_GRACE_MS, else 2000 ms). */
   shutdownGraceMs?: number;
+  /**
+   * Supplied TLS instead of AutoMTLS (default: PLUGIN_TLS_CERT_FILE / _KEY_FILE / _CA_FILE when set):
+   * this certificate and key are served; with a CA, host certificates signed by it are required.
+   * The handshake line's certificate field stays empty, as with go-plugin's TLSProvider.
+   */
+  tls?: TlsFiles;
+  /** Rate limiting (default: PLUGIN_RATE_LIMIT / PLUGIN_RATE_BURST when set, else off). */
+  rateLimit?: RateLimitSettings;
   /** Environment to read the go-plugin contract from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Called with the health reporter once serving, e.g. to report NOT_SERVING. */
@@ -67,6 +77,8 @@ export interface ServingPlugin {
   readonly address: { network: Network; address: string };
   readonly health: HealthReporter;
   readonly logger: Logger;
+  /** The effective configuration: explicit options, then PLUGIN_* variables, then defaults. */
+  readonly config: ServerConfig;
   /** Stops serving: drains in-flight calls, then exits the process. */
   stop(): Promise<never>;
 }
@@ -84,19 +96,27 @@ export async function serve(options: ServeOptions): Promise<ServingPlugin> {
     return exitNow(1);
   }
   const stdio = new StdioCapture();
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "debug", write: stdio.realStderrWrite });
+  let config: ServerConfig | undefined;
+  let configError: unknown;
   try {
-    return await start(options, env, stdio, logger);
+    config = resolveServerConfig(options, env);
+  } catch (error) {
+    configError = error;
+  }
+  const logger = options.logger ?? createLogger({ level: config?.logLevel ?? "debug", write: stdio.realStderrWrite });
+  try {
+    if (!config) throw configError;
+    return await start(options, config, stdio, logger);
   } catch (error) {
     stdio.stop();
     const message = error instanceof PluginError ? error.message : String((error as Error)?.stack ?? error);
     logger.error("plugin init error", { error: message });
-    return exitNow(1);
+    return exitNow(PluginExitCode.START_FAILED);
   }
 }
 
-async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: StdioCapture, logger: Logger): Promise<ServingPlugin> {
-  const hostEnv = readPluginEnvironment(env);
+async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCapture, logger: Logger): Promise<ServingPlugin> {
+  const hostEnv = config.host;
   for (const entry of hostEnv.invalidProtocolVersions) logger.warn(`server sent invalid plugin version ${JSON.stringify(entry)}`);
 
   const sets = pluginSets(options);
@@ -113,7 +133,13 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
   let serverCredentials = grpc.ServerCredentials.createInsecure();
   let channelCredentials = grpc.credentials.createInsecure();
   let serverCert: Buffer | undefined;
-  if (hostEnv.clientCertPem !== undefined) {
+  if (config.tls !== undefined) {
+    // Checked now, so a wrong file fails the start rather than the first call.
+    const supplied = loadServerTls(config.tls);
+    serverCredentials = suppliedServerCredentials(supplied);
+    channelCredentials = suppliedChannelCredentials(supplied); // for dialing the host's brokered services
+    logger.debug("serving supplied TLS", { subject: supplied.identity?.leaf.subject, client_ca: supplied.caPem !== undefined });
+  } else if (hostEnv.clientCertPem !== undefined) {
     parseCertificate(hostEnv.clientCertPem, "the host's certificate in PLUGIN_CLIENT_CERT");
     const own = generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {});
     serverCert = own.certDer;
@@ -122,7 +148,7 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
   }
 
   const listenOptions = {
-    network: options.network ?? "unix",
+    network: config.network,
     unixSocketDir: hostEnv.unixSocketDir,
     unixSocketGroup: hostEnv.unixSocketGroup,
     minPort: hostEnv.minPort,
@@ -185,13 +211,8 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
     })}\n`,
   );
 
-  // go-plugin plugins ignore SIGINT: a Ctrl-C in the host's terminal reaches
-  // the whole process group, and the host decides when its plugins stop.
-  let interrupts = 0;
-  const onInterrupt = () => logger.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
-  const onTerminate = () => void stop();
-  process.on("SIGINT", onInterrupt);
-  process.on("SIGTERM", onTerminate);
+  // SIGINT ignored (as go-plugin), SIGTERM drains, a second signal forces the exit.
+  const removeSignalHandlers = handleStopSignals({ logger, stop: () => void stop(), force: () => void exitNow(PluginExitCode.FORCED) });
   const parentWatch = watchParent(() => {
     logger.debug("host process is gone; stopping");
     void stop();
@@ -202,18 +223,18 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
     parentWatch.stop();
     health.shutdown();
     brokerStream.end();
-    const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 2000).unref());
+    const drained = new Promise<boolean>((resolve) => server.tryShutdown(() => resolve(true)));
+    const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownGraceMs).unref());
     stdio.stop();
-    await Promise.race([drained, grace]);
+    const clean = await Promise.race([drained, grace]);
+    if (!clean) logger.warn("shutdown grace period ended with calls still running; cutting them", { grace_ms: config.shutdownGraceMs });
     server.forceShutdown();
     await broker.close();
     multiplexer?.close();
     await listener.close();
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onTerminate);
+    removeSignalHandlers();
     process.off("exit", removeSocketOnExit);
-    return exitNow(0);
+    return exitNow(clean ? PluginExitCode.CLEAN : PluginExitCode.GRACE_EXPIRED);
   }
 
   const serving: ServingPlugin = {
@@ -221,6 +242,7 @@ async function start(options: ServeOptions, env: NodeJS.ProcessEnv, stdio: Stdio
     address: listener.address,
     health,
     logger,
+    config,
     stop,
   };
   options.onServing?.(serving);
