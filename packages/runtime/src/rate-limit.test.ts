@@ -26,7 +26,7 @@ function manualClock(start = 1000) {
 describe("TokenBucket", () => {
   it("starts full: `burst` calls pass at once, the next waits 1/rate", () => {
     const clock = manualClock();
-    const bucket = new TokenBucket({ rate: 10, burst: 3 }, clock.now);
+    const bucket = new TokenBucket({ ratePerSecond: 10, burst: 3 }, clock.now);
     expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([0, 0, 0]);
     expect(bucket.tryTake()).toBe(100);
     clock.advance(40);
@@ -38,7 +38,7 @@ describe("TokenBucket", () => {
 
   it("refills at `rate` per second but never above `burst`", () => {
     const clock = manualClock();
-    const bucket = new TokenBucket({ rate: 2, burst: 2 }, clock.now);
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 2 }, clock.now);
     bucket.tryTake();
     bucket.tryTake();
     clock.advance(60_000);
@@ -50,7 +50,7 @@ describe("TokenBucket", () => {
     const clock = manualClock();
     const rate = 20;
     const burst = 4;
-    const bucket = new TokenBucket({ rate, burst }, clock.now);
+    const bucket = new TokenBucket({ ratePerSecond: rate, burst }, clock.now);
     let passed = 0;
     const calls = 200;
     const interval = 1000 / (2 * rate);
@@ -65,16 +65,16 @@ describe("TokenBucket", () => {
 
   it("ignores a clock that goes backwards", () => {
     const clock = manualClock();
-    const bucket = new TokenBucket({ rate: 1, burst: 1 }, clock.now);
+    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1 }, clock.now);
     bucket.tryTake();
     clock.advance(-5000);
     expect(bucket.tryTake()).toBe(1000);
   });
 
   it("refuses nonsense limits with a ConfigError naming the value", () => {
-    expect(() => new TokenBucket({ rate: 0, burst: 1 })).toThrow(/rate is 0: it must be a number of calls per second greater than 0/);
-    expect(() => new TokenBucket({ rate: Number.NaN, burst: 1 })).toThrow(ConfigError);
-    expect(() => new TokenBucket({ rate: 1, burst: 0.5 })).toThrow(/burst is 0.5: it must be a whole number of calls, at least 1/);
+    expect(() => new TokenBucket({ ratePerSecond: 0, burst: 1 })).toThrow(/ratePerSecond is 0: it must be a number of calls per second greater than 0/);
+    expect(() => new TokenBucket({ ratePerSecond: Number.NaN, burst: 1 })).toThrow(ConfigError);
+    expect(() => new TokenBucket({ ratePerSecond: 1, burst: 0.5 })).toThrow(/burst is 0.5: it must be a whole number of calls, at least 1/);
   });
 });
 
@@ -104,13 +104,13 @@ describe("retry hints", () => {
 
 describe("options checks", () => {
   it("refuses a method key that is not a method path", () => {
-    expect(() => rateLimitInterceptor({ methods: { "KV.Put": { rate: 1, burst: 1 } } })).toThrow(
+    expect(() => rateLimitInterceptor({ methods: { "KV.Put": { ratePerSecond: 1, burst: 1 } } })).toThrow(
       /rateLimit.methods key "KV.Put" is not a method path: write it as "\/package.Service\/Method"/,
     );
   });
 
   it("refuses methods the plugin does not serve, and lifecycle methods", () => {
-    const limit = { rate: 1, burst: 1 };
+    const limit = { ratePerSecond: 1, burst: 1 };
     expect(() => checkRateLimitMethods({ methods: { "/rpcplugin.test.echo.v1.EchoService/Echo": limit } }, [EchoService])).not.toThrow();
     expect(() => checkRateLimitMethods({ methods: { "/rpcplugin.test.echo.v1.EchoService/Ech": limit } }, [EchoService])).toThrow(
       /does not serve \(served methods: \/rpcplugin.test.echo.v1.EchoService\/Echo,/,
@@ -163,7 +163,7 @@ describe("rateLimitInterceptor on a real server", () => {
   it("answers RESOURCE_EXHAUSTED with the limit's name and a retry hint, without running the handler", async () => {
     const clock = manualClock();
     const path = "/rpcplugin.test.echo.v1.EchoService/Echo";
-    const { echo, handled } = await serveEcho({ methods: { [path]: { rate: 4, burst: 2 } } }, clock);
+    const { echo, handled } = await serveEcho({ methods: { [path]: { ratePerSecond: 4, burst: 2 } } }, clock);
     await echo.echo({ text: "1" });
     await echo.echo({ text: "2" });
     const error = await failure(echo.echo({ text: "3" }));
@@ -181,7 +181,7 @@ describe("rateLimitInterceptor on a real server", () => {
 
   it("limits only the named method; the global bucket covers all application methods, streams included", async () => {
     const clock = manualClock();
-    const { echo } = await serveEcho({ global: { rate: 1, burst: 2 } }, clock);
+    const { echo } = await serveEcho({ global: { ratePerSecond: 1, burst: 2 } }, clock);
     await echo.echo({ text: "a" });
     for await (const response of echo.serverStream({ text: "b" })) expect(response.text).toBe("b");
     const error = await failure(
@@ -198,7 +198,7 @@ describe("rateLimitInterceptor on a real server", () => {
   it("a call must pass both its method's bucket and the global one; a refused call takes no token", async () => {
     const clock = manualClock();
     const path = "/rpcplugin.test.echo.v1.EchoService/Echo";
-    const { echo } = await serveEcho({ global: { rate: 1, burst: 3 }, methods: { [path]: { rate: 1, burst: 1 } } }, clock);
+    const { echo } = await serveEcho({ global: { ratePerSecond: 1, burst: 3 }, methods: { [path]: { ratePerSecond: 1, burst: 1 } } }, clock);
     await echo.echo({ text: "1" });
     expect((await failure(echo.echo({ text: "2" }))).rawMessage).toMatch(/the rate limit of \/rpcplugin/);
     // The refused Echo took no global token: two streams still pass.
@@ -208,7 +208,7 @@ describe("rateLimitInterceptor on a real server", () => {
 
   it("never limits the health service", async () => {
     const clock = manualClock();
-    const { echo, health } = await serveEcho({ global: { rate: 1, burst: 1 } }, clock);
+    const { echo, health } = await serveEcho({ global: { ratePerSecond: 1, burst: 1 } }, clock);
     await echo.echo({ text: "1" });
     expect((await failure(echo.echo({ text: "2" }))).code).toBe(Code.RESOURCE_EXHAUSTED);
     for (let check = 0; check < 20; check++) expect((await health.check({ service: "plugin" })).status).toBe(1);

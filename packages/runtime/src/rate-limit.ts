@@ -21,10 +21,10 @@ import { RpcError } from "./rpc/errors.js";
 import type { HandlerInterceptor } from "./rpc/server.js";
 import { isLifecycleService } from "./services/lifecycle.js";
 
-/** One token bucket: `burst` calls at once, refilled at `rate` calls per second. */
+/** One token bucket: `burst` calls at once, refilled at `ratePerSecond` calls per second. */
 export interface RateLimit {
   /** Calls per second, sustained (> 0; fractions allowed, e.g. 0.5 = one call every 2 s). */
-  rate: number;
+  ratePerSecond: number;
   /** Calls allowed at once after a quiet period: the bucket's size (an integer ≥ 1). */
   burst: number;
 }
@@ -50,7 +50,7 @@ const RETRY_INFO_TYPE_URL = "type.googleapis.com/google.rpc.RetryInfo";
 
 /**
  * A token bucket. It starts full; every call that passes takes one token;
- * tokens come back at `rate` per second up to `burst`. Time comes from an
+ * tokens come back at `ratePerSecond` per second up to `burst`. Time comes from an
  * injected monotonic clock, so tests can drive it.
  */
 export class TokenBucket {
@@ -69,7 +69,7 @@ export class TokenBucket {
   /** Milliseconds until a token is available (0: one is available now). */
   waitMs(): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.limit.rate) * 1000);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.limit.ratePerSecond) * 1000);
   }
 
   /** Takes a token; call only after {@link waitMs} returned 0. */
@@ -88,7 +88,7 @@ export class TokenBucket {
     const now = this.now();
     const elapsed = now - this.last;
     this.last = now;
-    if (elapsed > 0) this.tokens = Math.min(this.limit.burst, this.tokens + (elapsed * this.limit.rate) / 1000);
+    if (elapsed > 0) this.tokens = Math.min(this.limit.burst, this.tokens + (elapsed * this.limit.ratePerSecond) / 1000);
   }
 }
 
@@ -118,7 +118,7 @@ export function rateLimitInterceptor(options: RateLimitOptions, clock: Clock = m
       }
       // The bucket that keeps the call out longest is the one the message names.
       const [bucket, name] = own && ownWait >= globalWait ? [own, `the rate limit of ${path}`] : [global as TokenBucket, "the plugin's global rate limit"];
-      throw rateLimitError(`${name} (${bucket.limit.rate} calls/s, burst ${bucket.limit.burst}) is exceeded`, Math.max(ownWait, globalWait));
+      throw rateLimitError(`${name} (${bucket.limit.ratePerSecond} calls/s, burst ${bucket.limit.burst}) is exceeded`, Math.max(ownWait, globalWait));
     };
   };
 }
@@ -188,9 +188,9 @@ export function checkRateLimitMethods(options: RateLimitOptions, services: reado
 }
 
 function checkLimit(limit: RateLimit, where: string): void {
-  const { rate, burst } = limit as Partial<RateLimit>;
+  const { ratePerSecond: rate, burst } = limit as Partial<RateLimit>;
   if (typeof rate !== "number" || !Number.isFinite(rate) || rate <= 0) {
-    throw new ConfigError(`${where}.rate is ${String(rate)}: it must be a number of calls per second greater than 0`);
+    throw new ConfigError(`${where}.ratePerSecond is ${String(rate)}: it must be a number of calls per second greater than 0`);
   }
   if (typeof burst !== "number" || !Number.isInteger(burst) || burst < 1) {
     throw new ConfigError(`${where}.burst is ${String(burst)}: it must be a whole number of calls, at least 1`);
