@@ -1,0 +1,159 @@
+/**
+ * The `files` provider: manages text files under one directory.
+ *
+ * ```hcl
+ * provider "files" { directory = "/tmp/out" }
+ * resource "files_file" "hello" { path = "greetings/hello.txt"  content = "hi" }
+ * data "files_file" "motd" { path = "motd.txt" }
+ * ```
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { DiagnosticError, defineDataSource, defineProvider, defineResource, isUnknown } from "@rpcplugin/terraform";
+
+/** The source address the README and tests install the provider under. */
+export const FILES_PROVIDER_ADDRESS = "example.com/rpcplugin/files";
+
+/** What `configure` returns: every resource call gets it as `context.provider`. */
+export interface FilesRoot {
+  directory: string;
+}
+
+/** Test hook: when set to "1", creating a file crashes the provider process (to see Terraform's "plugin crashed" path). */
+export const CRASH_ON_CREATE_ENV = "FILES_PROVIDER_CRASH_ON_CREATE";
+
+const sha256 = (content: string) => createHash("sha256").update(content).digest("hex");
+
+/** The absolute file of `path` under the root; a DiagnosticError on `path` if it leaves the root. */
+function fileOf(root: FilesRoot, path: string): string {
+  const file = resolve(root.directory, path);
+  const inside = relative(root.directory, file);
+  if (path === "" || isAbsolute(path) || inside === "" || inside.startsWith("..")) {
+    throw new DiagnosticError("Invalid file path", {
+      detail: `${JSON.stringify(path)} must be a relative path to a file inside the provider's directory ${root.directory}.`,
+      path: ["path"],
+    });
+  }
+  return file;
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+const fileSchema = {
+  description: "A text file under the provider's directory.",
+  attributes: {
+    path: { type: "string", required: true, requiresReplace: true, description: "Path of the file, relative to the provider's directory." },
+    content: { type: "string", required: true, description: "The file's content (UTF-8)." },
+    sha256: { type: "string", computed: true, description: "SHA-256 of the content, hex." },
+    id: { type: "string", computed: true, useStateForUnknown: true, description: "Same as path." },
+  },
+} as const;
+
+/** resource "files_file": creates, updates in place (content) or replaces (path), deletes, imports by path. */
+export const fileResource = defineResource({
+  schema: fileSchema,
+  version: 1,
+
+  validate({ config }) {
+    const path = config.path;
+    if (typeof path === "string" && (path === "" || isAbsolute(path) || path.split(/[\\/]/).includes(".."))) {
+      throw new DiagnosticError("Invalid file path", { detail: `${JSON.stringify(path)} must be relative and must not contain "..".`, path: ["path"] });
+    }
+  },
+
+  async create({ config }, context) {
+    const root = context.provider as FilesRoot;
+    if (process.env[CRASH_ON_CREATE_ENV] === "1") {
+      // A bug outside the request's promise chain: nothing catches it, so the process crashes.
+      await new Promise(() => setImmediate(() => { throw new Error(`files provider crashed on purpose (${CRASH_ON_CREATE_ENV}=1)`); }));
+    }
+    const file = fileOf(root, config.path);
+    if ((await readIfExists(file)) !== null) {
+      throw new DiagnosticError("File already exists", {
+        detail: `${file} exists already. Remove it, or bring it under Terraform with: terraform import <address> ${config.path}`,
+        path: ["path"],
+      });
+    }
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, config.content);
+    context.logger.info("created file", { path: config.path, bytes: Buffer.byteLength(config.content) });
+    return { id: config.path, sha256: sha256(config.content) };
+  },
+
+  async read({ state }, context) {
+    const content = await readIfExists(fileOf(context.provider as FilesRoot, state.path));
+    if (content === null) {
+      context.logger.warn("file is gone; removing it from state", { path: state.path });
+      return null;
+    }
+    return { ...state, id: state.path, content, sha256: sha256(content) };
+  },
+
+  async update({ config }, context) {
+    await writeFile(fileOf(context.provider as FilesRoot, config.path), config.content);
+    context.logger.info("updated file", { path: config.path });
+    return { id: config.path, sha256: sha256(config.content) };
+  },
+
+  async delete({ state }, context) {
+    await rm(fileOf(context.provider as FilesRoot, state.path), { force: true });
+    context.logger.info("deleted file", { path: state.path });
+  },
+
+  importState({ id }) {
+    return { path: id, id };
+  },
+
+  // Version 0 called the path attribute `filename`.
+  upgradeState({ version, state }) {
+    if (version !== 0) throw new DiagnosticError("Unknown state version", { detail: `files_file has no schema version ${version}.` });
+    const { filename, ...rest } = state;
+    return { ...(rest as object), path: filename as string, id: filename as string };
+  },
+});
+
+/** data "files_file": reads a file under the provider's directory. */
+export const fileDataSource = defineDataSource({
+  schema: {
+    description: "Reads a text file under the provider's directory.",
+    attributes: {
+      path: { type: "string", required: true, description: "Path of the file, relative to the provider's directory." },
+      content: { type: "string", computed: true, description: "The file's content." },
+      sha256: { type: "string", computed: true, description: "SHA-256 of the content, hex." },
+    },
+  },
+  async read({ config }, context) {
+    const content = await readIfExists(fileOf(context.provider as FilesRoot, config.path));
+    if (content === null) throw new DiagnosticError("File not found", { detail: `There is no file ${JSON.stringify(config.path)} in the provider's directory.`, path: ["path"] });
+    return { content, sha256: sha256(content) };
+  },
+});
+
+/** The provider: `directory` (required) is where every path points. */
+export const filesProvider = defineProvider({
+  name: "files",
+  schema: {
+    attributes: {
+      directory: { type: "string", required: true, description: "The directory the provider's files live in (created if missing)." },
+    },
+  },
+  async configure({ config }): Promise<FilesRoot> {
+    if (isUnknown(config.directory)) {
+      throw new DiagnosticError("Directory not known", { detail: "directory must be known when the provider is configured.", path: ["directory"] });
+    }
+    const directory = resolve(config.directory as string);
+    await mkdir(directory, { recursive: true });
+    if (!(await stat(directory)).isDirectory()) throw new DiagnosticError("Not a directory", { detail: `${directory} is not a directory.`, path: ["directory"] });
+    return { directory };
+  },
+  resources: { files_file: fileResource },
+  dataSources: { files_file: fileDataSource },
+});
