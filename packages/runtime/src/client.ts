@@ -38,7 +38,15 @@ import {
 import { grpcTarget } from "./transport.js";
 import { type ClientConfig, type StartRetry, resolveClientConfig } from "./config.js";
 import { withStartRetries } from "./start-retry.js";
-import { type LoadedTls, type TlsFiles, describeTlsFailure, loadClientTls, suppliedChannelCredentials, suppliedServerCredentials } from "./tls-files.js";
+import {
+  type LoadedTls,
+  type TlsFiles,
+  describeTlsFailure,
+  loadClientTls,
+  probeTlsFailure,
+  suppliedChannelCredentials,
+  suppliedServerCredentials,
+} from "./tls-files.js";
 import { AsyncQueue } from "./util/async-queue.js";
 
 /** Where plugin output goes: a stream, or a function given each chunk. */
@@ -280,7 +288,8 @@ async function connect(options: {
     await health.check({ service: "plugin" }, { timeoutMs: options.timeoutMs });
   } catch (error) {
     transport.close();
-    throw connectionError(error, options.address, tls, supplied);
+    const probed = supplied && !child?.exit ? await probeTlsFailure(options.address, supplied) : undefined;
+    throw connectionError(probed === undefined ? error : new Error(probed, { cause: error }), options.address, tls, supplied);
   }
   const brokerOutgoing = new AsyncQueue<ConnInfo>();
   const broker = new BrokerCore({

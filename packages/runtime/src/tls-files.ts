@@ -114,8 +114,13 @@ export function suppliedChannelCredentials(tls: LoadedTls): grpc.ChannelCredenti
 
 /** A connect-time TLS failure, explained in terms of the supplied files. */
 export function describeTlsFailure(detail: string, tls: LoadedTls): string {
-  if (/unable to (verify|get local issuer)|self[- ]signed|certificate signature failure|unknown ca|bad certificate/i.test(detail)) {
-    return `the plugin's certificate is not signed by the CA in ${describe(tls.files, "caFile")} (or the plugin refused ours): ${detail}`;
+  if (/unable to (verify|get local issuer)|self[- ]signed|certificate signature failure/i.test(detail)) {
+    return `the plugin's certificate is not signed by the CA in ${describe(tls.files, "caFile")}: ${detail}`;
+  }
+  if (/unknown ca|bad certificate|certificate required|refused this host's certificate/i.test(detail)) {
+    return tls.identity
+      ? `the plugin refused this host's certificate (${describe(tls.files, "certFile")}): it is not signed by a CA the plugin trusts (PLUGIN_TLS_CA_FILE on the plugin side): ${detail}`
+      : `the plugin requires a client certificate and this host has none: give ${label(tls.files, "certFile")} and ${label(tls.files, "keyFile")}: ${detail}`;
   }
   if (/altnames|hostname|subject alt|does not match/i.test(detail)) {
     return `the plugin's certificate does not name "localhost" (a DNS subjectAltName the host verifies): ${detail}`;
@@ -187,4 +192,41 @@ function label(files: TlsFiles, key: "certFile" | "keyFile" | "caFile"): string 
 
 function oneLine(name: string): string {
   return name.split("\n").join(", ");
+}
+
+/**
+ * After a failed connect, asks the TLS layer itself what went wrong: grpc-js
+ * often reports only "Failed to connect" (with TLS 1.3 the server's refusal
+ * of our certificate arrives after our side thinks the handshake is done).
+ * Opens one plain TLS connection with the same material and returns its
+ * error message, or undefined if TLS was fine. Bounded by `ms`.
+ */
+export async function probeTlsFailure(address: { network: "unix" | "tcp"; address: string }, tls: LoadedTls, ms = 1000): Promise<string | undefined> {
+  const { connect } = await import("node:tls");
+  const where =
+    address.network === "unix"
+      ? { path: address.address }
+      : { host: address.address.slice(0, address.address.lastIndexOf(":")), port: Number(address.address.slice(address.address.lastIndexOf(":") + 1)) };
+  return new Promise((resolve) => {
+    const socket = connect({
+      ...where,
+      servername: "localhost",
+      ALPNProtocols: ["h2"],
+      ...(tls.caPem ? { ca: tls.caPem } : {}),
+      ...(tls.identity ? { cert: tls.identity.certPem, key: tls.identity.keyPem } : {}),
+    });
+    let settled = false;
+    const finish = (result: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(undefined), ms);
+    socket.on("error", (error) => finish(error.message));
+    // A refusal of our certificate comes as an alert right after the handshake: wait a moment for it.
+    socket.on("secureConnect", () => setTimeout(() => finish(undefined), Math.min(300, ms)));
+    socket.on("close", () => finish(settled ? undefined : "the plugin closed the TLS connection (it may have refused this host's certificate)"));
+  });
 }
