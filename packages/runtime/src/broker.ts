@@ -19,6 +19,8 @@ import type { Duplex } from "node:stream";
 import { TransportError } from "./errors.js";
 import { type ConnInfo, ConnInfoSchema } from "./gen/plugin/grpc_broker_pb.js";
 import { type ListenOptions, type PluginListener, grpcTarget, listen } from "./transport.js";
+import { useInterceptors } from "./rpc/server.js";
+import { clientTelemetryInterceptor, serverTelemetryInterceptor } from "./telemetry.js";
 
 /** Opens and accepts brokered connections. Both the host and the plugin have one. */
 export interface Broker {
@@ -58,6 +60,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.default_authority": "localhost",
   "grpc.ssl_target_name_override": "localhost",
 };
+
+/** {@link CHANNEL_OPTIONS} with calls traced (telemetry.ts), for the connections the runtime dials itself. */
+export const TRACED_CHANNEL_OPTIONS: grpc.ClientOptions = { ...CHANNEL_OPTIONS, interceptors: [clientTelemetryInterceptor] };
 
 const DIAL_TIMEOUT_MS = 5000;
 
@@ -129,6 +134,7 @@ export class BrokerCore implements Broker {
   async acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokeredServer> {
     this.assertOpen();
     const server = new grpc.Server(SERVER_OPTIONS);
+    useInterceptors(server, [serverTelemetryInterceptor]);
     register(server);
     const injector = server.createConnectionInjector(this.options.serverCredentials());
     this.servers.add(server);
@@ -188,7 +194,7 @@ export class BrokerCore implements Broker {
       client = new grpc.Client(
         grpcTarget({ network: info.network, address: info.address }),
         this.options.channelCredentials(),
-        CHANNEL_OPTIONS,
+        TRACED_CHANNEL_OPTIONS,
       );
     }
     this.clients.add(client);

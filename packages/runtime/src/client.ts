@@ -48,6 +48,9 @@ import {
   suppliedServerCredentials,
 } from "./tls-files.js";
 import { AsyncQueue } from "./util/async-queue.js";
+import { type HealthQueryOptions, type HealthWatchOptions, checkHealth, watchHealth } from "./health-watch.js";
+import type { ServingStatus } from "./services/health.js";
+import { clientTelemetryInterceptor, traceEnvironment, traced } from "./telemetry.js";
 
 /** Where plugin output goes: a stream, or a function given each chunk. */
 export type OutputSink = NodeJS.WritableStream | ((chunk: Buffer) => void);
@@ -131,7 +134,9 @@ export async function startPlugin<P extends PluginSet>(options: StartPluginOptio
   const sets = pluginSets(options);
   const config = resolveClientConfig(options, options.configEnv ?? process.env);
   const supplied = config.tls.mode === "files" ? loadClientTls(config.tls.files) : undefined;
-  return withStartRetries(config.retry, (_attempt, remainingMs) => startOnce(options, config, sets, supplied, remainingMs));
+  return traced("rpcplugin.start", { "rpcplugin.command": options.command }, () =>
+    withStartRetries(config.retry, (_attempt, remainingMs) => startOnce(options, config, sets, supplied, remainingMs)),
+  );
 }
 
 async function startOnce<P extends PluginSet>(
@@ -156,11 +161,13 @@ async function startOnce<P extends PluginSet>(
       ...(options.unixSocketDir === undefined ? {} : { unixSocketDir: options.unixSocketDir }),
       ...(options.unixSocketGroup === undefined ? {} : { unixSocketGroup: options.unixSocketGroup }),
     }),
+    // The plugin's serve span continues this start span's trace.
+    ...traceEnvironment(),
   };
   const logName = `plugin.${basename(options.command)}`;
   const parser = createStderrParser();
   const onLog = options.onLog ?? defaultLogPrinter(logName, config.logLevel);
-  const { process: child, line } = await launchPlugin({
+  const { process: child, line } = await traced("rpcplugin.handshake", { "rpcplugin.command": options.command }, () => launchPlugin({
     command: options.command,
     args: options.args ?? [],
     cwd: options.cwd,
@@ -168,7 +175,7 @@ async function startOnce<P extends PluginSet>(
     stdin: options.stdin ?? "inherit",
     startTimeoutMs: within(config.startTimeoutMs),
     onStderrLine: (text) => onLog(parser.parse(text)),
-  });
+  }));
   track(child);
   let socketPath: string | undefined;
   const failAndKill = async (error: unknown): Promise<never> => {
@@ -280,7 +287,7 @@ async function connect(options: {
   const tls = own !== undefined || supplied !== undefined;
   const transport = new grpc.Client(grpcTarget(options.address), channelCredentials(), {
     ...CHANNEL_OPTIONS,
-    interceptors: child ? [exitAwareInterceptor(child)] : [],
+    interceptors: [clientTelemetryInterceptor, ...(child ? [exitAwareInterceptor(child)] : [])],
   });
   const health = new HealthClient(transport);
   try {
@@ -443,12 +450,36 @@ export class PluginClient<P extends PluginSet = PluginSet> {
   }
 
   /**
+   * The application's health as the plugin reports it (service "" unless
+   * `options.service` names another), e.g. NOT_SERVING while it cannot do its
+   * work. Unlike {@link ping} (go-plugin's liveness check) this does not throw
+   * for NOT_SERVING; it throws RpcError NOT_FOUND for a name the plugin does not report.
+   */
+  health(options: HealthQueryOptions = {}): Promise<ServingStatus> {
+    return checkHealth(this.connection.transport, options);
+  }
+
+  /**
+   * The application's health statuses as they change (grpc.health.v1 Watch):
+   * the current one first, then each change. Ends when the plugin stops (after
+   * a last NOT_SERVING) or this client closes; leave the loop to stop watching.
+   *
+   * @example
+   * ```ts
+   * for await (const status of client.watchHealth()) console.log(ServingStatus[status]);
+   * ```
+   */
+  watchHealth(options: HealthWatchOptions = {}): AsyncIterable<ServingStatus> {
+    return watchHealth(this.connection.transport, this.stdioCall.signal, options);
+  }
+
+  /**
    * Stops the plugin: Controller.Shutdown, then a grace period (2 s) for it to
    * exit, then SIGKILL. A reattached plugin in test mode is only
    * disconnected. Idempotent; never leaves the process or its socket file.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= traced("rpcplugin.shutdown", { "rpcplugin.pid": this.pid ?? 0 }, () => this.shutdown());
     return this.closing;
   }
 

@@ -63,7 +63,28 @@ export {
 export { type TlsFiles, type LoadedTls, loadServerTls, loadClientTls } from "./tls-files.js";
 export { PluginExitCode } from "./signals.js";
 export { isRetryableStartError } from "./start-retry.js";
-export { type HealthReporter, ServingStatus } from "./services/health.js";
+export { type HealthReporter, ServingStatus, PLUGIN_HEALTH_SERVICE, APPLICATION_HEALTH_SERVICE } from "./services/health.js";
+export { type HealthCheckOptions, DEFAULT_HEALTH_INTERVAL_MS } from "./health-check.js";
+export type { HealthQueryOptions, HealthWatchOptions } from "./health-watch.js";
+export {
+  type RateLimit,
+  type RateLimitOptions,
+  type Clock,
+  TokenBucket,
+  rateLimitInterceptor,
+  rateLimitError,
+  retryDelayMs,
+  retryDelayFromMetadata,
+  RETRY_AFTER_MS,
+} from "./rate-limit.js";
+export {
+  TRACER_NAME,
+  clientTelemetryInterceptor,
+  serverTelemetryInterceptor,
+  injectTraceContext,
+  extractTraceContext,
+} from "./telemetry.js";
+export { LIFECYCLE_SERVICES } from "./services/lifecycle.js";
 export {
   PluginError,
   ConfigError,

@@ -12,7 +12,7 @@ import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { type BrokerMultiplexer, CHANNEL_OPTIONS } from "./broker.js";
+import { type BrokerMultiplexer, TRACED_CHANNEL_OPTIONS } from "./broker.js";
 import type { Logger } from "./log.js";
 import { grpcTarget } from "./transport.js";
 import { YamuxSession } from "./yamux/index.js";
@@ -90,7 +90,7 @@ async function clientOverStreams(
     proxy.once("error", reject);
     proxy.listen(path, resolve);
   });
-  const client = new grpc.Client(grpcTarget({ network: "unix", address: path }), credentials, CHANNEL_OPTIONS);
+  const client = new grpc.Client(grpcTarget({ network: "unix", address: path }), credentials, TRACED_CHANNEL_OPTIONS);
   const close = client.close.bind(client);
   client.close = () => {
     close();

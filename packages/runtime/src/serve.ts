@@ -34,6 +34,10 @@ import { type CertificateCurve, generateCertificate, parseCertificate, pinnedCha
 import { type PluginListener, listen } from "./transport.js";
 import { watchParent } from "./util/parent.js";
 import { startMultiplexing } from "./multiplex.js";
+import type { HealthCheckOptions } from "./health-check.js";
+import type { RateLimit } from "./rate-limit.js";
+import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
+import { contextFromEnvironment, traced } from "./telemetry.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -61,11 +65,24 @@ export interface ServeOptions {
    * The handshake line's certificate field stays empty, as with go-plugin's TLSProvider.
    */
   tls?: TlsFiles;
-  /** Rate limiting (default: PLUGIN_RATE_LIMIT / PLUGIN_RATE_BURST when set, else off). */
+  /**
+   * One rate limit shared by all application methods (default: PLUGIN_RATE_LIMIT / PLUGIN_RATE_BURST
+   * when set, else off). Over it, calls get RESOURCE_EXHAUSTED with a `retry-after-ms` trailer;
+   * the lifecycle services (health, controller, stdio, broker, reflection) are never limited.
+   */
   rateLimit?: RateLimitSettings;
+  /** Rate limits per method, keyed by full path (`"/kv.KV/Put"`); a call must pass its method's limit and {@link ServeOptions.rateLimit}. */
+  methodRateLimits?: Record<string, RateLimit>;
+  /**
+   * The application's health: a `check` callback asked every `intervalMs` (default 1000), whose
+   * answer is reported on "" and on each application service's name (never on go-plugin's
+   * "plugin", which Go hosts ping for liveness). Hosts read it with `PluginClient.health()`
+   * and `watchHealth()`.
+   */
+  health?: HealthCheckOptions;
   /** Environment to read the go-plugin contract from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
-  /** Called with the health reporter once serving, e.g. to report NOT_SERVING. */
+  /** Called once serving, e.g. to report the application's status with `server.health.setApplicationStatus()`. */
   onServing?: (server: ServingPlugin) => void;
 }
 
@@ -106,7 +123,7 @@ export async function serve(options: ServeOptions): Promise<ServingPlugin> {
   const logger = options.logger ?? createLogger({ level: config?.logLevel ?? "debug", write: stdio.realStderrWrite });
   try {
     if (!config) throw configError;
-    return await start(options, config, stdio, logger);
+    return await traced("rpcplugin.serve", { "rpcplugin.network": config.network }, () => start(options, config, stdio, logger), contextFromEnvironment(env));
   } catch (error) {
     stdio.stop();
     const message = error instanceof PluginError ? error.message : String((error as Error)?.stack ?? error);
@@ -156,6 +173,7 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   };
 
   const server = new grpc.Server(SERVER_OPTIONS);
+  const rateLimits = installServerInterceptors(server, config.rateLimit, options.methodRateLimits);
   const injector = server.createConnectionInjector(serverCredentials);
   let multiplexer: (BrokerMultiplexer & { close(): void }) | undefined;
   const broker = new BrokerCore({
@@ -182,9 +200,15 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   addReflection(server);
   const context = { broker, logger };
   for (const plugin of Object.values(plugins)) plugin.register?.(server, context);
+  const healthChecks = await startApplicationHealth(server, health, rateLimits, options.health ?? {}, logger);
 
   let firstConnection = true;
   const onConnection = (socket: Socket) => {
+    // Stopping: new connections are refused (existing ones get GOAWAY from tryShutdown).
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
     if (hostEnv.multiplexRequested && firstConnection) {
       firstConnection = false;
       multiplexer = startMultiplexing(socket, (stream) => injector.injectConnection(stream), logger);
@@ -220,7 +244,9 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
 
   async function shutdown(): Promise<never> {
     logger.debug("plugin shutting down");
+    const listenerClosed = listener.close(); // no new connections; the socket file goes now
     parentWatch.stop();
+    healthChecks.stop();
     health.shutdown();
     brokerStream.end();
     const drained = new Promise<boolean>((resolve) => server.tryShutdown(() => resolve(true)));
@@ -231,7 +257,7 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     server.forceShutdown();
     await broker.close();
     multiplexer?.close();
-    await listener.close();
+    await listenerClosed;
     removeSignalHandlers();
     process.off("exit", removeSocketOnExit);
     return exitNow(clean ? PluginExitCode.CLEAN : PluginExitCode.GRACE_EXPIRED);

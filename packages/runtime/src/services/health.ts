@@ -1,7 +1,15 @@
 /**
- * grpc.health.v1.Health as go-plugin serves it: the service name "plugin"
- * (and "", the whole server) report SERVING while the plugin runs. The
- * application may report other statuses through {@link HealthReporter}.
+ * grpc.health.v1.Health as go-plugin serves it, plus the application's own
+ * status:
+ *
+ * - "plugin" is go-plugin's liveness check: SERVING while the plugin process
+ *   serves gRPC, NOT_SERVING only once it shuts down. Go hosts ping it
+ *   (`ClientProtocol.Ping`) and take anything else for a dead plugin, so the
+ *   application's status never changes it.
+ * - "" (the whole server, in gRPC's health convention) and the full name of
+ *   every application service (e.g. "kv.KV") carry the application's status,
+ *   which it reports with {@link HealthReporter.setApplicationStatus} or a
+ *   health check callback (`serve({ health: { check } })`).
  */
 import { create } from "@bufbuild/protobuf";
 import {
@@ -20,10 +28,24 @@ export { ServingStatus };
 /** The service name go-plugin hosts ping. */
 export const PLUGIN_HEALTH_SERVICE = "plugin";
 
+/** The name under which the application's overall status is reported ("": the whole server). */
+export const APPLICATION_HEALTH_SERVICE = "";
+
 /** Sets health statuses of a running plugin. */
 export interface HealthReporter {
-  /** Sets the status of `service` ("plugin" by default); watchers are told. */
+  /**
+   * Sets the status of one service name ("plugin" by default: go-plugin's
+   * liveness check, which Go hosts take as dead when not SERVING); watchers are told.
+   */
   setStatus(status: ServingStatus, service?: string): void;
+  /**
+   * Sets the application's status: on "" (the whole server) and on every
+   * application service's name; "plugin" stays SERVING, so Go hosts' pings
+   * still pass. Watchers are told of changes.
+   */
+  setApplicationStatus(status: ServingStatus): void;
+  /** The application's current status. */
+  readonly applicationStatus: ServingStatus;
 }
 
 /** Keeps the statuses and serves them. */
@@ -33,16 +55,37 @@ export class HealthState implements HealthReporter {
     [PLUGIN_HEALTH_SERVICE, ServingStatus.SERVING],
   ]);
   private readonly watchers = new Map<string, Set<AsyncQueue<HealthCheckResponse>>>();
+  private readonly applicationServices = new Set<string>([APPLICATION_HEALTH_SERVICE]);
+  private stopped = false;
 
   setStatus(status: ServingStatus, service = PLUGIN_HEALTH_SERVICE): void {
-    if (this.statuses.get(service) === status) return;
+    if (this.stopped || this.statuses.get(service) === status) return;
     this.statuses.set(service, status);
     for (const queue of this.watchers.get(service) ?? []) queue.push(create(HealthCheckResponseSchema, { status }));
   }
 
-  /** Marks everything NOT_SERVING and ends all watches (the plugin is stopping). */
+  get applicationStatus(): ServingStatus {
+    return this.statuses.get(APPLICATION_HEALTH_SERVICE) ?? ServingStatus.SERVING;
+  }
+
+  setApplicationStatus(status: ServingStatus): void {
+    for (const service of this.applicationServices) this.setStatus(status, service);
+  }
+
+  /** Reports the application's status under these service names too (the application services' full names). */
+  addApplicationServices(names: Iterable<string>): void {
+    const status = this.applicationStatus;
+    for (const name of names) {
+      if (name === PLUGIN_HEALTH_SERVICE) continue;
+      this.applicationServices.add(name);
+      this.setStatus(status, name);
+    }
+  }
+
+  /** Marks everything NOT_SERVING and ends all watches (the plugin is stopping); later reports are ignored. */
   shutdown(): void {
     for (const service of this.statuses.keys()) this.setStatus(ServingStatus.NOT_SERVING, service);
+    this.stopped = true;
     for (const queues of this.watchers.values()) for (const queue of queues) queue.end();
     this.watchers.clear();
   }

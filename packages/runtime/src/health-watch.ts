@@ -1,0 +1,58 @@
+/**
+ * The host's view of a plugin's application health (grpc.health.v1 on the
+ * service name "" by default: see services/health.ts): one check, or a
+ * stream of statuses as they change.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { HealthClient } from "./gen/grpc/health/v1/health_rpcplugin.js";
+import { Code } from "./rpc/code.js";
+import { RpcError } from "./rpc/errors.js";
+import { APPLICATION_HEALTH_SERVICE, ServingStatus } from "./services/health.js";
+
+/** Options of `PluginClient.health()`. */
+export interface HealthQueryOptions {
+  /** The service name to ask about (default "": the application as a whole). */
+  service?: string | undefined;
+  /** Gives up after this many milliseconds (default 5000). */
+  timeoutMs?: number | undefined;
+}
+
+/** Options of `PluginClient.watchHealth()`. */
+export interface HealthWatchOptions {
+  /** The service name to watch (default "": the application as a whole). */
+  service?: string | undefined;
+  /** Stops watching: the iteration fails with the signal's reason, as any call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The plugin's current status of `service`; RpcError NOT_FOUND if it does not report that name. */
+export async function checkHealth(transport: grpc.Client, options: HealthQueryOptions = {}): Promise<ServingStatus> {
+  const response = await new HealthClient(transport).check(
+    { service: options.service ?? APPLICATION_HEALTH_SERVICE },
+    { timeoutMs: options.timeoutMs ?? 5000 },
+  );
+  return response.status;
+}
+
+/**
+ * The statuses of `service`: the current one first, then each change. Ends
+ * when the plugin stops serving (its last status is NOT_SERVING) or when
+ * `closed` aborts (the host closed the plugin client); a name the plugin does
+ * not know reads SERVICE_UNKNOWN until it does.
+ */
+export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
+  const signal = options.signal ? AbortSignal.any([options.signal, closed]) : closed;
+  try {
+    for await (const response of new HealthClient(transport).watch({ service: options.service ?? APPLICATION_HEALTH_SERVICE }, { signal })) {
+      yield response.status;
+    }
+  } catch (error) {
+    if (closed.aborted && !options.signal?.aborted) return;
+    // The plugin went away mid-watch: it is not serving any more.
+    if (error instanceof RpcError && error.code === Code.UNAVAILABLE) {
+      yield ServingStatus.NOT_SERVING;
+      return;
+    }
+    throw error;
+  }
+}
