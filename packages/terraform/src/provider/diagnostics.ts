@@ -87,20 +87,20 @@ export class Diagnostics {
     return this.#list;
   }
 
-  /** The wire form, for a response's `diagnostics`. */
-  toWire(): WireDiagnostic[] {
-    return this.#list.map(toWireDiagnostic);
+  /** The wire form, for a response's `diagnostics`; paths are resolved against `type` (see {@link attributePath}). */
+  toWire(type?: CtyType): WireDiagnostic[] {
+    return this.#list.map((diagnostic) => toWireDiagnostic(diagnostic, type));
   }
 }
 
 /** A diagnostic in its wire form. */
-export function toWireDiagnostic(diagnostic: Diagnostic): WireDiagnostic {
+export function toWireDiagnostic(diagnostic: Diagnostic, type?: CtyType): WireDiagnostic {
   const wire: WireDiagnostic = {
     severity: diagnostic.severity === "error" ? 1 : 2,
     summary: diagnostic.summary,
     detail: diagnostic.detail ?? "",
   };
-  if (diagnostic.path && diagnostic.path.length > 0) wire.attribute = attributePath(diagnostic.path);
+  if (diagnostic.path && diagnostic.path.length > 0) wire.attribute = attributePath(diagnostic.path, type);
   return wire;
 }
 

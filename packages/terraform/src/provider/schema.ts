@@ -7,7 +7,7 @@
  * and nested structure with its own attributes is a nested block. That keeps
  * one schema valid for protocol 5 and 6 (v5 has no nested attribute types).
  */
-import type { CtyType, UnknownValue } from "../cty/index.js";
+import type { CtyNumber, CtyType, Unknown } from "../cty/index.js";
 
 /** One attribute of a block. */
 export interface Attribute<T extends CtyType = CtyType> {
@@ -56,14 +56,14 @@ export interface Block {
   readonly deprecated?: boolean | string;
 }
 
-/** A marker of a value not known until apply (config referring to another resource, or a computed attribute). */
-export type Unknown = UnknownValue;
-
-/** The TypeScript type of a known, non-null value of cty type `T`. */
+/**
+ * The TypeScript type of a known, non-null value of cty type `T`. Numbers
+ * are JS numbers when exactly representable, else the codec's CtyNumber.
+ */
 export type ValueOf<T> = T extends "string"
   ? string
   : T extends "number"
-    ? number
+    ? number | CtyNumber
     : T extends "bool"
       ? boolean
       : T extends "dynamic"
@@ -109,7 +109,7 @@ export type ObjectOf<B extends Block> = {
 
 /**
  * A value that may still hold unknowns (a plan, or configuration during
- * validation/plan): any attribute may be {@link Unknown}.
+ * validation/plan): any attribute may be an {@link Unknown} (test with `isUnknown`).
  */
 export type MaybeUnknown<B extends Block> = {
   [K in keyof ObjectOf<B>]: ObjectOf<B>[K] | Unknown;

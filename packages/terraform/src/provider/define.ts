@@ -1,0 +1,120 @@
+/**
+ * What a provider author writes: a provider (schema, configure, resources,
+ * data sources), each resource's CRUD functions and each data source's read,
+ * with config and state typed from the schemas. Values are plain JS values
+ * (strings, numbers, booleans, arrays, objects, null); unknown values are
+ * {@link Unknown} markers, only ever seen in configuration during
+ * validate/plan and in planned state.
+ */
+import type { Logger } from "@rpcplugin/runtime";
+import type { AttributePath, Diagnostics } from "./diagnostics.js";
+import type { Block, MaybeUnknown, ObjectOf } from "./schema.js";
+
+/** Passed to every provider function. */
+export interface RequestContext<P = unknown> {
+  /**
+   * What the provider's `configure` returned. Reading it before Terraform
+   * configured the provider throws a DiagnosticError (validate and
+   * upgradeState run before configure).
+   */
+  readonly provider: P;
+  /** Logs through the plugin's hclog logger (Terraform shows them under TF_LOG). */
+  readonly logger: Logger;
+  /** Add warnings and errors; errors fail the operation once the function returns. */
+  readonly diagnostics: Diagnostics;
+  /** Aborted when Terraform asks the provider to stop (Ctrl-C) or the call is cancelled. */
+  readonly signal: AbortSignal;
+}
+
+/** A managed resource type. */
+export interface Resource<B extends Block = Block, P = any> {
+  readonly schema: B;
+  /** Schema version recorded in state; raise it when the state shape changes (see {@link Resource.upgradeState}). */
+  readonly version?: number;
+  /**
+   * Extra planning after the framework's (computed attributes unknown,
+   * `requiresReplace`): return the planned state to use (may contain
+   * unknowns) and any more attribute paths that force a replace.
+   */
+  plan?(
+    request: { config: MaybeUnknown<B>; prior: ObjectOf<B> | null; planned: MaybeUnknown<B> },
+    context: RequestContext<P>,
+  ): Promise<PlanResult<B> | undefined | void> | PlanResult<B> | undefined | void;
+  /** Creates the object; returns the new state (attributes left out are taken from the plan). */
+  create(request: { config: ObjectOf<B>; planned: MaybeUnknown<B> }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  /** Refreshes: the current state, or null when the object is gone. Default: the state unchanged. */
+  read?(request: { state: ObjectOf<B> }, context: RequestContext<P>): Promise<ObjectOf<B> | null> | ObjectOf<B> | null;
+  /** Updates in place (attributes without `requiresReplace` changed). Default: error unless every change forces a replace. */
+  update?(
+    request: { config: ObjectOf<B>; planned: MaybeUnknown<B>; prior: ObjectOf<B> },
+    context: RequestContext<P>,
+  ): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  /** Deletes the object. */
+  delete(request: { state: ObjectOf<B> }, context: RequestContext<P>): Promise<void> | void;
+  /**
+   * `terraform import` / import blocks: the state for an id (attributes left
+   * out are null). Terraform then calls `read` on it. Without it, import
+   * fails with a diagnostic.
+   */
+  importState?(request: { id: string }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  /**
+   * Upgrades state written at an older schema `version` (the state's
+   * attributes as stored, parsed from JSON) to the current schema. Terraform
+   * calls UpgradeResourceState on every state load; at the current version
+   * the framework decodes the state itself and this is not called.
+   */
+  upgradeState?(
+    request: { version: number; state: Record<string, unknown> },
+    context: RequestContext<P>,
+  ): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  /** Extra validation of the configuration (which may contain unknowns). */
+  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<P>): Promise<void> | void;
+}
+
+/** What a resource's `plan` may return. */
+export interface PlanResult<B extends Block> {
+  planned?: MaybeUnknown<B>;
+  requiresReplace?: AttributePath[];
+}
+
+/** A data source type. */
+export interface DataSource<B extends Block = Block, P = any> {
+  readonly schema: B;
+  /** Reads the data: returns the state (attributes left out are taken from the configuration). */
+  read(request: { config: ObjectOf<B> }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<P>): Promise<void> | void;
+}
+
+/** A provider: its configuration schema, how it configures itself, its resources and data sources. */
+export interface Provider<B extends Block = Block, P = any> {
+  /**
+   * The provider's type name (`files` for `files_file`); resource and data
+   * source names must start with it and `_`. Also the logger's module.
+   */
+  readonly name: string;
+  readonly schema: B;
+  /**
+   * Called once per provider process with the provider block's configuration
+   * (which may hold unknowns when it refers to other resources); what it
+   * returns is `context.provider` of every later call.
+   */
+  configure?(request: { config: MaybeUnknown<B>; terraformVersion: string }, context: RequestContext<undefined>): Promise<P> | P;
+  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<undefined>): Promise<void> | void;
+  readonly resources?: Readonly<Record<string, Resource<any, P>>>;
+  readonly dataSources?: Readonly<Record<string, DataSource<any, P>>>;
+}
+
+/** Declares a provider (an identity function that keeps the schema's literal types). */
+export function defineProvider<const B extends Block, P>(provider: Provider<B, P>): Provider<B, P> {
+  return provider;
+}
+
+/** Declares a resource type with its config and state typed from `schema`. */
+export function defineResource<const B extends Block, P = any>(resource: Resource<B, P>): Resource<B, P> {
+  return resource;
+}
+
+/** Declares a data source type with its config and state typed from `schema`. */
+export function defineDataSource<const B extends Block, P = any>(dataSource: DataSource<B, P>): DataSource<B, P> {
+  return dataSource;
+}

@@ -1,0 +1,173 @@
+import { createLogger } from "@rpcplugin/runtime";
+import { describe, expect, it } from "vitest";
+import { fromDynamicValue, isUnknown, toDynamicValue } from "../cty/index.js";
+import { DiagnosticError } from "./diagnostics.js";
+import { defineProvider, defineResource } from "./define.js";
+import { blockType } from "./schema.js";
+import { ProviderServer } from "./server.js";
+
+const noteSchema = {
+  attributes: {
+    name: { type: "string", required: true, requiresReplace: true },
+    text: { type: "string", required: true },
+    tags: { type: { map: "string" }, optional: true },
+    length: { type: "number", computed: true },
+    id: { type: "string", computed: true, useStateForUnknown: true },
+  },
+} as const;
+
+const deleted: string[] = [];
+const note = defineResource({
+  schema: noteSchema,
+  version: 2,
+  create({ config }, context) {
+    if (config.text === "crash") throw new Error("disk on fire");
+    if (config.tags?.["bad"] !== undefined) throw new DiagnosticError("Bad tag", { detail: "no bad tags", path: ["tags", "bad"] });
+    return { id: `${(context.provider as { prefix: string }).prefix}${config.name}`, length: config.text.length };
+  },
+  update({ config }) {
+    return { length: config.text.length };
+  },
+  delete({ state }) {
+    deleted.push(state.name);
+  },
+  importState({ id }) {
+    return { id, name: id, text: "" };
+  },
+  upgradeState({ version, state }) {
+    // v1 called `text` `body`.
+    if (version !== 1) throw new DiagnosticError("no upgrade path", { detail: `from ${version}` });
+    const { body, ...rest } = state;
+    return { ...(rest as object), text: body as string };
+  },
+});
+
+const provider = defineProvider({
+  name: "notes",
+  schema: { attributes: { prefix: { type: "string", optional: true } } },
+  configure: ({ config }) => ({ prefix: (config.prefix as string | null) ?? "" }),
+  resources: { notes_note: note },
+});
+
+const type = blockType(noteSchema);
+const quiet = createLogger({ write: () => {} });
+const dv = (value: unknown) => toDynamicValue(value, type) as { msgpack: Uint8Array; json: Uint8Array };
+const decode = (value: unknown) => fromDynamicValue(value as { msgpack: Uint8Array; json: Uint8Array }, type) as Record<string, unknown>;
+const empty = new Uint8Array();
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const config = (over: Record<string, unknown> = {}) => ({ name: "a", text: "hello", tags: null, length: null, id: null, ...over });
+
+async function configured(): Promise<ProviderServer> {
+  const server = new ProviderServer(provider, quiet);
+  const providerType = blockType(provider.schema);
+  const response = await server.configureProvider({ terraformVersion: "1.5.7", config: toDynamicValue({ prefix: "n-" }, providerType) as never });
+  expect(response.diagnostics).toEqual([]);
+  return server;
+}
+
+describe("ProviderServer", () => {
+  it("answers the schema with types as JSON, flags and the resource version", () => {
+    const schema = new ProviderServer(provider, quiet).getProviderSchema();
+    const resource = schema.resourceSchemas.notes_note!;
+    expect(resource.version).toBe(2n);
+    const attributes = Object.fromEntries(resource.block.attributes.map((a) => [a.name, a]));
+    expect(new TextDecoder().decode(attributes.tags!.type)).toBe('["map","string"]');
+    expect(attributes.length).toMatchObject({ computed: true, required: false, optional: false });
+    expect(attributes.name).toMatchObject({ required: true });
+    expect(schema.serverCapabilities.planDestroy).toBe(false);
+  });
+
+  it("plans a create with computed attributes unknown, then applies it", async () => {
+    const server = await configured();
+    const plan = await server.planResourceChange({ typeName: "notes_note", priorState: dv(null), proposedNewState: dv(config()), config: dv(config()), priorPrivate: empty });
+    expect(plan.diagnostics).toEqual([]);
+    const planned = decode(plan.plannedState);
+    expect(isUnknown(planned.length)).toBe(true);
+    expect(isUnknown(planned.id)).toBe(true);
+    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: plan.plannedState as never, config: dv(config()), plannedPrivate: empty });
+    expect(applied.diagnostics).toEqual([]);
+    expect(decode(applied.newState)).toEqual({ name: "a", text: "hello", tags: null, length: 5, id: "n-a" });
+  });
+
+  it("asks for a replace when a requiresReplace attribute changes, and keeps useStateForUnknown values", async () => {
+    const server = await configured();
+    const prior = config({ length: 5, id: "n-a" });
+    const renamed = await server.planResourceChange({ typeName: "notes_note", priorState: dv(prior), proposedNewState: dv({ ...prior, name: "b" }), config: dv(config({ name: "b" })), priorPrivate: empty });
+    expect(renamed.requiresReplace).toEqual([{ steps: [{ selector: { case: "attributeName", value: "name" } }] }]);
+    const edited = await server.planResourceChange({ typeName: "notes_note", priorState: dv(prior), proposedNewState: dv({ ...prior, text: "bye" }), config: dv(config({ text: "bye" })), priorPrivate: empty });
+    expect(edited.requiresReplace).toEqual([]);
+    const planned = decode(edited.plannedState);
+    expect(isUnknown(planned.length)).toBe(true);
+    expect(planned.id).toBe("n-a");
+  });
+
+  it("turns a DiagnosticError into a diagnostic with its attribute path (map key resolved from the schema)", async () => {
+    const server = await configured();
+    const bad = config({ tags: { bad: "x" } });
+    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(bad), config: dv(bad), plannedPrivate: empty });
+    expect(applied.newState).toBeUndefined();
+    expect(applied.diagnostics).toEqual([
+      {
+        severity: 1,
+        summary: "Bad tag",
+        detail: "no bad tags",
+        attribute: { steps: [{ selector: { case: "attributeName", value: "tags" } }, { selector: { case: "elementKeyString", value: "bad" } }] },
+      },
+    ]);
+  });
+
+  it("turns any other thrown error into an error diagnostic naming the operation", async () => {
+    const server = await configured();
+    const crash = config({ text: "crash" });
+    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(crash), config: dv(crash), plannedPrivate: empty });
+    expect(applied.diagnostics).toEqual([{ severity: 1, summary: "Unexpected error in apply notes_note", detail: "disk on fire" }]);
+  });
+
+  it("says the provider is not configured when a resource needs it before ConfigureProvider", async () => {
+    const server = new ProviderServer(provider, quiet);
+    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(config()), config: dv(config()), plannedPrivate: empty });
+    expect(applied.diagnostics[0]).toMatchObject({ severity: 1, summary: "Provider not configured" });
+  });
+
+  it("deletes when the planned state is null", async () => {
+    const server = await configured();
+    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(config({ name: "gone", length: 5, id: "x" })), plannedState: dv(null), config: dv(null), plannedPrivate: empty });
+    expect(applied.diagnostics).toEqual([]);
+    expect(decode(applied.newState)).toBeNull();
+    expect(deleted).toContain("gone");
+  });
+
+  it("upgrades state: the same version decoded as it is (removed attributes dropped), older versions through upgradeState", async () => {
+    const server = new ProviderServer(provider, quiet);
+    const same = await server.upgradeResourceState({ typeName: "notes_note", version: 2n, rawState: { json: json({ name: "a", text: "t", tags: { k: "v" }, length: 1, id: "n-a", removed_attr: true }), flatmap: {} } });
+    expect(same.diagnostics).toEqual([]);
+    expect(decode(same.upgradedState)).toEqual({ name: "a", text: "t", tags: { k: "v" }, length: 1, id: "n-a" });
+    const old = await server.upgradeResourceState({ typeName: "notes_note", version: 1n, rawState: { json: json({ name: "a", body: "old", length: 3, id: "n-a" }), flatmap: {} } });
+    expect(old.diagnostics).toEqual([]);
+    expect(decode(old.upgradedState)).toEqual({ name: "a", text: "old", tags: null, length: 3, id: "n-a" });
+    const newer = await server.upgradeResourceState({ typeName: "notes_note", version: 3n, rawState: { json: json({}), flatmap: {} } });
+    expect(newer.diagnostics[0]).toMatchObject({ severity: 1, summary: "Resource state is newer than the provider" });
+    const older = await server.upgradeResourceState({ typeName: "notes_note", version: 0n, rawState: { json: json({}), flatmap: {} } });
+    expect(older.diagnostics[0]).toMatchObject({ severity: 1, summary: "no upgrade path", detail: "from 0" });
+  });
+
+  it("imports by id, filling attributes left out with null", async () => {
+    const server = await configured();
+    const imported = await server.importResourceState({ typeName: "notes_note", id: "x" });
+    expect(imported.diagnostics).toEqual([]);
+    expect(imported.importedResources?.[0]?.typeName).toBe("notes_note");
+    expect(decode(imported.importedResources?.[0]?.state)).toEqual({ name: "x", text: "", tags: null, length: null, id: "x" });
+  });
+
+  it("answers an unknown type name with a diagnostic", async () => {
+    const server = await configured();
+    const response = await server.readResource({ typeName: "notes_nope", currentState: dv(null), private: empty });
+    expect(response.diagnostics[0]).toMatchObject({ severity: 1, summary: "Unknown resource type" });
+  });
+
+  it("refuses bad definitions with a ConfigError naming the problem", () => {
+    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string" } } } }), quiet)).toThrow(/attribute "a" must be one of required, optional or computed/);
+    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: {} }, resources: { other_thing: note } }), quiet)).toThrow(/must be named "x_<name>"/);
+    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string", required: true, computed: true } } } }), quiet)).toThrow(/cannot also be optional or computed/);
+  });
+});

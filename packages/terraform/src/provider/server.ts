@@ -1,0 +1,368 @@
+/**
+ * The protocol-neutral core of a served provider: one method per provider
+ * RPC, taking the fields tfplugin5 and tfplugin6 requests share and returning
+ * response init shapes that fit both. `v5.ts` and `v6.ts` bind it to each
+ * protocol's generated handler.
+ *
+ * Every method answers user and provider problems as diagnostics, never as
+ * gRPC errors: a DiagnosticError becomes its diagnostic, a codec error or any
+ * other thrown error an error diagnostic naming the operation (and logged
+ * with its stack).
+ */
+import { ConfigError, type Logger } from "@rpcplugin/runtime";
+import { CtyError, type CtyType, decodeJson, fromDynamicValue, toDynamicValue } from "../cty/index.js";
+import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
+import { type AttributePath, DiagnosticError, Diagnostics, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
+import { type ObjectValue, planChange } from "./plan.js";
+import { type Block, blockType } from "./schema.js";
+import { firstUnknown } from "./values.js";
+import { type WireSchema, checkBlock, toWireSchema } from "./wire-schema.js";
+
+/** DynamicValue as both protocols carry it. */
+export interface DynamicValueBytes {
+  msgpack: Uint8Array;
+  json: Uint8Array;
+}
+
+type Dyn = DynamicValueBytes | undefined;
+
+/** Provider functions as the server calls them: the typed views of define.ts without their (deep) value types. */
+type Loose<T> = {
+  [K in keyof T]: T[K] extends ((...args: never[]) => unknown) | undefined ? (request: any, context: RequestContext<any>) => unknown : T[K];
+};
+type LooseResource = Loose<Resource>;
+type LooseDataSource = Loose<DataSource>;
+
+interface Typed<T> {
+  readonly definition: T;
+  readonly block: Block;
+  readonly type: CtyType;
+}
+
+/** Server capabilities this framework implements. */
+const serverCapabilities = { planDestroy: false, getProviderSchemaOptional: false, moveResourceState: false, generateResourceConfig: false };
+
+/** Serves one provider definition; one instance per provider process (or per reattach server). */
+export class ProviderServer {
+  readonly #provider: Loose<Provider>;
+  readonly #logger: Logger;
+  readonly #providerType: CtyType;
+  readonly #resources = new Map<string, Typed<LooseResource>>();
+  readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
+  readonly #stop = new AbortController();
+  #configured = false;
+  #configuredValue: unknown;
+  #schemaCache: { provider: WireSchema; resourceSchemas: Record<string, WireSchema>; dataSourceSchemas: Record<string, WireSchema> } | undefined;
+
+  /** Checks the definition (names, schemas) and throws ConfigError on the first problem. */
+  constructor(provider: Provider, logger: Logger) {
+    this.#provider = provider as Loose<Provider>;
+    this.#logger = logger;
+    if (!/^[a-z][a-z0-9]*$/.test(provider.name)) throw new ConfigError(`provider name ${JSON.stringify(provider.name)} must be lowercase letters and digits (the part before "_" in resource names)`);
+    checkBlock(provider.schema, `provider ${JSON.stringify(provider.name)}`, { resource: false });
+    this.#providerType = blockType(provider.schema);
+    for (const [name, resource] of Object.entries(provider.resources ?? {})) {
+      this.#checkTypeName(name, "resource");
+      checkBlock(resource.schema, `resource ${JSON.stringify(name)}`, { resource: true });
+      const version = resource.version ?? 0;
+      if (!Number.isInteger(version) || version < 0) throw new ConfigError(`resource ${JSON.stringify(name)}: version must be a non-negative integer, got ${version}`);
+      this.#resources.set(name, { definition: resource as LooseResource, block: resource.schema, type: blockType(resource.schema) });
+    }
+    for (const [name, dataSource] of Object.entries(provider.dataSources ?? {})) {
+      this.#checkTypeName(name, "data source");
+      checkBlock(dataSource.schema, `data source ${JSON.stringify(name)}`, { resource: false });
+      this.#dataSources.set(name, { definition: dataSource as LooseDataSource, block: dataSource.schema, type: blockType(dataSource.schema) });
+    }
+  }
+
+  #checkTypeName(name: string, kind: string): void {
+    if (!name.startsWith(`${this.#provider.name}_`) || !/^[a-z0-9_]+$/.test(name)) {
+      throw new ConfigError(`${kind} ${JSON.stringify(name)} must be named "${this.#provider.name}_<name>" in lowercase letters, digits and underscores`);
+    }
+  }
+
+  /** The schemas of everything this provider serves. */
+  schemas() {
+    this.#schemaCache ??= {
+      provider: toWireSchema(this.#provider.schema),
+      resourceSchemas: Object.fromEntries([...this.#resources].map(([name, r]) => [name, toWireSchema(r.block, r.definition.version ?? 0)])),
+      dataSourceSchemas: Object.fromEntries([...this.#dataSources].map(([name, d]) => [name, toWireSchema(d.block)])),
+    };
+    return this.#schemaCache;
+  }
+
+  getMetadata() {
+    return {
+      serverCapabilities,
+      diagnostics: [],
+      resources: [...this.#resources.keys()].map((typeName) => ({ typeName })),
+      dataSources: [...this.#dataSources.keys()].map((typeName) => ({ typeName })),
+    };
+  }
+
+  getProviderSchema() {
+    return { ...this.schemas(), diagnostics: [], serverCapabilities };
+  }
+
+  async validateProviderConfig(request: { config?: Dyn }) {
+    return this.#run("validate provider config", this.#providerType, async (context) => {
+      const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
+      await this.#provider.validate?.({ config }, context);
+      return {};
+    });
+  }
+
+  async configureProvider(request: { config?: Dyn; terraformVersion: string }) {
+    return this.#run("configure provider", this.#providerType, async (context) => {
+      const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
+      const value = await this.#provider.configure?.({ config, terraformVersion: request.terraformVersion }, context);
+      if (!context.diagnostics.hasErrors) {
+        this.#configured = true;
+        this.#configuredValue = value;
+      }
+      return {};
+    });
+  }
+
+  async validateResourceConfig(request: { typeName: string; config?: Dyn }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`validate ${request.typeName}`, resource.type, async (context) => {
+      const config = this.#decode(request.config, resource.type, "config") as ObjectValue;
+      await resource.definition.validate?.({ config }, context);
+      return {};
+    });
+  }
+
+  async validateDataResourceConfig(request: { typeName: string; config?: Dyn }) {
+    const dataSource = this.#dataSources.get(request.typeName);
+    if (!dataSource) return unknownType("data source", request.typeName);
+    return this.#run(`validate data ${request.typeName}`, dataSource.type, async (context) => {
+      const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
+      await dataSource.definition.validate?.({ config }, context);
+      return {};
+    });
+  }
+
+  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`upgrade ${request.typeName} state`, resource.type, async (context) => {
+      const json = request.rawState?.json ?? new Uint8Array();
+      if (json.length === 0) {
+        throw new DiagnosticError("Unsupported state format", {
+          detail: `The state of this ${request.typeName} is in the legacy flatmap format, which this provider cannot read. Upgrade it with an older provider version first.`,
+        });
+      }
+      const version = Number(request.version);
+      const current = resource.definition.version ?? 0;
+      let state: unknown;
+      if (version === current) {
+        state = decodeJson(dropUnknownAttributes(json, resource.block), resource.type);
+      } else if (version > current) {
+        throw new DiagnosticError("Resource state is newer than the provider", {
+          detail: `The state of this ${request.typeName} was written by schema version ${version}, but this provider only knows versions up to ${current}. Use a newer provider.`,
+        });
+      } else {
+        if (!resource.definition.upgradeState) {
+          throw new DiagnosticError("Unable to upgrade resource state", {
+            detail: `The state of this ${request.typeName} is at schema version ${version}, the provider's is ${current}, and the resource defines no upgradeState.`,
+          });
+        }
+        const raw = JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+        const upgraded = await resource.definition.upgradeState({ version, state: raw }, context);
+        state = completeObject(resource.block, upgraded as ObjectValue, null);
+      }
+      if (context.diagnostics.hasErrors) return {};
+      return { upgradedState: toDynamicValue(state, resource.type) };
+    });
+  }
+
+  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`read ${request.typeName}`, resource.type, async (context) => {
+      const state = this.#decode(request.currentState, resource.type, "current_state") as ObjectValue | null;
+      if (state === null) return { newState: toDynamicValue(null, resource.type), private: request.private };
+      const read = resource.definition.read;
+      const fresh = read ? await read({ state }, context) : state;
+      if (context.diagnostics.hasErrors) return {};
+      const newState = fresh === null ? null : this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read");
+      return { newState: toDynamicValue(newState, resource.type), private: request.private };
+    });
+  }
+
+  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`plan ${request.typeName}`, resource.type, async (context) => {
+      const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
+      const proposed = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
+      const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
+      let { planned, requiresReplace } = planChange(resource.block, prior, proposed, config);
+      if (planned !== null && resource.definition.plan) {
+        const custom = (await resource.definition.plan({ config, prior, planned }, context)) as { planned?: unknown; requiresReplace?: AttributePath[] } | undefined;
+        if (custom?.planned !== undefined) planned = custom.planned as ObjectValue;
+        if (custom?.requiresReplace) requiresReplace = [...requiresReplace, ...custom.requiresReplace];
+      }
+      if (context.diagnostics.hasErrors) return {};
+      return {
+        plannedState: toDynamicValue(planned, resource.type),
+        requiresReplace: requiresReplace.map((path) => attributePath(path, resource.type)),
+        plannedPrivate: request.priorPrivate,
+      };
+    });
+  }
+
+  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`apply ${request.typeName}`, resource.type, async (context) => {
+      const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
+      const planned = this.#decode(request.plannedState, resource.type, "planned_state") as ObjectValue | null;
+      const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
+      const definition = resource.definition;
+      let newState: ObjectValue | null;
+      if (planned === null) {
+        if (prior !== null) await definition.delete({ state: prior }, context);
+        newState = null;
+      } else if (prior === null) {
+        const created = await definition.create({ config, planned }, context);
+        newState = completeObject(resource.block, created as ObjectValue, planned);
+      } else {
+        if (!definition.update) {
+          throw new DiagnosticError("Update not supported", {
+            detail: `${request.typeName} has no update: mark every configurable attribute requiresReplace, or implement update.`,
+          });
+        }
+        const updated = await definition.update({ config, planned, prior }, context);
+        newState = completeObject(resource.block, updated as ObjectValue, planned);
+      }
+      if (context.diagnostics.hasErrors) {
+        // Terraform keeps the prior state when the new one is missing; on a failed create that is null.
+        return {};
+      }
+      return { newState: toDynamicValue(newState === null ? null : this.#known(newState, "apply"), resource.type), private: request.plannedPrivate };
+    });
+  }
+
+  async importResourceState(request: { typeName: string; id: string }) {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`import ${request.typeName}`, resource.type, async (context) => {
+      if (!resource.definition.importState) {
+        throw new DiagnosticError("Resource import not supported", { detail: `${request.typeName} cannot be imported: the provider defines no importState for it.` });
+      }
+      const imported = await resource.definition.importState({ id: request.id }, context);
+      if (context.diagnostics.hasErrors) return {};
+      const state = completeObject(resource.block, imported as ObjectValue, null);
+      return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: new Uint8Array() }] };
+    });
+  }
+
+  async readDataSource(request: { typeName: string; config?: Dyn }) {
+    const dataSource = this.#dataSources.get(request.typeName);
+    if (!dataSource) return unknownType("data source", request.typeName);
+    return this.#run(`read data ${request.typeName}`, dataSource.type, async (context) => {
+      const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
+      const read = await dataSource.definition.read({ config }, context);
+      if (context.diagnostics.hasErrors) return {};
+      const state = this.#known(completeObject(dataSource.block, read as ObjectValue, config), "read");
+      return { state: toDynamicValue(state, dataSource.type) };
+    });
+  }
+
+  /** Terraform's interrupt: aborts `context.signal` of running and later calls. */
+  stopProvider() {
+    this.#logger.info("stop requested: cancelling provider operations");
+    this.#stop.abort(new Error("Terraform asked the provider to stop"));
+    return { Error: "" };
+  }
+
+  #decode(value: Dyn, type: CtyType, field: string): unknown {
+    if (value === undefined || (value.msgpack.length === 0 && value.json.length === 0)) return null;
+    try {
+      return fromDynamicValue(value, type);
+    } catch (error) {
+      throw new DiagnosticError(`Invalid ${field}`, { detail: `Terraform sent a value the schema does not describe: ${(error as Error).message}`, cause: error });
+    }
+  }
+
+  #known(value: ObjectValue, operation: string): ObjectValue {
+    const path = firstUnknown(value);
+    if (path) {
+      throw new DiagnosticError("Provider returned an unknown value", {
+        detail: `After ${operation}, ${formatPath(path)} is still unknown: every attribute must have a known value (null is allowed).`,
+        path,
+      });
+    }
+    return value;
+  }
+
+  /** Runs one provider operation with its context and turns its failures into diagnostics. */
+  async #run<R extends object>(operation: string, type: CtyType, body: (context: RequestContext) => Promise<R>): Promise<R & { diagnostics: WireDiagnostic[] }> {
+    const diagnostics = new Diagnostics();
+    const configured = this.#configured;
+    const value = this.#configuredValue;
+    const context: RequestContext = {
+      get provider() {
+        if (!configured) throw new DiagnosticError("Provider not configured", { detail: "This operation needs the provider's configuration, which Terraform has not sent yet." });
+        return value;
+      },
+      logger: this.#logger,
+      diagnostics,
+      signal: this.#stop.signal,
+    };
+    let result: R | undefined;
+    try {
+      result = await body(context);
+    } catch (error) {
+      if (error instanceof DiagnosticError) diagnostics.add(error.diagnostic);
+      else if (error instanceof CtyError) diagnostics.error(`Invalid value in ${operation}`, error.message);
+      else {
+        this.#logger.error(`${operation} failed`, { error: (error as Error)?.stack ?? String(error) });
+        diagnostics.error(`Unexpected error in ${operation}`, error instanceof Error ? error.message : String(error));
+      }
+    }
+    return { ...((result ?? {}) as R), diagnostics: diagnostics.toWire(type) };
+  }
+}
+
+function unknownType(kind: string, typeName: string) {
+  const diagnostic: WireDiagnostic = {
+    severity: 1,
+    summary: `Unknown ${kind} type`,
+    detail: `This provider has no ${kind} type ${JSON.stringify(typeName)}.`,
+  };
+  return { diagnostics: [diagnostic] };
+}
+
+/**
+ * The full object of a block from what provider code returned: attributes
+ * it left out (undefined) come from `fallback` (the plan or config) when
+ * known there, else null.
+ */
+function completeObject(block: Block, returned: ObjectValue | null | undefined, fallback: ObjectValue | null): ObjectValue {
+  if (returned === null || returned === undefined || typeof returned !== "object") {
+    throw new DiagnosticError("Provider returned no object", { detail: "The provider function returned nothing where a state object was expected." });
+  }
+  const out: ObjectValue = {};
+  for (const name of [...Object.keys(block.attributes), ...Object.keys(block.blocks ?? {})]) {
+    const own = returned[name];
+    out[name] = own !== undefined ? own : (fallback?.[name] ?? null);
+  }
+  return out;
+}
+
+/** Removes attributes the current schema does not have from stored state JSON (a removed attribute must not make the state unreadable). */
+function dropUnknownAttributes(json: Uint8Array, block: Block): Uint8Array {
+  const text = new TextDecoder().decode(json);
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return json;
+  const known = new Set([...Object.keys(block.attributes), ...Object.keys(block.blocks ?? {})]);
+  const extra = Object.keys(parsed).filter((key) => !known.has(key));
+  if (extra.length === 0) return json;
+  // Only re-serialised when something must go (JSON.parse rounds numbers beyond 2^53).
+  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => known.has(key)));
+  return new TextEncoder().encode(JSON.stringify(kept));
+}

@@ -1,0 +1,124 @@
+/**
+ * Author schemas → tfplugin `Schema` messages (as init shapes that fit both
+ * protocol 5 and 6), and the checks Terraform would otherwise fail a plan on
+ * with a less helpful message.
+ */
+import { ConfigError } from "@rpcplugin/runtime";
+import { typeToJson } from "../cty/index.js";
+import type { Attribute, Block, Nesting } from "./schema.js";
+
+/** `Schema` init shape, the same fields in tfplugin5 and tfplugin6. */
+export interface WireSchema {
+  version: bigint;
+  block: WireBlock;
+}
+
+interface WireBlock {
+  version: bigint;
+  attributes: WireAttribute[];
+  blockTypes: WireNestedBlock[];
+  description: string;
+  deprecated: boolean;
+}
+
+interface WireAttribute {
+  name: string;
+  type: Uint8Array;
+  description: string;
+  required: boolean;
+  optional: boolean;
+  computed: boolean;
+  sensitive: boolean;
+  deprecated: boolean;
+}
+
+interface WireNestedBlock {
+  typeName: string;
+  block: WireBlock;
+  nesting: number;
+  minItems: bigint;
+  maxItems: bigint;
+}
+
+const nestingModes: Record<Nesting, number> = { single: 1, list: 2, set: 3, map: 4, group: 5 };
+const encoder = new TextEncoder();
+
+/** The wire schema of a block at schema `version`. */
+export function toWireSchema(block: Block, version = 0): WireSchema {
+  return { version: BigInt(version), block: wireBlock(block, version) };
+}
+
+function wireBlock(block: Block, version: number): WireBlock {
+  return {
+    version: BigInt(version),
+    attributes: Object.entries(block.attributes)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, attribute]) => wireAttribute(name, attribute)),
+    blockTypes: Object.entries(block.blocks ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([typeName, nested]) => ({
+        typeName,
+        block: wireBlock(nested.block, version),
+        nesting: nestingModes[nested.nesting],
+        minItems: BigInt(nested.minItems ?? 0),
+        maxItems: BigInt(nested.maxItems ?? 0),
+      })),
+    description: block.description ?? "",
+    deprecated: block.deprecated !== undefined && block.deprecated !== false,
+  };
+}
+
+function wireAttribute(name: string, attribute: Attribute): WireAttribute {
+  const description = typeof attribute.deprecated === "string" ? joinDescription(attribute.description, `Deprecated: ${attribute.deprecated}`) : (attribute.description ?? "");
+  return {
+    name,
+    type: encoder.encode(typeToJson(attribute.type)),
+    description,
+    required: attribute.required === true,
+    optional: attribute.optional === true,
+    computed: attribute.computed === true,
+    sensitive: attribute.sensitive === true,
+    deprecated: attribute.deprecated !== undefined && attribute.deprecated !== false,
+  };
+}
+
+function joinDescription(description: string | undefined, extra: string): string {
+  return description ? `${description}\n\n${extra}` : extra;
+}
+
+/**
+ * Checks a block as Terraform's schema validation does (`InternalValidate`):
+ * every attribute is exactly one of required, optional, computed or
+ * optional+computed; names are lowercase identifiers; nested block bounds
+ * make sense. `where` names the block in the error (e.g. `resource "files_file"`).
+ */
+export function checkBlock(block: Block, where: string, options: { resource: boolean }): void {
+  const names = new Set<string>();
+  for (const [name, attribute] of Object.entries(block.attributes)) {
+    const at = `${where}: attribute ${JSON.stringify(name)}`;
+    checkName(name, at);
+    names.add(name);
+    const { required = false, optional = false, computed = false } = attribute;
+    if (required && (optional || computed)) throw new ConfigError(`${at} is required, so it cannot also be optional or computed`);
+    if (!required && !optional && !computed) throw new ConfigError(`${at} must be one of required, optional or computed`);
+    if (!options.resource && (attribute.requiresReplace || attribute.useStateForUnknown)) {
+      throw new ConfigError(`${at}: requiresReplace and useStateForUnknown only apply to resource schemas`);
+    }
+    if (attribute.useStateForUnknown && !computed) throw new ConfigError(`${at}: useStateForUnknown only applies to computed attributes`);
+  }
+  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
+    const at = `${where}: block ${JSON.stringify(name)}`;
+    checkName(name, at);
+    if (names.has(name)) throw new ConfigError(`${at} has the same name as an attribute`);
+    const { minItems = 0, maxItems = 0 } = nested;
+    if (nested.nesting !== "list" && nested.nesting !== "set" && (minItems !== 0 || maxItems !== 0)) {
+      throw new ConfigError(`${at}: minItems/maxItems only apply to list and set nesting`);
+    }
+    if (minItems < 0 || maxItems < 0 || (maxItems !== 0 && minItems > maxItems)) throw new ConfigError(`${at}: minItems ${minItems} and maxItems ${maxItems} do not make a range`);
+    checkBlock(nested.block, `${where}.${name}`, options);
+  }
+}
+
+function checkName(name: string, at: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new ConfigError(`${at}: names must be lowercase letters, digits and underscores, starting with a letter or underscore`);
+}

@@ -1,0 +1,152 @@
+/**
+ * Serving a provider to Terraform/OpenTofu: managed (Terraform launches the
+ * executable; cookie, 5/6 negotiation, AutoMTLS) or debug (started by hand
+ * or a test; plaintext unix socket, TF_REATTACH_PROVIDERS).
+ */
+import { writeSync } from "node:fs";
+import {
+  type HandshakeConfig,
+  type LogLevel,
+  type Logger,
+  type ServingPlugin,
+  type UnmanagedPlugin,
+  createLogger,
+  formatReattachProviders,
+  serve,
+  serveUnmanaged,
+} from "@rpcplugin/runtime";
+import { ProviderPlugin as ProviderPluginV5 } from "./gen/tfplugin5/tfplugin5_rpcplugin.js";
+import { ProviderPlugin as ProviderPluginV6 } from "./gen/tfplugin6/tfplugin6_rpcplugin.js";
+import type { Provider } from "./provider/define.js";
+import { ProviderServer } from "./provider/server.js";
+import { providerHandlerV5 } from "./provider/v5.js";
+import { providerHandlerV6 } from "./provider/v6.js";
+
+/** Terraform's and OpenTofu's magic cookie (the same in every version: "should NEVER be changed"). */
+export const TERRAFORM_HANDSHAKE: HandshakeConfig = {
+  magicCookieKey: "TF_PLUGIN_MAGIC_COOKIE",
+  magicCookieValue: "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+};
+
+/** The go-plugin name Terraform dispenses the provider under. */
+export const PROVIDER_PLUGIN_NAME = "provider";
+
+/** Options of {@link serveProvider}. */
+export interface ServeProviderOptions {
+  /**
+   * The provider's source address (`example.com/rpcplugin/files`): the key of
+   * TF_REATTACH_PROVIDERS in debug mode.
+   */
+  address?: string;
+  /** Serve in debug mode (default: when the command line has `--debug`). */
+  debug?: boolean;
+  /** Protocol of debug mode (default 6). */
+  debugProtocolVersion?: 5 | 6;
+  /** Lowest level of the provider's log records (default "trace"; Terraform filters by TF_LOG itself). */
+  logLevel?: LogLevel;
+  /** Environment of the go-plugin contract (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A provider serving in debug mode. */
+export interface DebugProvider extends AsyncDisposable {
+  /** The server (address, reattach config, stop). */
+  readonly plugin: UnmanagedPlugin;
+  /** The value for TF_REATTACH_PROVIDERS. */
+  readonly reattachProviders: string;
+  /** Stops serving; never exits the process. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one entry point of a provider executable. Managed (the default):
+ * serves protocol 5 and 6 and lets Terraform's PLUGIN_PROTOCOL_VERSIONS pick,
+ * and exits when Terraform is done. Debug (`--debug` or `options.debug`):
+ * prints `TF_REATTACH_PROVIDERS='…'` on stdout and serves until SIGINT/SIGTERM.
+ *
+ * Either way an exception nothing catches (a bug in provider code outside
+ * the request it serves) crashes the process as a Go panic would: "panic: "
+ * and the stack on stderr, exit status 2, so Terraform reports that the
+ * plugin crashed.
+ */
+export async function serveProvider(provider: Provider, options: ServeProviderOptions = {}): Promise<ServingPlugin | DebugProvider> {
+  installCrashHandler();
+  const debug = options.debug ?? process.argv.slice(2).includes("--debug");
+  if (!debug) {
+    return serve({
+      handshake: TERRAFORM_HANDSHAKE,
+      versionedPlugins: {
+        5: { [PROVIDER_PLUGIN_NAME]: ProviderPluginV5.server(({ logger }) => providerHandlerV5(newServer(provider, logger))) },
+        6: { [PROVIDER_PLUGIN_NAME]: ProviderPluginV6.server(({ logger }) => providerHandlerV6(newServer(provider, logger))) },
+      },
+      logLevel: options.logLevel ?? "trace",
+      ...(options.env ? { env: options.env } : {}),
+    });
+  }
+  const served = await serveProviderDebug(provider, options);
+  process.stdout.write(
+    `Provider ${provider.name} is serving in debug mode. To use it, set in the shell that runs terraform:\n\n` +
+      `    TF_REATTACH_PROVIDERS='${served.reattachProviders}'\n\nStop it with Ctrl-C.\n`,
+  );
+  const stop = () => void served.stop();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  await served.plugin.stopped;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  return served;
+}
+
+/**
+ * Serves `provider` in this process for Terraform to reattach to (go-plugin
+ * test mode: plaintext, no cookie, `Test: true`). One server answers any
+ * number of terraform commands; stop it when done. Tests use this directly.
+ */
+export async function serveProviderDebug(
+  provider: Provider,
+  options: Pick<ServeProviderOptions, "address" | "debugProtocolVersion" | "logLevel"> & { logger?: Logger; unixSocketDir?: string } = {},
+): Promise<DebugProvider> {
+  const protocolVersion = options.debugProtocolVersion ?? 6;
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", write: (line) => process.stderr.write(line) });
+  const plugin =
+    protocolVersion === 6
+      ? ProviderPluginV6.server(() => providerHandlerV6(newServer(provider, logger)))
+      : ProviderPluginV5.server(() => providerHandlerV5(newServer(provider, logger)));
+  const served = await serveUnmanaged({
+    plugins: { [PROVIDER_PLUGIN_NAME]: plugin },
+    protocolVersion,
+    logger,
+    ...(options.unixSocketDir ? { unixSocketDir: options.unixSocketDir } : {}),
+  });
+  const address = options.address ?? `registry.terraform.io/hashicorp/${provider.name}`;
+  return {
+    plugin: served,
+    reattachProviders: formatReattachProviders({ [address]: served.reattachConfig }),
+    stop: () => served.stop(),
+    [Symbol.asyncDispose]: () => served.stop(),
+  };
+}
+
+function newServer(provider: Provider, logger: Logger): ProviderServer {
+  return new ProviderServer(provider, logger.named("provider").named(provider.name));
+}
+
+let crashHandlerInstalled = false;
+
+/** Makes an uncaught exception or unhandled rejection a Go-style panic: stack on the real stderr, exit 2. */
+export function installCrashHandler(): void {
+  if (crashHandlerInstalled) return;
+  crashHandlerInstalled = true;
+  const crash = (error: unknown) => {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      // Straight to fd 2: process.stderr.write is captured for GRPCStdio once serving.
+      writeSync(2, `panic: ${message}\n\n${text}\n`);
+    } finally {
+      process.exit(2);
+    }
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+}
