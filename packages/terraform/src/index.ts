@@ -3,5 +3,6 @@
  *
  * @packageDocumentation
  */
+export * from "./cty/index.js";
 export * as tfplugin5 from "./tfplugin5.js";
 export * as tfplugin6 from "./tfplugin6.js";

@@ -1,0 +1,191 @@
+/**
+ * cty's JSON encoding (go-cty `cty/json`), which Terraform uses for state on disk and so for
+ * `RawState.json` in UpgradeResourceState. Numbers are read without rounding; a dynamic value is
+ * `{"value": …, "type": …}`. Unknown values have no JSON form.
+ */
+import { CtyError, attrPath, indexPath } from "./errors.js";
+import { JsonNumber, type JsonNode, parseJson } from "./json-parse.js";
+import { setElements } from "./msgpack.js";
+import { CtyNumber, parseNumberValue, shortestDecimal, toCtyNumber } from "./number.js";
+import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson } from "./types.js";
+import { Unknown } from "./unknown.js";
+import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, entriesOf, isObjectValue } from "./values.js";
+
+/**
+ * Encodes `value` of `type` as cty JSON, as go-cty's `json.Marshal` writes it (keys sorted,
+ * `<`, `>`, `&` escaped as Go does). Numbers: a `CtyNumber` and an integral `number` exactly;
+ * a fractional `number` as the shortest decimal that reads back as the same double (go-cty's
+ * form for float values). `value` is a {@link CtyValue}, checked at run time; throws
+ * {@link CtyError} for unknown values and mismatched types.
+ */
+export function encodeJson(value: unknown, type: CtyType): string {
+  const out: string[] = [];
+  write(value as CtyValue, type, "", out);
+  return out.join("");
+}
+
+/** Decodes cty JSON of `type` (string, Uint8Array as UTF-8). Numbers come back lossless (see {@link CtyNumber}). */
+export function decodeJson(json: string | Uint8Array, type: CtyType): CtyValue {
+  const text = typeof json === "string" ? json : new TextDecoder().decode(json);
+  return read(parseJson(text), type, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function goString(s: string): string {
+  return JSON.stringify(s.normalize("NFC")).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function mismatch(expected: string, value: unknown, path: string): CtyError {
+  const got =
+    value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Map ? "an object" : value instanceof JsonNumber ? `number ${value.text}` : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+  return new CtyError(`${expected} is required, got ${got}`, path);
+}
+
+function write(value: CtyValue, type: CtyType, path: string, out: string[]): void {
+  if (value === undefined) throw new CtyError(`a value of type ${typeName(type)} is required, got undefined (use null)`, path);
+  if (value instanceof Unknown) throw new CtyError("value is not known: unknown values have no JSON form", path);
+  if (value === null) {
+    out.push("null");
+    return;
+  }
+  if (type === "dynamic") {
+    if (!isObjectValue(value) || value instanceof Map || !Object.hasOwn(value, "type") || !Object.hasOwn(value, "value")) {
+      throw mismatch("a dynamic value { type, value }", value, path);
+    }
+    const d = value as unknown as CtyDynamic;
+    out.push('{"value":');
+    write(d.value, d.type, path, out);
+    out.push(',"type":', typeToJson(d.type), "}");
+    return;
+  }
+  switch (type) {
+    case "string":
+      if (typeof value !== "string") throw mismatch("a string", value, path);
+      out.push(goString(value));
+      return;
+    case "bool":
+      if (typeof value !== "boolean") throw mismatch("a bool", value, path);
+      out.push(value ? "true" : "false");
+      return;
+    case "number": {
+      if (typeof value !== "number" && typeof value !== "bigint" && !(value instanceof CtyNumber)) throw mismatch("a number", value, path);
+      let n: number | CtyNumber;
+      try {
+        n = toCtyNumber(value);
+      } catch (error) {
+        throw new CtyError((error as Error).message, path);
+      }
+      if (typeof n === "number") throw new CtyError(`${n} has no JSON form`, path);
+      out.push(typeof value === "number" && !Number.isInteger(value) ? shortestDecimal(value) : n.toString());
+      return;
+    }
+  }
+  if ("list" in type || "set" in type || "tuple" in type) {
+    if (!Array.isArray(value)) throw mismatch(`a ${typeName(type)}`, value, path);
+    const items = "set" in type ? setElements(value as readonly CtyValue[], type.set, path).map((e) => e.value) : (value as readonly CtyValue[]);
+    if ("tuple" in type && items.length !== type.tuple.length) {
+      throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${items.length}`, path);
+    }
+    out.push("[");
+    items.forEach((v, i) => {
+      if (i > 0) out.push(",");
+      const t = "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!;
+      write(v, t, indexPath(path, i), out);
+    });
+    out.push("]");
+    return;
+  }
+  if (!isObjectValue(value)) throw mismatch(`a ${typeName(type)}`, value, path);
+  let entries: [string, CtyType, string][];
+  if ("map" in type) {
+    entries = entriesOf(value)
+      .map(([k]) => k)
+      .sort((a, b) => compareStrings(a.normalize("NFC"), b.normalize("NFC")))
+      .map((k) => [k, type.map, indexPath(path, k)]);
+  } else {
+    for (const [k] of entriesOf(value)) {
+      if (!Object.hasOwn(type.object, k)) throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
+    }
+    entries = objectAttributeNames(type).map((k) => [k, type.object[k]!, attrPath(path, k)]);
+  }
+  out.push("{");
+  entries.forEach(([k, t, p], i) => {
+    if (i > 0) out.push(",");
+    out.push(goString(k), ":");
+    write(attributeOf(value, k) ?? null, t, p, out);
+  });
+  out.push("}");
+}
+
+function read(node: JsonNode, type: CtyType, path: string): CtyValue {
+  if (node === null) return null;
+  if (type === "dynamic") {
+    if (!(node instanceof Map)) throw mismatch('a {"value": …, "type": …} object', node, path);
+    for (const key of node.keys()) {
+      if (key !== "type" && key !== "value") throw new CtyError(`invalid key ${JSON.stringify(key)} in dynamically-typed value`, path);
+    }
+    const typeNode = node.get("type");
+    if (typeNode === undefined) throw new CtyError("missing type in dynamically-typed value", path);
+    if (!node.has("value")) throw new CtyError("missing value in dynamically-typed value", path);
+    let inner: CtyType;
+    try {
+      inner = typeFromJson(JSON.stringify(plainJson(typeNode)));
+    } catch (error) {
+      throw new CtyError((error as Error).message, path, { cause: error });
+    }
+    return { type: inner, value: read(node.get("value")!, inner, path) };
+  }
+  switch (type) {
+    case "string":
+      // go-cty converts JSON numbers and bools to strings here.
+      if (typeof node === "string") return node.normalize("NFC");
+      if (node instanceof JsonNumber) return node.text;
+      if (typeof node === "boolean") return node ? "true" : "false";
+      throw mismatch("a string", node, path);
+    case "bool":
+      if (typeof node === "boolean") return node;
+      if (node === "true" || node === "false") return node === "true";
+      throw mismatch("a bool", node, path);
+    case "number": {
+      const text = node instanceof JsonNumber ? node.text : typeof node === "string" ? node : undefined;
+      if (text === undefined) throw mismatch("a number", node, path);
+      try {
+        return parseNumberValue(text);
+      } catch (error) {
+        throw new CtyError(`a number is required, got ${JSON.stringify(text)}`, path, { cause: error });
+      }
+    }
+  }
+  if ("list" in type || "set" in type || "tuple" in type) {
+    if (!Array.isArray(node)) throw mismatch(`a ${typeName(type)}`, node, path);
+    if ("tuple" in type && node.length !== type.tuple.length) {
+      throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${node.length}`, path);
+    }
+    return node.map((n, i) => read(n, "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!, indexPath(path, i)));
+  }
+  if (!(node instanceof Map)) throw mismatch(`a ${typeName(type)}`, node, path);
+  const result: Record<string, CtyValue> = Object.create(null);
+  if ("map" in type) {
+    for (const [k, v] of node) {
+      const key = k.normalize("NFC");
+      result[key] = read(v, type.map, indexPath(path, key));
+    }
+    return result as CtyObjectValue;
+  }
+  for (const [k, v] of node) {
+    if (!Object.hasOwn(type.object, k)) throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
+    result[k] = read(v, type.object[k]!, attrPath(path, k));
+  }
+  // Absent attributes are null, as go-cty reads them.
+  for (const k of Object.keys(type.object)) if (!(k in result)) result[k] = null;
+  return result as CtyObjectValue;
+}
+
+/** A JsonNode as the plain JSON structure (for type constraints, which hold no numbers). */
+function plainJson(node: JsonNode): unknown {
+  if (node instanceof JsonNumber) return Number(node.text);
+  if (Array.isArray(node)) return node.map(plainJson);
+  if (node instanceof Map) return Object.fromEntries([...node].map(([k, v]) => [k, plainJson(v)]));
+  return node;
+}

@@ -1,0 +1,149 @@
+/**
+ * cty values in JavaScript. A value is read against its {@link CtyType}:
+ *
+ * | type | JavaScript |
+ * |---|---|
+ * | any, null | `null` |
+ * | any, unknown | an {@link Unknown} (`unknown()`) |
+ * | string | `string` (NFC-normalized, as cty stores strings) |
+ * | number | `number` when exactly a double, else {@link CtyNumber}; `bigint` accepted on input |
+ * | bool | `boolean` |
+ * | list, set, tuple | array (a set's elements in any order; duplicates are dropped on encode) |
+ * | map, object | plain object (decoders return null-prototype objects, so any key, `__proto__` included, is an own property); a `Map` is accepted on input |
+ * | dynamic | {@link CtyDynamic} `{ type, value }`, or `null` / an unknown of unknown type |
+ *
+ * An object value lacking an attribute of its type is read as having `null` there.
+ */
+import { CtyNumber, toCtyNumber } from "./number.js";
+import { type CtyType, objectAttributeNames, typeEquals } from "./types.js";
+import { Unknown } from "./unknown.js";
+
+/** A cty value (see the module documentation for the mapping). */
+export type CtyValue =
+  | null
+  | Unknown
+  | string
+  | number
+  | bigint
+  | CtyNumber
+  | boolean
+  | readonly CtyValue[]
+  | CtyObjectValue
+  | ReadonlyMap<string, CtyValue>
+  | CtyDynamic;
+
+/** A map or object value. */
+export interface CtyObjectValue {
+  readonly [key: string]: CtyValue;
+}
+
+/** A value of a dynamic (`"dynamic"`) type: the value with its actual type. */
+export interface CtyDynamic {
+  readonly type: CtyType;
+  readonly value: CtyValue;
+}
+
+/** A value of dynamic type: `value` read as `type`. */
+export function dynamic(type: CtyType, value: CtyValue): CtyDynamic {
+  return { type, value };
+}
+
+/** @internal The entries of a map or object value (own enumerable keys, or a Map's entries). */
+export function entriesOf(value: CtyObjectValue | ReadonlyMap<string, CtyValue>): [string, CtyValue][] {
+  return value instanceof Map ? [...(value as ReadonlyMap<string, CtyValue>)] : Object.entries(value);
+}
+
+/** @internal One attribute of a map or object value, undefined when absent. */
+export function attributeOf(value: CtyObjectValue | ReadonlyMap<string, CtyValue>, name: string): CtyValue | undefined {
+  if (value instanceof Map) return (value as ReadonlyMap<string, CtyValue>).get(name);
+  return Object.hasOwn(value, name) ? (value as CtyObjectValue)[name] : undefined;
+}
+
+/** @internal Whether `value` is a map or object value (a non-array object that is not a number, unknown or Map-less class). */
+export function isObjectValue(value: CtyValue): value is CtyObjectValue | ReadonlyMap<string, CtyValue> {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value) || value instanceof Unknown || value instanceof CtyNumber) return false;
+  return true;
+}
+
+/** Whether `value` contains no unknown at any depth. */
+export function isWhollyKnown(value: unknown): boolean {
+  if (value instanceof Unknown) return false;
+  if (Array.isArray(value)) return value.every(isWhollyKnown);
+  if (isObjectValue(value as CtyValue)) return entriesOf(value as CtyObjectValue).every(([, v]) => isWhollyKnown(v));
+  return true;
+}
+
+/**
+ * Whether two values of `type` are equal as cty sees them: numbers numerically (`1` equals
+ * `CtyNumber.parse("1.0")`), sets regardless of order, absent object attributes as `null`,
+ * unknowns equal when their refinements are.
+ */
+export function valuesEqual(a: unknown, b: unknown, type: CtyType): boolean {
+  return equalValues(a as CtyValue, b as CtyValue, type);
+}
+
+function equalValues(a: CtyValue, b: CtyValue, type: CtyType): boolean {
+  if (a === null || b === null) return a === b;
+  if (a instanceof Unknown || b instanceof Unknown) {
+    return a instanceof Unknown && b instanceof Unknown && refinementsEqual(a, b);
+  }
+  if (type === "dynamic") {
+    const da = a as CtyDynamic;
+    const db = b as CtyDynamic;
+    return typeEquals(da.type, db.type) && equalValues(da.value, db.value, da.type);
+  }
+  if (type === "string" || type === "bool") return a === b;
+  if (type === "number") return numbersEqual(a as number | bigint | CtyNumber, b as number | bigint | CtyNumber);
+  if ("list" in type || "tuple" in type) {
+    const xa = a as readonly CtyValue[];
+    const xb = b as readonly CtyValue[];
+    return xa.length === xb.length && xa.every((v, i) => equalValues(v, xb[i]!, "list" in type ? type.list : type.tuple[i]!));
+  }
+  if ("set" in type) {
+    const xa = a as readonly CtyValue[];
+    const xb = [...(b as readonly CtyValue[])];
+    if (xa.length !== xb.length) return false;
+    for (const v of xa) {
+      const i = xb.findIndex((w) => equalValues(v, w, type.set));
+      if (i < 0) return false;
+      xb.splice(i, 1);
+    }
+    return true;
+  }
+  const oa = a as CtyObjectValue | ReadonlyMap<string, CtyValue>;
+  const ob = b as CtyObjectValue | ReadonlyMap<string, CtyValue>;
+  if ("map" in type) {
+    const ea = entriesOf(oa);
+    if (ea.length !== entriesOf(ob).length) return false;
+    return ea.every(([k, v]) => {
+      const w = attributeOf(ob, k);
+      return w !== undefined && equalValues(v, w, type.map);
+    });
+  }
+  return objectAttributeNames(type).every((k) =>
+    equalValues(attributeOf(oa, k) ?? null, attributeOf(ob, k) ?? null, type.object[k]!),
+  );
+}
+
+function numbersEqual(a: number | bigint | CtyNumber, b: number | bigint | CtyNumber): boolean {
+  const na = toCtyNumber(a);
+  const nb = toCtyNumber(b);
+  if (typeof na === "number" || typeof nb === "number") return na === nb;
+  return na.equals(nb);
+}
+
+function refinementsEqual(a: Unknown, b: Unknown): boolean {
+  const ra = a.refinements;
+  const rb = b.refinements;
+  const boundEqual = (x: typeof ra.numberLower, y: typeof ra.numberLower) =>
+    x === undefined || y === undefined ? x === y : x.inclusive === y.inclusive && numbersEqual(x.value, y.value);
+  return (
+    ra.nullable === rb.nullable &&
+    ra.stringPrefix === rb.stringPrefix &&
+    ra.lengthLower === rb.lengthLower &&
+    ra.lengthUpper === rb.lengthUpper &&
+    boundEqual(ra.numberLower, rb.numberLower) &&
+    boundEqual(ra.numberUpper, rb.numberUpper)
+  );
+}
