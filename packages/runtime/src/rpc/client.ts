@@ -10,6 +10,7 @@ import { Code } from "./code.js";
 import { methodDefinition, toMessage } from "./definition.js";
 import { RpcError } from "./errors.js";
 import { type MetadataInit, toMetadata } from "./metadata.js";
+import { type CallRetry, callRetryPolicy, retryUnavailable } from "./retry.js";
 import { readMessages, writeMessages } from "./stream.js";
 
 /** Per-call options. */
@@ -31,6 +32,14 @@ export interface CallOptions {
   onHeader?: ((headers: grpc.Metadata) => void) | undefined;
   /** Called with the response trailers when the call ends (also on error; they are the error's `metadata` too). */
   onTrailer?: ((trailers: grpc.Metadata) => void) | undefined;
+  /**
+   * Retry on UNAVAILABLE (unary calls only; see `rpc/retry.ts`). Methods marked
+   * `idempotency_level = IDEMPOTENT` or `NO_SIDE_EFFECTS` in their proto are
+   * retried by default (3 attempts); `false` turns that off. A policy given
+   * here retries any unary method, on the caller's word that it is safe to repeat.
+   * Retries stay within the deadline.
+   */
+  retry?: CallRetry | false | undefined;
 }
 
 /** Calls a unary RPC. */
@@ -115,7 +124,7 @@ export function createClient<S extends DescService>(service: S, transport: grpc.
     const name = clientMethodName(method.localName);
     switch (method.methodKind) {
       case "unary":
-        client[name] = (request: unknown, options: CallOptions = {}) => callUnary(transport, method, request, options);
+        client[name] = (request: unknown, options: CallOptions = {}) => callUnaryRetrying(transport, method, request, options);
         break;
       case "server_streaming":
         client[name] = (request: unknown, options: CallOptions = {}) => callServerStream(transport, method, request, options);
@@ -164,6 +173,9 @@ class ClientCall {
   prepare(): { metadata: grpc.Metadata; callOptions: grpc.CallOptions } {
     const { signal } = this.options;
     if (signal?.aborted) throw abortError(signal);
+    if (this.options.retry && this.method.methodKind !== "unary") {
+      throw new RpcError(`retry is only for unary calls: ${this.method.methodKind.replace("_", "-")} calls cannot be replayed`, Code.INVALID_ARGUMENT);
+    }
     let metadata: grpc.Metadata;
     try {
       metadata = toMetadata(this.options.metadata);
@@ -227,6 +239,20 @@ class ClientCall {
       this.fail(error);
     }
   }
+}
+
+/** A unary call, repeated on UNAVAILABLE when the method or the call allows it (see `retry.ts`). */
+function callUnaryRetrying(transport: grpc.Client, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
+  let policy: ReturnType<typeof callRetryPolicy>;
+  try {
+    policy = callRetryPolicy(method, options.retry);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (!policy) return callUnary(transport, method, request, options);
+  const deadline = callDeadline(options);
+  const each: CallOptions = { ...options, timeoutMs: undefined, deadline, retry: undefined };
+  return retryUnavailable(policy, deadline, options.signal, () => callUnary(transport, method, request, each));
 }
 
 function callUnary(transport: grpc.Client, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {

@@ -33,3 +33,4 @@ export {
   type BidiStreamingMethod,
   type AnyClientMethod,
 } from "./client.js";
+export { type CallRetry, DEFAULT_CALL_RETRY, isIdempotent } from "./retry.js";
