@@ -1,0 +1,327 @@
+// Real terraform/tofu binaries driving the TypeScript `files` provider
+// (examples/terraform-provider-files). The binaries come from
+// scripts/terraform-binaries.mjs (built with Go, cached outside the repo);
+// each TerraformProject is a private directory with its own HOME, TMPDIR, CLI
+// config (a filesystem_mirror holding the provider, no network), working
+// directory and the directory the provider writes files into. Every command
+// runs in its own process group with a hard timeout, and anything it leaves
+// running (a provider Terraform failed to stop) is reported and killed.
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  BUILT_BINARIES,
+  ensureTerraformBinary,
+  type TerraformBinary,
+  terraformOnPath,
+} from "../../scripts/terraform-binaries.mjs";
+import { layOutMirror, PROVIDER_SOURCE } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
+import { repoRoot, runGo, type RunResult } from "./go.js";
+import { isProcessGone, killProcessGroup } from "./process.js";
+
+export type { TerraformBinary };
+export { PROVIDER_SOURCE };
+
+/** beforeAll timeout for a first (cold) build of terraform and tofu. */
+export const BUILD_TIMEOUT_MS = 30 * 60_000;
+
+/** A binary of the matrix, known when tests are collected and built (or found) in beforeAll. */
+export interface BinarySpec {
+  /** "terraform 1.5.7", "tofu 1.12.6", "terraform 1.11.4 (PATH)". */
+  label: string;
+  kind: "terraform" | "tofu";
+  version: string;
+  get(): Promise<TerraformBinary>;
+}
+
+/** The matrix: terraform 1.5.7 and tofu 1.12.6 (built), and a terraform on PATH of another version. */
+export function binaryMatrix(): BinarySpec[] {
+  const specs: BinarySpec[] = BUILT_BINARIES.map((s) => ({
+    label: `${s.kind} ${s.version}`,
+    kind: s.kind,
+    version: s.version,
+    get: () => ensureTerraformBinary(s.name),
+  }));
+  const onPath = terraformOnPath();
+  if (onPath && !specs.some((s) => s.kind === onPath.kind && s.version === onPath.version)) {
+    specs.push({ label: `terraform ${onPath.version} (PATH)`, kind: onPath.kind, version: onPath.version, get: async () => onPath });
+  }
+  return specs;
+}
+
+/** The built provider the mirror's launcher runs. */
+export const providerMain = path.join(repoRoot, "examples", "terraform-provider-files", "dist", "main.js");
+
+/** Environment variables of the caller that would change what terraform does; never passed on. */
+const SCRUBBED = /^(TF_|CHECKPOINT_|PLUGIN_|TERRAFORM_|TOFU_|OPENTOFU_|FILES_PROVIDER_)/;
+
+export interface TfResult extends RunResult {
+  /** The command line, for messages. */
+  command: string;
+}
+
+export interface TfRunOptions {
+  env?: Record<string, string | undefined>;
+  /** Hard limit for the command; default 120 s. */
+  timeoutMs?: number;
+  /** Accept these exit codes without throwing (default: only 0). */
+  okCodes?: number[];
+}
+
+/** `terraform show -json` (the parts the tests read). */
+export interface ShowJson {
+  format_version: string;
+  values?: {
+    outputs?: Record<string, { value: unknown; sensitive: boolean }>;
+    root_module: {
+      resources?: Array<{ address: string; mode: string; type: string; name: string; values: Record<string, unknown>; schema_version?: number }>;
+    };
+  };
+}
+
+/** A private directory for one binary: HOME, TMPDIR, mirror, CLI config, working dir and the provider's files. */
+export class TerraformProject {
+  private constructor(
+    readonly binary: TerraformBinary,
+    readonly root: string,
+    readonly work: string,
+    /** The provider's `directory`: where files_file resources are written. */
+    readonly files: string,
+    /** TMPDIR of every command (and so of the providers, whose sockets go there). */
+    readonly tmp: string,
+    readonly cliConfig: string,
+    readonly executable: string,
+    private readonly baseEnv: Record<string, string | undefined>,
+  ) {}
+
+  /**
+   * `protocol: 5` makes the mirror's executable serve protocol 5 only: Terraform
+   * always offers 5 and 6 (PLUGIN_PROTOCOL_VERSIONS=5,6) and the provider picks
+   * the highest, so the launcher narrows the offer the provider sees to 5.
+   */
+  static async create(
+    binary: TerraformBinary,
+    opts: { env?: Record<string, string | undefined>; protocol?: 5 | 6 } = {},
+  ): Promise<TerraformProject> {
+    if (!existsSync(providerMain)) {
+      throw new Error(`${providerMain} does not exist: run \`npx tsc -b\` before the Terraform tests`);
+    }
+    // Short: provider sockets go under TMPDIR, and unix socket paths are limited to ~104 bytes.
+    const root = await mkdtemp(path.join(os.tmpdir(), "rtf-"));
+    const dirs = {
+      home: path.join(root, "home"),
+      tmp: path.join(root, "t"),
+      work: path.join(root, "work"),
+      files: path.join(root, "files"),
+      mirror: path.join(root, "mirror"),
+    };
+    for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+    const cliConfig = path.join(root, "cli.tfrc");
+    const { executable } = layOutMirror({ mirrorDir: dirs.mirror });
+    if (opts.protocol === 5) await writeFile(executable, protocol5Launcher(), { mode: 0o755 });
+    await writeFile(
+      cliConfig,
+      [
+        "provider_installation {",
+        "  filesystem_mirror {",
+        `    path    = ${JSON.stringify(dirs.mirror)}`,
+        `    include = [${JSON.stringify(PROVIDER_SOURCE)}]`,
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const baseEnv: Record<string, string | undefined> = {};
+    for (const k of Object.keys(process.env)) if (SCRUBBED.test(k)) baseEnv[k] = undefined;
+    Object.assign(baseEnv, {
+      HOME: dirs.home,
+      TMPDIR: dirs.tmp,
+      XDG_CONFIG_HOME: path.join(dirs.home, ".config"),
+      XDG_DATA_HOME: path.join(dirs.home, ".local", "share"),
+      XDG_CACHE_HOME: path.join(dirs.home, ".cache"),
+      TF_CLI_CONFIG_FILE: cliConfig,
+      CHECKPOINT_DISABLE: "1",
+      TF_IN_AUTOMATION: "1",
+      TF_INPUT: "0",
+      NO_COLOR: "1",
+      ...opts.env,
+    });
+    return new TerraformProject(binary, root, dirs.work, dirs.files, dirs.tmp, cliConfig, executable, baseEnv);
+  }
+
+  /** Writes main.tf (the provider block pointing at `files` is added). */
+  async writeConfig(body: string): Promise<void> {
+    const head = [
+      "terraform {",
+      "  required_providers {",
+      `    files = { source = ${JSON.stringify(PROVIDER_SOURCE)}, version = "0.1.0" }`,
+      "  }",
+      "}",
+      "",
+      `provider "files" { directory = ${JSON.stringify(this.files)} }`,
+      "",
+    ].join("\n");
+    await writeFile(path.join(this.work, "main.tf"), `${head}${body}\n`);
+  }
+
+  /**
+   * Runs the binary in the working dir. Throws (with the command, exit and
+   * output) unless the exit code is in `okCodes`, the command timed out, or
+   * it left a process behind.
+   */
+  async run(args: string[], opts: TfRunOptions = {}): Promise<TfResult> {
+    const command = `${this.binary.name} ${args.join(" ")}`;
+    const r = await runGo(this.binary.path, args, {
+      cwd: this.work,
+      env: { ...this.baseEnv, ...opts.env },
+      timeoutMs: opts.timeoutMs ?? 120_000,
+    });
+    const result = { ...r, command };
+    const ok = opts.okCodes ?? [0];
+    if (r.timedOut || r.code === null || !ok.includes(r.code) || r.leftoverPids.length > 0) {
+      throw new Error(`${describeResult(result)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    }
+    return result;
+  }
+
+  /** `show -json`, parsed. */
+  async state(): Promise<ShowJson> {
+    const r = await this.run(["show", "-json", "-no-color"]);
+    return JSON.parse(r.stdout) as ShowJson;
+  }
+
+  /** The resources in state, by address. */
+  async resources(): Promise<Record<string, Record<string, unknown>>> {
+    const s = await this.state();
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const r of s.values?.root_module.resources ?? []) out[r.address] = r.values;
+    return out;
+  }
+
+  /** The environment every command of this project gets (over process.env; undefined = removed). */
+  env(extra: Record<string, string | undefined> = {}): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...this.baseEnv, ...extra })) if (v !== undefined) env[k] = v;
+    return env;
+  }
+
+  /**
+   * Starts the mirror's executable with `--debug` (its own process group):
+   * it serves plaintext on a unix socket and prints TF_REATTACH_PROVIDERS.
+   */
+  async startDebugProvider(extraEnv: Record<string, string | undefined> = {}): Promise<DebugProviderProcess> {
+    const child = spawn(this.executable, ["--debug"], {
+      cwd: this.work,
+      env: this.env(extraEnv),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`could not start ${this.executable} --debug`);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    const reattach = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error("no TF_REATTACH_PROVIDERS line within 30 s")), 30_000);
+      const onData = () => {
+        const m = /TF_REATTACH_PROVIDERS='([^']+)'/.exec(stdout);
+        if (m?.[1]) done(undefined, m[1]);
+      };
+      const done = (err?: Error, value?: string) => {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        if (err || value === undefined) {
+          killProcessGroup(pid);
+          reject(new Error(`${this.executable} --debug: ${err?.message ?? "exited"}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        } else resolve(value);
+      };
+      child.stdout.on("data", onData);
+      void exited.then(() => done(new Error("exited before printing TF_REATTACH_PROVIDERS")));
+    });
+    return {
+      pid,
+      reattach,
+      stdout: () => stdout,
+      stderr: () => stderr,
+      stop: async () => {
+        killProcessGroup(pid, "SIGINT");
+        const res = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+        if (res === null) {
+          killProcessGroup(pid);
+          throw new Error(`${this.executable} --debug did not exit within 10 s of SIGINT (killed)\nstderr:\n${stderr}`);
+        }
+        return res;
+      },
+    };
+  }
+
+  /** Names left in TMPDIR (provider sockets must be removed). */
+  async tmpEntries(): Promise<string[]> {
+    return readdir(this.tmp);
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/** A provider serving in debug mode for TF_REATTACH_PROVIDERS. */
+export interface DebugProviderProcess {
+  pid: number;
+  /** The TF_REATTACH_PROVIDERS value it printed. */
+  reattach: string;
+  stdout(): string;
+  stderr(): string;
+  /** SIGINT, then its exit (SIGKILL and an error after 10 s). */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A launcher like scripts/mirror.mjs writes, which offers the provider protocol 5 only. */
+function protocol5Launcher(): string {
+  return [
+    `#!${process.execPath}`,
+    "// Written by test/support/terraform.ts: the files provider, offered protocol 5 only.",
+    'const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? "").split(",");',
+    'process.env.PLUGIN_PROTOCOL_VERSIONS = offered.includes("5") ? "5" : offered.join(",");',
+    `import(${JSON.stringify(pathToFileURL(providerMain).href)}).catch((error) => {`,
+    '  process.stderr.write(String(error?.stack ?? error) + "\\n");',
+    "  process.exit(1);",
+    "});",
+    "",
+  ].join("\n");
+}
+
+/** Live processes whose command line mentions `needle` (e.g. a provider executable's path). */
+export function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (cmdline.split("\0").some((arg) => arg.includes(needle)) && !isProcessGone(Number(name))) out.push(Number(name));
+  }
+  return out;
+}
+
+/** "terraform plan … exited with 1 (left processes …)". */
+export function describeResult(r: TfResult): string {
+  const how = r.timedOut ? "timed out" : `exited with ${r.signal ?? r.code}`;
+  const left = r.leftoverPids.length > 0 ? ` and left processes ${r.leftoverPids.join(",")} running (killed)` : "";
+  return `${r.command} ${how}${left}`;
+}
+
+/** The protocol go-plugin negotiated, from a TF_LOG=trace log ("using plugin: version=6"). */
+export function negotiatedVersions(log: string): number[] {
+  return [...log.matchAll(/using plugin: version=(\d+)/g)].map((m) => Number(m[1]));
+}
