@@ -3,10 +3,12 @@
 // refused at connect, wrong files refused at start on either side.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { PluginExitedError, type PluginClient, type PluginSet, TLSError, startPlugin } from "@rpcplugin/runtime";
+import { PluginExitedError, type PluginClient, type PluginClientContext, type PluginSet, TLSError, addService, startPlugin } from "@rpcplugin/runtime";
+import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
+import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeCa, makeLeaf, makePki } from "../packages/runtime/src/testdata/certs.js";
-import { handshake, kvPlugins, processGone, repoRoot, tempDir } from "./fixture.js";
+import { examplePlugin, handshake, kvPlugins, processGone, repoRoot, tempDir } from "./fixture.js";
 
 const plugin = join(repoRoot, "fixtures", "ts-plugin", "production-plugin.mjs");
 const dir = tempDir("rpcplugin-tls-");
@@ -152,5 +154,40 @@ describe("supplied TLS failures", () => {
     const pid = client.pid;
     await client.close();
     expect(processGone(pid)).toBe(true);
+  });
+
+  it("broker callbacks run over the supplied files too (the counter example calls the host's AddHelper)", async () => {
+    const sums: string[] = [];
+    const counterClient = ({ transport, broker }: PluginClientContext) => ({
+      counter: new CounterClient(transport),
+      broker,
+    });
+    const client = track(
+      await startPlugin({
+        command: examplePlugin("counter"),
+        handshake,
+        plugins: { counter: { client: counterClient } },
+        env: pluginEnv("ec"),
+        tls: { caFile: pki.ec.ca.cert, certFile: pki.ec.client.cert, keyFile: pki.ec.client.key },
+        onLog: () => {},
+      }),
+    );
+    const { counter, broker } = client.dispense("counter");
+    for (const value of [1n, 2n]) {
+      const id = broker.nextId();
+      const helper = await broker.acceptAndServe(id, (server) =>
+        addService(server, AddHelper, {
+          sum: ({ a, b }) => {
+            sums.push(`${a}+${b}`);
+            return { r: a + b };
+          },
+        }),
+      );
+      await counter.put({ addServer: id, key: "hits", value });
+      await helper.close();
+    }
+    expect(sums).toEqual(["0+1", "1+2"]);
+    expect((await counter.get({ key: "hits" })).value).toBe(3n);
+    expect(client.tls).toBe(true);
   });
 });
