@@ -37,26 +37,26 @@ export interface Resource<B extends Block = Block, P = any> {
    * unknowns) and any more attribute paths that force a replace.
    */
   plan?(
-    request: { config: MaybeUnknown<B>; prior: ObjectOf<B> | null; planned: MaybeUnknown<B> },
+    request: { config: NoInfer<MaybeUnknown<B>>; prior: NoInfer<ObjectOf<B>> | null; planned: NoInfer<MaybeUnknown<B>> },
     context: RequestContext<P>,
-  ): Promise<PlanResult<B> | undefined | void> | PlanResult<B> | undefined | void;
+  ): NoInfer<Promise<PlanResult<B> | undefined | void> | PlanResult<B> | undefined | void>;
   /** Creates the object; returns the new state (attributes left out are taken from the plan). */
-  create(request: { config: ObjectOf<B>; planned: MaybeUnknown<B> }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  create(request: { config: NoInfer<ObjectOf<B>>; planned: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /** Refreshes: the current state, or null when the object is gone. Default: the state unchanged. */
-  read?(request: { state: ObjectOf<B> }, context: RequestContext<P>): Promise<ObjectOf<B> | null> | ObjectOf<B> | null;
+  read?(request: { state: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): NoInfer<Promise<ObjectOf<B> | null> | ObjectOf<B> | null>;
   /** Updates in place (attributes without `requiresReplace` changed). Default: error unless every change forces a replace. */
   update?(
-    request: { config: ObjectOf<B>; planned: MaybeUnknown<B>; prior: ObjectOf<B> },
+    request: { config: NoInfer<ObjectOf<B>>; planned: NoInfer<MaybeUnknown<B>>; prior: NoInfer<ObjectOf<B>> },
     context: RequestContext<P>,
-  ): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  ): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /** Deletes the object. */
-  delete(request: { state: ObjectOf<B> }, context: RequestContext<P>): Promise<void> | void;
+  delete(request: { state: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): Promise<void> | void;
   /**
    * `terraform import` / import blocks: the state for an id (attributes left
    * out are null). Terraform then calls `read` on it. Without it, import
    * fails with a diagnostic.
    */
-  importState?(request: { id: string }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  importState?(request: { id: string }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /**
    * Upgrades state written at an older schema `version` (the state's
    * attributes as stored, parsed from JSON) to the current schema. Terraform
@@ -66,14 +66,14 @@ export interface Resource<B extends Block = Block, P = any> {
   upgradeState?(
     request: { version: number; state: Record<string, unknown> },
     context: RequestContext<P>,
-  ): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
+  ): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /** Extra validation of the configuration (which may contain unknowns). */
-  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<P>): Promise<void> | void;
+  validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): Promise<void> | void;
 }
 
 /** What a resource's `plan` may return. */
 export interface PlanResult<B extends Block> {
-  planned?: MaybeUnknown<B>;
+  planned?: NoInfer<MaybeUnknown<B>>;
   requiresReplace?: AttributePath[];
 }
 
@@ -81,8 +81,8 @@ export interface PlanResult<B extends Block> {
 export interface DataSource<B extends Block = Block, P = any> {
   readonly schema: B;
   /** Reads the data: returns the state (attributes left out are taken from the configuration). */
-  read(request: { config: ObjectOf<B> }, context: RequestContext<P>): Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>;
-  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<P>): Promise<void> | void;
+  read(request: { config: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
+  validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): Promise<void> | void;
 }
 
 /** A provider: its configuration schema, how it configures itself, its resources and data sources. */
@@ -98,8 +98,8 @@ export interface Provider<B extends Block = Block, P = any> {
    * (which may hold unknowns when it refers to other resources); what it
    * returns is `context.provider` of every later call.
    */
-  configure?(request: { config: MaybeUnknown<B>; terraformVersion: string }, context: RequestContext<undefined>): Promise<P> | P;
-  validate?(request: { config: MaybeUnknown<B> }, context: RequestContext<undefined>): Promise<void> | void;
+  configure?(request: { config: NoInfer<MaybeUnknown<B>>; terraformVersion: string }, context: RequestContext<undefined>): Promise<P> | P;
+  validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<undefined>): Promise<void> | void;
   readonly resources?: Readonly<Record<string, Resource<any, P>>>;
   readonly dataSources?: Readonly<Record<string, DataSource<any, P>>>;
 }

@@ -60,7 +60,9 @@ export interface Block {
  * The TypeScript type of a known, non-null value of cty type `T`. Numbers
  * are JS numbers when exactly representable, else the codec's CtyNumber.
  */
-export type ValueOf<T> = T extends "string"
+export type ValueOf<T> = [CtyType] extends [T]
+  ? unknown // The general type (a schema not known statically): do not expand the recursive union.
+  : T extends "string"
   ? string
   : T extends "number"
     ? number | CtyNumber
@@ -97,15 +99,21 @@ type NestedValue<N> = N extends { readonly nesting: infer M; readonly block: inf
         : ObjectOf<B>[]
   : never;
 
+type BlocksOf<B extends Block> = B["blocks"] extends Readonly<Record<string, NestedBlock>> ? B["blocks"] : Record<never, NestedBlock>;
+
 /**
  * The value of a block: one key per attribute and per nested block type.
  * This is what a resource's state and a (known) configuration look like.
  */
-export type ObjectOf<B extends Block> = {
-  -readonly [K in keyof B["attributes"]]: AttributeValue<B["attributes"][K]>;
-} & (B["blocks"] extends Readonly<Record<string, NestedBlock>>
-  ? { -readonly [K in keyof B["blocks"]]: NestedValue<B["blocks"][K]> }
-  : unknown);
+export type ObjectOf<B extends Block> = string extends keyof B["attributes"]
+  ? Record<string, unknown> // A schema not known statically.
+  : {
+  -readonly [K in keyof B["attributes"] | keyof BlocksOf<B>]: K extends keyof B["attributes"]
+    ? AttributeValue<B["attributes"][K]>
+    : K extends keyof BlocksOf<B>
+      ? NestedValue<BlocksOf<B>[K]>
+      : never;
+};
 
 /**
  * A value that may still hold unknowns (a plan, or configuration during

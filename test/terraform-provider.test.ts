@@ -1,0 +1,262 @@
+// The TypeScript `files` provider (examples/terraform-provider-files) launched
+// through its real `terraform-provider-files` launcher by our TypeScript host
+// as Terraform launches it (Terraform's cookie, protocol versions 5 and 6,
+// AutoMTLS on) and driven through the generated tfplugin6 and tfplugin5
+// clients: schema, configure, plan/apply of create, update and replace,
+// data source, state upgrade, import, delete, diagnostics with attribute
+// paths, and a crash. No terraform binary is involved (test/terraform*.test.ts
+// run the real ones).
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type LogRecord, type PluginClient, startPlugin } from "@rpcplugin/runtime";
+import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, toDynamicValue, tfplugin5, tfplugin6 } from "@rpcplugin/terraform";
+import { afterEach, describe, expect, it } from "vitest";
+import { fileDataSource, fileResource, filesProvider } from "../examples/terraform-provider-files/src/provider.js";
+import { tempDir, waitProcessGone } from "./fixture.js";
+
+const launcher = path.resolve(import.meta.dirname, "../examples/terraform-provider-files/terraform-provider-files");
+const resourceType = blockType(fileResource.schema);
+const dataType = blockType(fileDataSource.schema);
+const providerType = blockType(filesProvider.schema);
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const noBytes = new Uint8Array();
+
+type DV = { msgpack: Uint8Array; json: Uint8Array };
+const encode = (value: unknown, type = resourceType) => toDynamicValue(value, type) as DV;
+const decode = (value: DV | undefined, type = resourceType) => fromDynamicValue(value as DV, type) as Record<string, unknown> | null;
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const pathOf = (attribute: { steps: { selector: { case?: string | undefined; value?: unknown } }[] } | undefined) =>
+  attribute?.steps.map((step) => step.selector.value);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The calls both protocols share, under one set of names. */
+interface Calls {
+  schema(): Promise<{ provider?: { block?: { attributes: { name: string }[] } }; resourceSchemas: Record<string, unknown>; dataSourceSchemas: Record<string, unknown> }>;
+  configure(config: unknown): Promise<{ diagnostics: Diag[] }>;
+  validateResource(config: unknown): Promise<{ diagnostics: Diag[] }>;
+  plan(prior: unknown, proposed: unknown, config: unknown): Promise<{ plannedState?: DV; requiresReplace: { steps: { selector: { value?: unknown } }[] }[]; diagnostics: Diag[] }>;
+  apply(prior: unknown, planned: DV, config: unknown): Promise<{ newState?: DV; diagnostics: Diag[] }>;
+  read(state: unknown): Promise<{ newState?: DV; diagnostics: Diag[] }>;
+  readData(config: unknown): Promise<{ state?: DV; diagnostics: Diag[] }>;
+  upgrade(version: number, state: unknown): Promise<{ upgradedState?: DV; diagnostics: Diag[] }>;
+  importState(id: string): Promise<{ importedResources: { typeName: string; state?: DV }[]; diagnostics: Diag[] }>;
+}
+
+interface Diag {
+  severity: number;
+  summary: string;
+  detail: string;
+  attribute?: { steps: { selector: { case?: string | undefined; value?: unknown } }[] } | undefined;
+}
+
+function v6Calls(client: tfplugin6.ProviderClient): Calls {
+  const typeName = "files_file";
+  return {
+    schema: () => client.getProviderSchema({}),
+    configure: (config) => client.configureProvider({ terraformVersion: "1.5.7", config: encode(config, providerType) }),
+    validateResource: (config) => client.validateResourceConfig({ typeName, config: encode(config) }),
+    plan: (prior, proposed, config) =>
+      client.planResourceChange({ typeName, priorState: encode(prior), proposedNewState: encode(proposed), config: encode(config) }),
+    apply: (prior, planned, config) => client.applyResourceChange({ typeName, priorState: encode(prior), plannedState: planned, config: encode(config) }),
+    read: (state) => client.readResource({ typeName, currentState: encode(state) }),
+    readData: (config) => client.readDataSource({ typeName, config: encode(config, dataType) }),
+    upgrade: (version, state) => client.upgradeResourceState({ typeName, version: BigInt(version), rawState: { json: json(state) } }),
+    importState: (id) => client.importResourceState({ typeName, id }),
+  };
+}
+
+function v5Calls(client: tfplugin5.ProviderClient): Calls {
+  const typeName = "files_file";
+  return {
+    schema: () => client.getSchema({}),
+    configure: async (config) => {
+      const prepared = await client.prepareProviderConfig({ config: encode(config, providerType) });
+      expect(decode(prepared.preparedConfig, providerType)).toEqual(config);
+      return client.configure({ terraformVersion: "1.5.7", config: encode(config, providerType) });
+    },
+    validateResource: (config) => client.validateResourceTypeConfig({ typeName, config: encode(config) }),
+    plan: (prior, proposed, config) =>
+      client.planResourceChange({ typeName, priorState: encode(prior), proposedNewState: encode(proposed), config: encode(config) }),
+    apply: (prior, planned, config) => client.applyResourceChange({ typeName, priorState: encode(prior), plannedState: planned, config: encode(config) }),
+    read: (state) => client.readResource({ typeName, currentState: encode(state) }),
+    readData: (config) => client.readDataSource({ typeName, config: encode(config, dataType) }),
+    upgrade: (version, state) => client.upgradeResourceState({ typeName, version: BigInt(version), rawState: { json: json(state) } }),
+    importState: (id) => client.importResourceState({ typeName, id }),
+  };
+}
+
+/** Starts the provider as Terraform does: cookie, AutoMTLS, only `version` offered. */
+async function launch(version: 5 | 6, env: Record<string, string> = {}) {
+  const logs: LogRecord[] = [];
+  const plugins = version === 6 ? { 6: { provider: tfplugin6.ProviderPlugin } } : { 5: { provider: tfplugin5.ProviderPlugin } };
+  const client: PluginClient<{ provider: typeof tfplugin6.ProviderPlugin | typeof tfplugin5.ProviderPlugin }> = await startPlugin({
+    command: launcher,
+    handshake: TERRAFORM_HANDSHAKE,
+    versionedPlugins: plugins,
+    autoMTLS: true,
+    env,
+    onLog: (record) => logs.push(record),
+  });
+  cleanups.push(() => client.close());
+  const dispensed = client.dispense("provider");
+  const calls = version === 6 ? v6Calls(dispensed as tfplugin6.ProviderClient) : v5Calls(dispensed as tfplugin5.ProviderClient);
+  return { client, calls, logs };
+}
+
+const fileConfig = (over: Record<string, unknown> = {}) => ({ path: "dir/hello.txt", content: "hello", sha256: null, id: null, ...over });
+
+describe.each([6, 5] as const)("the files provider over tfplugin%i with AutoMTLS", (version) => {
+  it("serves its schema, creates, updates in place, plans a replace, reads, imports, upgrades and deletes", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const { client, calls, logs } = await launch(version);
+    expect(client.protocolVersion).toBe(version);
+    expect(client.tls).toBe(true);
+
+    const schema = await calls.schema();
+    expect(Object.keys(schema.resourceSchemas)).toEqual(["files_file"]);
+    expect(Object.keys(schema.dataSourceSchemas)).toEqual(["files_file"]);
+    expect(schema.provider?.block?.attributes.map((a) => a.name)).toEqual(["directory"]);
+    expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+
+    // Create: sha256 and id unknown in the plan, known after apply, file on disk.
+    const plan = await calls.plan(null, fileConfig(), fileConfig());
+    expect(plan.diagnostics).toEqual([]);
+    const planned = decode(plan.plannedState)!;
+    expect(planned.path).toBe("dir/hello.txt");
+    expect(isUnknown(planned.sha256)).toBe(true);
+    expect(isUnknown(planned.id)).toBe(true);
+    const created = await calls.apply(null, plan.plannedState!, fileConfig());
+    expect(created.diagnostics).toEqual([]);
+    const state = decode(created.newState)!;
+    expect(state).toEqual({ path: "dir/hello.txt", content: "hello", sha256: sha256("hello"), id: "dir/hello.txt" });
+    expect(readFileSync(path.join(dir.path, "dir/hello.txt"), "utf8")).toBe("hello");
+    expect(logs.some((r) => r.message === "created file" && r.module === "provider.files" && r.level === "info")).toBe(true);
+
+    // Nothing changed: the plan is the state.
+    const noop = await calls.plan(state, state, fileConfig());
+    expect(decode(noop.plannedState)).toEqual(state);
+
+    // Content: in place, sha256 unknown again, id kept.
+    const edited = { ...state, content: "bye" };
+    const update = await calls.plan(state, edited, fileConfig({ content: "bye" }));
+    expect(update.requiresReplace).toEqual([]);
+    const updatePlan = decode(update.plannedState)!;
+    expect(isUnknown(updatePlan.sha256)).toBe(true);
+    expect(updatePlan.id).toBe("dir/hello.txt");
+    const updated = await calls.apply(state, update.plannedState!, fileConfig({ content: "bye" }));
+    expect(decode(updated.newState)).toEqual({ ...state, content: "bye", sha256: sha256("bye") });
+    expect(readFileSync(path.join(dir.path, "dir/hello.txt"), "utf8")).toBe("bye");
+    const current = decode(updated.newState)!;
+
+    // Path: requires replace.
+    const moved = await calls.plan(current, { ...current, path: "other.txt" }, fileConfig({ path: "other.txt", content: "bye" }));
+    expect(moved.requiresReplace.map(pathOf)).toEqual([["path"]]);
+
+    // Refresh sees an edit made outside Terraform; a deleted file leaves state.
+    writeFileSync(path.join(dir.path, "dir/hello.txt"), "edited by hand");
+    expect(decode((await calls.read(current)).newState)).toEqual({ ...current, content: "edited by hand", sha256: sha256("edited by hand") });
+
+    // Data source.
+    const data = await calls.readData({ path: "dir/hello.txt", content: null, sha256: null });
+    expect(data.diagnostics).toEqual([]);
+    expect(decode(data.state, dataType)).toEqual({ path: "dir/hello.txt", content: "edited by hand", sha256: sha256("edited by hand") });
+
+    // State upgrade from stored JSON: the current version, and version 0 (`filename`).
+    const same = await calls.upgrade(1, current);
+    expect(decode(same.upgradedState)).toEqual(current);
+    const old = await calls.upgrade(0, { filename: "dir/hello.txt", content: "bye", sha256: sha256("bye"), id: "dir/hello.txt" });
+    expect(old.diagnostics).toEqual([]);
+    expect(decode(old.upgradedState)).toEqual(current);
+
+    // Import by path, then the read Terraform does next fills the rest.
+    const imported = await calls.importState("dir/hello.txt");
+    expect(imported.diagnostics).toEqual([]);
+    expect(imported.importedResources[0]?.typeName).toBe("files_file");
+    const importedState = decode(imported.importedResources[0]?.state)!;
+    expect(importedState).toEqual({ path: "dir/hello.txt", content: null, sha256: null, id: "dir/hello.txt" });
+    expect(decode((await calls.read(importedState)).newState)).toEqual({ path: "dir/hello.txt", content: "edited by hand", sha256: sha256("edited by hand"), id: "dir/hello.txt" });
+
+    // Delete.
+    const destroy = await calls.apply(current, encode(null), null);
+    expect(destroy.diagnostics).toEqual([]);
+    expect(decode(destroy.newState)).toBeNull();
+    expect(existsSync(path.join(dir.path, "dir/hello.txt"))).toBe(false);
+    expect(decode((await calls.read(current)).newState)).toBeNull();
+
+    const pid = client.pid;
+    await client.close();
+    expect(await waitProcessGone(pid)).toBe(true);
+  });
+
+  it("reports provider errors as diagnostics with the attribute path", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const { calls } = await launch(version);
+    expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+
+    const invalid = await calls.validateResource(fileConfig({ path: "../escape.txt" }));
+    expect(invalid.diagnostics).toHaveLength(1);
+    expect(invalid.diagnostics[0]).toMatchObject({ severity: 1, summary: "Invalid file path" });
+    expect(pathOf(invalid.diagnostics[0]?.attribute)).toEqual(["path"]);
+
+    writeFileSync(path.join(dir.path, "taken.txt"), "already here");
+    const plan = await calls.plan(null, fileConfig({ path: "taken.txt" }), fileConfig({ path: "taken.txt" }));
+    const failed = await calls.apply(null, plan.plannedState!, fileConfig({ path: "taken.txt" }));
+    expect(failed.newState === undefined || decode(failed.newState) === null).toBe(true);
+    expect(failed.diagnostics[0]).toMatchObject({ severity: 1, summary: "File already exists" });
+    expect(failed.diagnostics[0]?.detail).toContain("terraform import");
+    expect(pathOf(failed.diagnostics[0]?.attribute)).toEqual(["path"]);
+    expect(readFileSync(path.join(dir.path, "taken.txt"), "utf8")).toBe("already here");
+
+    const missing = await calls.readData({ path: "nope.txt", content: null, sha256: null });
+    expect(missing.diagnostics[0]).toMatchObject({ severity: 1, summary: "File not found" });
+    expect(pathOf(missing.diagnostics[0]?.attribute)).toEqual(["path"]);
+  });
+
+  it("crashes like a Go panic when provider code throws outside a request: exit 2, stack on stderr, no process left", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const { client, calls, logs } = await launch(version, { FILES_PROVIDER_CRASH_ON_CREATE: "1" });
+    expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+    const plan = await calls.plan(null, fileConfig(), fileConfig());
+    const pid = client.pid;
+    await expect(calls.apply(null, plan.plannedState!, fileConfig())).rejects.toThrow(/plugin exited with exit code 2 during the call/);
+    expect(await waitProcessGone(pid)).toBe(true);
+    const panic = logs.findIndex((record) => record.raw.startsWith("panic: files provider crashed on purpose"));
+    expect(panic).toBeGreaterThanOrEqual(0);
+    expect(logs.slice(panic).some((record) => /at .*provider\.js/.test(record.raw))).toBe(true);
+  });
+});
+
+describe("protocol negotiation", () => {
+  it.each(["5,6", "6,5", "6", "5"])("answers PLUGIN_PROTOCOL_VERSIONS=%s with the highest common version", async (versions) => {
+    const child = spawn(launcher, [], {
+      env: { ...process.env, [TERRAFORM_HANDSHAKE.magicCookieKey]: TERRAFORM_HANDSHAKE.magicCookieValue, PLUGIN_PROTOCOL_VERSIONS: versions },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+      await waitProcessGone(child.pid);
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buffered = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const end = buffered.indexOf("\n");
+        if (end >= 0) resolve(buffered.slice(0, end));
+      });
+      child.on("exit", (code) => reject(new Error(`provider exited with ${code} before its handshake`)));
+    });
+    const expected = versions.includes("6") ? 6 : 5;
+    const [core, app, network, address, protocol, cert] = line.split("|");
+    expect({ core, app, network, protocol, cert: cert ?? "" }).toEqual({ core: "1", app: String(expected), network: "unix", protocol: "grpc", cert: "" });
+    cleanups.push(() => rmSync(address!, { force: true }));
+  });
+});
