@@ -38,6 +38,8 @@ export const BUILT_BINARIES = [
     version: "1.12.6",
     module: "fixtures/tofu",
     pkg: "github.com/opentofu/opentofu/cmd/tofu",
+    // As OpenTofu's release builds (.goreleaser.yaml): without it the binary says 1.12.6-dev.
+    ldflags: "-X github.com/opentofu/opentofu/version.dev=no",
     origin: "go build github.com/opentofu/opentofu/cmd/tofu (fixtures/tofu)",
   },
 ];
@@ -57,7 +59,7 @@ function goVersion() {
 /** What a cached build must match to be reused. */
 function stampFor(spec, goVer) {
   const h = createHash("sha256");
-  h.update(`${spec.name}\0${spec.version}\0${goVer}\0`);
+  h.update(`${spec.name}\0${spec.version}\0${goVer}\0${spec.ldflags ?? ""}\0`);
   if (spec.module) {
     for (const f of ["go.mod", "go.sum"]) h.update(readFileSync(path.join(repoRoot, spec.module, f)));
   }
@@ -123,7 +125,7 @@ async function build(spec, log) {
   let cwd;
   if (spec.module) {
     cwd = path.join(repoRoot, spec.module);
-    cmd = ["build", "-ldflags=-s -w", "-o", path.join(tmp, spec.name), spec.pkg];
+    cmd = ["build", `-ldflags=-s -w${spec.ldflags ? ` ${spec.ldflags}` : ""}`, "-o", path.join(tmp, spec.name), spec.pkg];
   } else {
     cwd = tmp;
     env.GOBIN = tmp;
