@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type LogRecord, type PluginClient, startPlugin } from "@rpcplugin/runtime";
+import { type LogRecord, type PluginClient, type PluginSet, startPlugin } from "@rpcplugin/runtime";
 import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, toDynamicValue, tfplugin5, tfplugin6 } from "@rpcplugin/terraform";
 import { afterEach, describe, expect, it } from "vitest";
 import { fileDataSource, fileResource, filesProvider } from "../examples/terraform-provider-files/src/provider.js";
@@ -37,15 +37,15 @@ afterEach(async () => {
 
 /** The calls both protocols share, under one set of names. */
 interface Calls {
-  schema(): Promise<{ provider?: { block?: { attributes: { name: string }[] } }; resourceSchemas: Record<string, unknown>; dataSourceSchemas: Record<string, unknown> }>;
+  schema(): Promise<{ provider?: { block?: { attributes: { name: string }[] } | undefined } | undefined; resourceSchemas: Record<string, unknown>; dataSourceSchemas: Record<string, unknown> }>;
   configure(config: unknown): Promise<{ diagnostics: Diag[] }>;
   validateResource(config: unknown): Promise<{ diagnostics: Diag[] }>;
-  plan(prior: unknown, proposed: unknown, config: unknown): Promise<{ plannedState?: DV; requiresReplace: { steps: { selector: { value?: unknown } }[] }[]; diagnostics: Diag[] }>;
-  apply(prior: unknown, planned: DV, config: unknown): Promise<{ newState?: DV; diagnostics: Diag[] }>;
-  read(state: unknown): Promise<{ newState?: DV; diagnostics: Diag[] }>;
-  readData(config: unknown): Promise<{ state?: DV; diagnostics: Diag[] }>;
-  upgrade(version: number, state: unknown): Promise<{ upgradedState?: DV; diagnostics: Diag[] }>;
-  importState(id: string): Promise<{ importedResources: { typeName: string; state?: DV }[]; diagnostics: Diag[] }>;
+  plan(prior: unknown, proposed: unknown, config: unknown): Promise<{ plannedState?: DV | undefined; requiresReplace: { steps: { selector: { value?: unknown } }[] }[]; diagnostics: Diag[] }>;
+  apply(prior: unknown, planned: DV, config: unknown): Promise<{ newState?: DV | undefined; diagnostics: Diag[] }>;
+  read(state: unknown): Promise<{ newState?: DV | undefined; diagnostics: Diag[] }>;
+  readData(config: unknown): Promise<{ state?: DV | undefined; diagnostics: Diag[] }>;
+  upgrade(version: number, state: unknown): Promise<{ upgradedState?: DV | undefined; diagnostics: Diag[] }>;
+  importState(id: string): Promise<{ importedResources: { typeName: string; state?: DV | undefined }[]; diagnostics: Diag[] }>;
 }
 
 interface Diag {
@@ -94,8 +94,8 @@ function v5Calls(client: tfplugin5.ProviderClient): Calls {
 /** Starts the provider as Terraform does: cookie, AutoMTLS, only `version` offered. */
 async function launch(version: 5 | 6, env: Record<string, string> = {}) {
   const logs: LogRecord[] = [];
-  const plugins = version === 6 ? { 6: { provider: tfplugin6.ProviderPlugin } } : { 5: { provider: tfplugin5.ProviderPlugin } };
-  const client: PluginClient<{ provider: typeof tfplugin6.ProviderPlugin | typeof tfplugin5.ProviderPlugin }> = await startPlugin({
+  const plugins: Record<number, PluginSet> = version === 6 ? { 6: { provider: tfplugin6.ProviderPlugin } } : { 5: { provider: tfplugin5.ProviderPlugin } };
+  const client: PluginClient<PluginSet> = await startPlugin({
     command: launcher,
     handshake: TERRAFORM_HANDSHAKE,
     versionedPlugins: plugins,

@@ -12,7 +12,7 @@
 import { ConfigError, type Logger } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, fromDynamicValue, toDynamicValue } from "../cty/index.js";
 import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
-import { type AttributePath, DiagnosticError, Diagnostics, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
+import { type AttributePath, DiagnosticError, Diagnostics, type WireAttributePath, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
 import { type ObjectValue, planChange } from "./plan.js";
 import { type Block, blockType } from "./schema.js";
 import { firstUnknown } from "./values.js";
@@ -37,6 +37,35 @@ interface Typed<T> {
   readonly definition: T;
   readonly block: Block;
   readonly type: CtyType;
+}
+
+type WireState = ReturnType<typeof toDynamicValue>;
+
+/** Responses of the core (init shapes that fit tfplugin5 and tfplugin6). */
+export interface DiagnosticsResponse {
+  diagnostics: WireDiagnostic[];
+}
+export interface UpgradeResourceStateResponse extends DiagnosticsResponse {
+  upgradedState?: WireState;
+}
+export interface ReadResourceResponse extends DiagnosticsResponse {
+  newState?: WireState;
+  private?: Uint8Array;
+}
+export interface PlanResourceChangeResponse extends DiagnosticsResponse {
+  plannedState?: WireState;
+  requiresReplace?: WireAttributePath[];
+  plannedPrivate?: Uint8Array;
+}
+export interface ApplyResourceChangeResponse extends DiagnosticsResponse {
+  newState?: WireState;
+  private?: Uint8Array;
+}
+export interface ImportResourceStateResponse extends DiagnosticsResponse {
+  importedResources?: { typeName: string; state: WireState; private: Uint8Array }[];
+}
+export interface ReadDataSourceResponse extends DiagnosticsResponse {
+  state?: WireState;
 }
 
 /** Server capabilities this framework implements. */
@@ -104,7 +133,7 @@ export class ProviderServer {
     return { ...this.schemas(), diagnostics: [], serverCapabilities };
   }
 
-  async validateProviderConfig(request: { config?: Dyn }) {
+  async validateProviderConfig(request: { config?: Dyn }): Promise<DiagnosticsResponse> {
     return this.#run("validate provider config", this.#providerType, async (context) => {
       const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
       await this.#provider.validate?.({ config }, context);
@@ -112,7 +141,7 @@ export class ProviderServer {
     });
   }
 
-  async configureProvider(request: { config?: Dyn; terraformVersion: string }) {
+  async configureProvider(request: { config?: Dyn; terraformVersion: string }): Promise<DiagnosticsResponse> {
     return this.#run("configure provider", this.#providerType, async (context) => {
       const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
       const value = await this.#provider.configure?.({ config, terraformVersion: request.terraformVersion }, context);
@@ -124,7 +153,7 @@ export class ProviderServer {
     });
   }
 
-  async validateResourceConfig(request: { typeName: string; config?: Dyn }) {
+  async validateResourceConfig(request: { typeName: string; config?: Dyn }): Promise<DiagnosticsResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`validate ${request.typeName}`, resource.type, async (context) => {
@@ -134,7 +163,7 @@ export class ProviderServer {
     });
   }
 
-  async validateDataResourceConfig(request: { typeName: string; config?: Dyn }) {
+  async validateDataResourceConfig(request: { typeName: string; config?: Dyn }): Promise<DiagnosticsResponse> {
     const dataSource = this.#dataSources.get(request.typeName);
     if (!dataSource) return unknownType("data source", request.typeName);
     return this.#run(`validate data ${request.typeName}`, dataSource.type, async (context) => {
@@ -144,7 +173,7 @@ export class ProviderServer {
     });
   }
 
-  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }) {
+  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }): Promise<UpgradeResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`upgrade ${request.typeName} state`, resource.type, async (context) => {
@@ -178,7 +207,7 @@ export class ProviderServer {
     });
   }
 
-  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }) {
+  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }): Promise<ReadResourceResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`read ${request.typeName}`, resource.type, async (context) => {
@@ -192,7 +221,7 @@ export class ProviderServer {
     });
   }
 
-  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }) {
+  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }): Promise<PlanResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`plan ${request.typeName}`, resource.type, async (context) => {
@@ -214,7 +243,7 @@ export class ProviderServer {
     });
   }
 
-  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }) {
+  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }): Promise<ApplyResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`apply ${request.typeName}`, resource.type, async (context) => {
@@ -246,7 +275,7 @@ export class ProviderServer {
     });
   }
 
-  async importResourceState(request: { typeName: string; id: string }) {
+  async importResourceState(request: { typeName: string; id: string }): Promise<ImportResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`import ${request.typeName}`, resource.type, async (context) => {
@@ -260,7 +289,7 @@ export class ProviderServer {
     });
   }
 
-  async readDataSource(request: { typeName: string; config?: Dyn }) {
+  async readDataSource(request: { typeName: string; config?: Dyn }): Promise<ReadDataSourceResponse> {
     const dataSource = this.#dataSources.get(request.typeName);
     if (!dataSource) return unknownType("data source", request.typeName);
     return this.#run(`read data ${request.typeName}`, dataSource.type, async (context) => {
