@@ -98,7 +98,7 @@ describe("start retries", () => {
         handshake,
         plugins: kvPlugins,
         env: { FIXTURE_ATTEMPTS_FILE: attempts, FIXTURE_HANG_STARTS: "2" },
-        startTimeoutMs: 1500,
+        startTimeoutMs: 4000, // each hung start costs this much; the good start must fit in it on a loaded machine
         retry,
         onLog: () => {},
       }),

@@ -158,6 +158,8 @@ describe("supplied TLS failures", () => {
 
   it("broker callbacks run over the supplied files too (the counter example calls the host's AddHelper)", async () => {
     const sums: string[] = [];
+    const cwd = tempDir("rpcplugin-tls-counter-"); // the counter keeps its values in files in its cwd
+    cleanups.push(cwd.cleanup);
     const counterClient = ({ transport, broker }: PluginClientContext) => ({
       counter: new CounterClient(transport),
       broker,
@@ -165,6 +167,7 @@ describe("supplied TLS failures", () => {
     const client = track(
       await startPlugin({
         command: examplePlugin("counter"),
+        cwd: cwd.path,
         handshake,
         plugins: { counter: { client: counterClient } },
         env: pluginEnv("ec"),
