@@ -14,13 +14,14 @@
  *   so its serve span joins the host's start span.
  * - The runtime's plugin-long streams (GRPCStdio, GRPCBroker) are not traced.
  *
- * Without an SDK the API's tracer is a no-op: each call costs one
- * `startSpan` of the no-op tracer and a check that the span is not recording,
- * nothing else (no metadata, no wrappers, no attribute objects).
+ * Without an SDK nothing happens per call beyond a look at the API's global
+ * tracer provider (no span, no metadata, no wrapper, no allocation); with an
+ * SDK whose sampler drops the call, only the API's non-recording span.
  */
 import {
   type Attributes,
   type Context,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -46,6 +47,21 @@ export const TRACER_NAME = "@rpcplugin/runtime";
 
 // A ProxyTracer: it follows whatever provider the application registers, even later.
 const tracer = trace.getTracer(TRACER_NAME);
+
+// The API's own no-op provider: what the global proxy hands out while no SDK is registered.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True while no tracer provider is registered with this copy of the API: the
+ * per-call hooks then return at once, cheaper than even a no-op span (the
+ * API's `startSpan` looks the global up several times). With a provider
+ * registered through another copy of the API this is false and the no-op
+ * span path decides, as it would anyway.
+ */
+function noTracerProvider(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
+}
 
 /** Services whose calls live as long as the plugin: not traced. */
 const UNTRACED_SERVICES: ReadonlySet<string> = new Set(["plugin.GRPCStdio", "plugin.GRPCBroker"]);
@@ -93,6 +109,7 @@ function endWithCode(span: Span, code: number, message: string | undefined): voi
 export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) => {
   // grpc-js only needs the call interface back; passing the next call through allocates nothing.
   const passThrough = () => nextCall(options) as grpc.InterceptingCall;
+  if (noTracerProvider()) return passThrough();
   const about = methodSpan(options.method_definition.path);
   if (about.untraced) return passThrough();
   const parent = context.active();
@@ -129,6 +146,7 @@ export const serverTelemetryInterceptor: HandlerInterceptor = (next, method) => 
   if (about.untraced) return next;
   const streaming = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
   return (input, callContext) => {
+    if (noTracerProvider()) return next(input, callContext);
     const parent = extractTraceContext(callContext.requestMetadata);
     const span = tracer.startSpan(about.name, SERVER_SPAN, parent);
     if (!span.isRecording()) return next(input, callContext);
