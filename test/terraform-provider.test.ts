@@ -10,8 +10,8 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type LogRecord, type PluginClient, type PluginSet, startPlugin } from "@rpcplugin/runtime";
-import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, toDynamicValue, tfplugin5, tfplugin6 } from "@rpcplugin/terraform";
+import { type LogRecord, type PluginClient, type PluginSet, createLogger, parseReattachProviders, reattachPlugin, startPlugin } from "@rpcplugin/runtime";
+import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, serveProviderDebug, toDynamicValue, tfplugin5, tfplugin6 } from "@rpcplugin/terraform";
 import { afterEach, describe, expect, it } from "vitest";
 import { fileDataSource, fileResource, filesProvider } from "../examples/terraform-provider-files/src/provider.js";
 import { tempDir, waitProcessGone } from "./fixture.js";
@@ -258,5 +258,66 @@ describe("protocol negotiation", () => {
     const [core, app, network, address, protocol, cert] = line.split("|");
     expect({ core, app, network, protocol, cert: cert ?? "" }).toEqual({ core: "1", app: String(expected), network: "unix", protocol: "grpc", cert: "" });
     cleanups.push(() => rmSync(address!, { force: true }));
+  });
+});
+
+describe("debug mode (TF_REATTACH_PROVIDERS)", () => {
+  it("the launcher with --debug prints the reattach config, serves many hosts in turn over plaintext, and stops on SIGINT", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const child = spawn(launcher, ["--debug"], { stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+      await waitProcessGone(child.pid);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const printed = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /TF_REATTACH_PROVIDERS='(.*)'/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      void exited.then((code) => reject(new Error(`provider exited with ${code} before printing its reattach config`)));
+    });
+    const configs = parseReattachProviders(printed);
+    expect(Object.keys(configs)).toEqual(["example.com/rpcplugin/files"]);
+    const config = configs["example.com/rpcplugin/files"]!;
+    expect(config).toMatchObject({ protocol: "grpc", protocolVersion: 6, pid: child.pid, test: true, address: { network: "unix" } });
+
+    // Terraform connects once per command, never stopping the provider.
+    for (const round of [1, 2, 3]) {
+      const host = await reattachPlugin(config, { versionedPlugins: { 6: { provider: tfplugin6.ProviderPlugin } } });
+      expect(host.tls).toBe(false);
+      const calls = v6Calls(host.dispense("provider") as tfplugin6.ProviderClient);
+      expect(Object.keys((await calls.schema()).resourceSchemas)).toEqual(["files_file"]);
+      expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+      const content = `round ${round}`;
+      const plan = await calls.plan(null, fileConfig({ path: `r${round}.txt`, content }), fileConfig({ path: `r${round}.txt`, content }));
+      expect((await calls.apply(null, plan.plannedState!, fileConfig({ path: `r${round}.txt`, content }))).diagnostics).toEqual([]);
+      expect(readFileSync(path.join(dir.path, `r${round}.txt`), "utf8")).toBe(content);
+      await host.close();
+    }
+
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(existsSync(config.address.address)).toBe(false);
+  });
+
+  it("serveProviderDebug serves in-process until stopped, over tfplugin5 too", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const served = await serveProviderDebug(filesProvider, { address: "example.com/rpcplugin/files", debugProtocolVersion: 5, logger: createLogger({ write: () => {} }) });
+    cleanups.push(() => served.stop());
+    const config = parseReattachProviders(served.reattachProviders)["example.com/rpcplugin/files"]!;
+    expect(config).toMatchObject({ protocolVersion: 5, pid: process.pid, test: true });
+    const host = await reattachPlugin(config, { versionedPlugins: { 5: { provider: tfplugin5.ProviderPlugin } } });
+    const calls = v5Calls(host.dispense("provider") as tfplugin5.ProviderClient);
+    expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+    const data = await calls.readData({ path: "missing.txt", content: null, sha256: null });
+    expect(pathOf(data.diagnostics[0]?.attribute)).toEqual(["path"]);
+    await host.close();
+    await served.stop();
+    expect(existsSync(config.address.address)).toBe(false);
   });
 });
