@@ -9,6 +9,7 @@ import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplug
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeCa, makeLeaf, makePki } from "../packages/runtime/src/testdata/certs.js";
 import { examplePlugin, handshake, kvPlugins, processGone, repoRoot, tempDir } from "./fixture.js";
+import { buildGo, describeGo, runGo } from "./support/go.js";
 
 const plugin = join(repoRoot, "fixtures", "ts-plugin", "production-plugin.mjs");
 const dir = tempDir("rpcplugin-tls-");
@@ -194,3 +195,28 @@ describe("supplied TLS failures", () => {
     expect(client.tls).toBe(true);
   });
 });
+
+describeGo("a go-plugin host with its own TLSConfig (no AutoMTLS)", () => {
+  // go-plugin's TLSProvider contract: the plugin's certificate field stays empty and the Go host
+  // verifies the plugin against its own RootCAs; a field there would replace them.
+  const run = async (ca: string, client: "rsa" | "ec" | undefined, type: "rsa" | "ec") => {
+    const host = await buildGo("tlshost", "./cmd/tlshost");
+    const args = ["-plugin", plugin, "-ca", ca];
+    if (client) args.push("-cert", pki[client].client.cert, "-key", pki[client].client.key);
+    const result = await runGo(host, args, { env: pluginEnv(type) });
+    expect(result.code).toBe(0);
+    expect(result.leftoverPids).toEqual([]);
+    return JSON.parse(result.stdout) as { value?: string; error?: string };
+  };
+
+  it.each(["rsa", "ec"] as const)("talks mutual TLS with our plugin's supplied %s files", async (type) => {
+    expect(await run(pki[type].ca.cert, type, type)).toEqual({ value: "over supplied TLS" });
+  });
+
+  it("refuses our plugin when its CA did not sign the plugin's certificate", async () => {
+    const report = await run(otherCa.cert, "ec", "ec");
+    expect(report.value).toBeUndefined();
+    expect(report.error).toContain("tls: failed to verify certificate: x509: certificate signed by unknown authority");
+  });
+});
+
