@@ -170,4 +170,56 @@ describe("ProviderServer", () => {
     expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: {} }, resources: { other_thing: note } }), quiet)).toThrow(/must be named "x_<name>"/);
     expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string", required: true, computed: true } } } }), quiet)).toThrow(/cannot also be optional or computed/);
   });
+
+  it("plans nested blocks through the codec: computed attributes unknown inside them, nested replace paths", async () => {
+    const site = defineResource({
+      schema: {
+        attributes: { name: { type: "string", required: true } },
+        blocks: {
+          owner: { nesting: "single", block: { attributes: { login: { type: "string", required: true, requiresReplace: true }, uid: { type: "number", computed: true } } } },
+          rule: { nesting: "list", block: { attributes: { port: { type: "number", required: true, requiresReplace: true }, note: { type: "string", computed: true } } } },
+        },
+      },
+      create: () => ({}),
+      delete: () => {},
+    });
+    const server = new ProviderServer(defineProvider({ name: "web", schema: { attributes: {} }, resources: { web_site: site } }), quiet);
+    const siteType = blockType(site.schema);
+    const enc = (value: unknown) => toDynamicValue(value as never, siteType) as { msgpack: Uint8Array; json: Uint8Array };
+    const dec = (value: unknown) => fromDynamicValue(value as { msgpack: Uint8Array; json: Uint8Array }, siteType) as Record<string, any>;
+    const wanted = { name: "s", owner: { login: "me", uid: null }, rule: [{ port: 80, note: null }, { port: 443, note: null }] };
+    const created = await server.planResourceChange({ typeName: "web_site", priorState: enc(null), proposedNewState: enc(wanted), config: enc(wanted), priorPrivate: empty });
+    expect(created.diagnostics).toEqual([]);
+    const planned = dec(created.plannedState);
+    expect(isUnknown(planned.owner.uid)).toBe(true);
+    expect(planned.rule.map((r: Record<string, unknown>) => isUnknown(r.note))).toEqual([true, true]);
+    const prior = { name: "s", owner: { login: "me", uid: 1 }, rule: [{ port: 80, note: "a" }, { port: 443, note: "b" }] };
+    const changed = { ...prior, owner: { login: "you", uid: 1 }, rule: [{ port: 80, note: "a" }, { port: 8443, note: "b" }] };
+    const replaced = await server.planResourceChange({ typeName: "web_site", priorState: enc(prior), proposedNewState: enc(changed), config: enc(wanted), priorPrivate: empty });
+    expect(replaced.requiresReplace?.map((path) => path.steps.map((step) => step.selector.value))).toEqual([
+      ["owner", "login"],
+      ["rule", 1n, "port"],
+    ]);
+  });
+
+  it("answers GetMetadata with its types and StopProvider by aborting the signal of provider calls", async () => {
+    let seen: AbortSignal | undefined;
+    const waiting = defineResource({
+      schema: { attributes: { id: { type: "string", computed: true } } },
+      create: (_request, context) => {
+        seen = context.signal;
+        return { id: "x" };
+      },
+      delete: () => {},
+    });
+    const server = new ProviderServer(defineProvider({ name: "slow", schema: { attributes: {} }, resources: { slow_thing: waiting } }), quiet);
+    expect(server.getMetadata()).toMatchObject({ resources: [{ typeName: "slow_thing" }], dataSources: [] });
+    await server.configureProvider({ terraformVersion: "1.5.7", config: undefined });
+    const slowType = blockType(waiting.schema);
+    const value = toDynamicValue({ id: null }, slowType) as { msgpack: Uint8Array; json: Uint8Array };
+    await server.applyResourceChange({ typeName: "slow_thing", priorState: toDynamicValue(null, slowType) as never, plannedState: value, config: value, plannedPrivate: empty });
+    expect(seen?.aborted).toBe(false);
+    expect(server.stopProvider()).toEqual({ Error: "" });
+    expect(seen?.aborted).toBe(true);
+  });
 });
