@@ -41,9 +41,16 @@ export async function checkHealth(transport: grpc.Client, options: HealthQueryOp
  * not know reads SERVICE_UNKNOWN until it does.
  */
 export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
-  const signal = options.signal ? AbortSignal.any([options.signal, closed]) : closed;
+  // Either signal stops the call (AbortSignal.any needs Node 20.3; engines say 20).
+  const stop = new AbortController();
+  const sources = [options.signal, closed].filter((source): source is AbortSignal => source !== undefined);
+  const onAbort = (event: Event) => stop.abort((event.target as AbortSignal).reason);
+  for (const source of sources) {
+    if (source.aborted) stop.abort(source.reason);
+    else source.addEventListener("abort", onAbort, { once: true });
+  }
   try {
-    for await (const response of new HealthClient(transport).watch({ service: options.service ?? APPLICATION_HEALTH_SERVICE }, { signal })) {
+    for await (const response of new HealthClient(transport).watch({ service: options.service ?? APPLICATION_HEALTH_SERVICE }, { signal: stop.signal })) {
       yield response.status;
     }
   } catch (error) {
@@ -54,5 +61,7 @@ export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, 
       return;
     }
     throw error;
+  } finally {
+    for (const source of sources) source.removeEventListener("abort", onAbort);
   }
 }
