@@ -7,9 +7,9 @@ import { CtyError, attrPath, indexPath } from "./errors.js";
 import { JsonNumber, type JsonNode, parseJson } from "./json-parse.js";
 import { setElements } from "./msgpack.js";
 import { CtyNumber, parseNumberValue, shortestDecimal, toCtyNumber } from "./number.js";
-import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson } from "./types.js";
+import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown } from "./unknown.js";
-import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, entriesOf, isObjectValue } from "./values.js";
+import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, typedDynamicElements } from "./values.js";
 
 /**
  * Encodes `value` of `type` as cty JSON, as go-cty's `json.Marshal` writes it (keys sorted,
@@ -56,7 +56,7 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
     const d = value as unknown as CtyDynamic;
     out.push('{"value":');
     write(d.value, d.type, path, out);
-    out.push(',"type":', typeToJson(d.type), "}");
+    out.push(',"type":', typeToJson(withoutOptionalAttributes(d.type)), "}");
     return;
   }
   switch (type) {
@@ -83,7 +83,9 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
   }
   if ("list" in type || "set" in type || "tuple" in type) {
     if (!Array.isArray(value)) throw mismatch(`a ${typeName(type)}`, value, path);
-    const items = "set" in type ? setElements(value as readonly CtyValue[], type.set, path).map((e) => e.value) : (value as readonly CtyValue[]);
+    if (!("tuple" in type)) checkConsistentElements((value as readonly CtyValue[]).map((v, i) => [i, v]), "list" in type ? type.list : type.set, path);
+    const given = "tuple" in type ? (value as readonly CtyValue[]) : typedDynamicElements(value as readonly CtyValue[], "list" in type ? type.list : type.set);
+    const items = "set" in type ? setElements(given, type.set, path).map((e) => e.value) : given;
     if ("tuple" in type && items.length !== type.tuple.length) {
       throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${items.length}`, path);
     }
@@ -98,9 +100,13 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
   }
   if (!isObjectValue(value)) throw mismatch(`a ${typeName(type)}`, value, path);
   let entries: [string, CtyType, string][];
+  let source: CtyObjectValue | ReadonlyMap<string, CtyValue> = value;
   if ("map" in type) {
-    entries = entriesOf(value)
-      .map(([k]) => k)
+    checkConsistentElements(entriesOf(value), type.map, path);
+    const keys = entriesOf(value).map(([k]) => k);
+    const typed = typedDynamicElements(entriesOf(value).map(([, v]) => v), type.map);
+    source = new Map(keys.map((k, i) => [k, typed[i]!]));
+    entries = keys
       .sort((a, b) => compareStrings(a.normalize("NFC"), b.normalize("NFC")))
       .map((k) => [k, type.map, indexPath(path, k)]);
   } else {
@@ -113,7 +119,7 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
   entries.forEach(([k, t, p], i) => {
     if (i > 0) out.push(",");
     out.push(goString(k), ":");
-    write(attributeOf(value, k) ?? null, t, p, out);
+    write(attributeOf(source, k) ?? null, t, p, out);
   });
   out.push("}");
 }

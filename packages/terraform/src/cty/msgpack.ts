@@ -12,9 +12,9 @@
 import { DecodeError, Decoder, Encoder, ExtData, ExtensionCodec } from "@msgpack/msgpack";
 import { CtyError, attrPath, indexPath } from "./errors.js";
 import { CtyNumber, canonicalNumber, parseNumberValue, toCtyNumber } from "./number.js";
-import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson } from "./types.js";
+import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown, type NumberBound, type UnknownRefinements } from "./unknown.js";
-import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, entriesOf, isObjectValue, isWhollyKnown } from "./values.js";
+import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, isWhollyKnown, typedDynamicElements } from "./values.js";
 
 /** Extension code of a plain unknown value. */
 const UNKNOWN_EXT = 0;
@@ -131,19 +131,27 @@ function toTree(value: CtyValue, type: CtyType, path: string): unknown {
   if (typeof type !== "object" || type === null) throw new CtyError(`not a cty type: ${String(type)}`, path);
   if ("list" in type || "set" in type || "tuple" in type) {
     if (!Array.isArray(value)) throw mismatch(`a ${typeName(type)}`, value, path);
-    const items = value as readonly CtyValue[];
-    if ("list" in type) return items.map((v, i) => toTree(v, type.list, indexPath(path, i)));
+    const items = "tuple" in type ? (value as readonly CtyValue[]) : typedDynamicElements(value as readonly CtyValue[], "list" in type ? type.list : type.set);
+    if ("list" in type) {
+      checkConsistentElements(items.map((v, i) => [i, v]), type.list, path);
+      return items.map((v, i) => toTree(v, type.list, indexPath(path, i)));
+    }
     if ("tuple" in type) {
       if (items.length !== type.tuple.length) {
         throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${items.length}`, path);
       }
       return items.map((v, i) => toTree(v, type.tuple[i]!, indexPath(path, i)));
     }
+    checkConsistentElements(items.map((v, i) => [i, v]), type.set, path);
     return setToTree(items, type.set, path);
   }
   if (!isObjectValue(value)) throw mismatch(`a ${typeName(type)}`, value, path);
   if ("map" in type) {
-    const entries = entriesOf(value)
+    checkConsistentElements(entriesOf(value), type.map, path);
+    const keys = entriesOf(value).map(([k]) => k);
+    const typed = typedDynamicElements(entriesOf(value).map(([, v]) => v), type.map);
+    const entries = keys
+      .map((k, i) => [k, typed[i]!] as const)
       .map(([k, v]) => [k.normalize("NFC"), v] as const)
       .sort(([a], [b]) => compareStrings(a, b));
     return orderedMap(entries.map(([k, v]) => [k, toTree(v, type.map, indexPath(path, k))] as const));
@@ -167,7 +175,8 @@ function dynamicToTree(value: CtyValue, path: string): unknown {
   }
   const { type, value: inner } = value as unknown as CtyDynamic;
   if (type === "dynamic") throw new CtyError("a dynamic value's type must be a concrete type, not dynamic", path);
-  return [utf8.encode(typeToJson(type)), toTree(inner, type, path)];
+  // The value's own type: optional-attribute markers are for constraints (go-cty never writes them here).
+  return [utf8.encode(typeToJson(withoutOptionalAttributes(type))), toTree(inner, type, path)];
 }
 
 function numberToTree(value: number | bigint | CtyNumber, path: string): unknown {
@@ -376,7 +385,7 @@ function dynamicFromTree(tree: unknown, path: string): CtyValue {
   return { type, value: fromTree(inner, type, path) };
 }
 
-function unknownFromExt(ext: ExtData, type: CtyType, path: string): Unknown | null {
+function unknownFromExt(ext: ExtData, type: CtyType, path: string): CtyValue {
   const data = ext.data as Uint8Array;
   if (type === "dynamic" || data.length <= 1 || ext.type !== REFINED_UNKNOWN_EXT) return Unknown.plain;
   if (data.length > MAX_REFINEMENTS_BYTES) {
@@ -433,5 +442,29 @@ function unknownFromExt(ext: ExtData, type: CtyType, path: string): Unknown | nu
     }
   }
   if (Object.keys(refinements).length === 0) return Unknown.plain;
-  return Unknown.create(refinements, data.slice());
+  return narrowedValue(refinements, type) ?? Unknown.create(refinements, data.slice());
+}
+
+/**
+ * go-cty turns a non-null unknown whose refinements leave a single possibility into that value
+ * (a number between equal inclusive bounds, an empty collection, a list of n unknowns, a set of
+ * one unknown); the decoder does the same, so that both sides hold the same value.
+ */
+function narrowedValue(r: UnknownRefinements, type: CtyType): CtyValue | undefined {
+  if (r.nullable !== false) return undefined;
+  if (type === "number") {
+    const lo = r.numberLower;
+    const hi = r.numberUpper;
+    if (lo === undefined || hi === undefined || !lo.inclusive || !hi.inclusive) return undefined;
+    const a = toCtyNumber(lo.value);
+    const b = toCtyNumber(hi.value);
+    const equal = typeof a === "number" || typeof b === "number" ? a === b : a.equals(b);
+    return equal ? lo.value : undefined;
+  }
+  if (typeof type !== "object" || r.lengthUpper === undefined || (r.lengthLower ?? 0) !== r.lengthUpper) return undefined;
+  const length = r.lengthUpper;
+  if (length === 0) return "map" in type ? (Object.create(null) as CtyObjectValue) : "list" in type || "set" in type ? [] : undefined;
+  if ("list" in type) return Array.from({ length }, () => Unknown.plain);
+  if ("set" in type && length === 1) return [Unknown.plain];
+  return undefined;
 }

@@ -48,6 +48,32 @@ export function collectionElementType(type: CtyType): CtyType | undefined {
   return undefined;
 }
 
+/**
+ * `type` without optional-attribute markers. Optional attributes belong to type constraints;
+ * a value's own type never has them (go-cty drops them when it builds the value).
+ */
+export function withoutOptionalAttributes(type: CtyType): CtyType {
+  if (typeof type === "string") return type;
+  if ("list" in type) return { list: withoutOptionalAttributes(type.list) };
+  if ("set" in type) return { set: withoutOptionalAttributes(type.set) };
+  if ("map" in type) return { map: withoutOptionalAttributes(type.map) };
+  if ("tuple" in type) return { tuple: type.tuple.map(withoutOptionalAttributes) };
+  const object: Record<string, CtyType> = Object.create(null);
+  for (const [name, t] of Object.entries(type.object)) object[name] = withoutOptionalAttributes(t);
+  return { object };
+}
+
+/** Whether `type` is or contains `"dynamic"`. */
+export function containsDynamic(type: CtyType): boolean {
+  if (type === "dynamic") return true;
+  if (typeof type === "string") return false;
+  if ("list" in type) return containsDynamic(type.list);
+  if ("set" in type) return containsDynamic(type.set);
+  if ("map" in type) return containsDynamic(type.map);
+  if ("tuple" in type) return type.tuple.some(containsDynamic);
+  return Object.values(type.object).some(containsDynamic);
+}
+
 /** Whether `type` is a list, set or map type. */
 export function isCollectionType(type: CtyType): boolean {
   return collectionElementType(type) !== undefined;
@@ -105,27 +131,25 @@ export function typeName(type: CtyType): string {
   return "object";
 }
 
-/** A JSON-ready structure of the type constraint form. */
-type TypeJson = string | [string, unknown] | [string, unknown, string[]];
-
-function toJsonStructure(type: CtyType, path: string): TypeJson {
+/** The JSON text of `type`, attributes in go-cty's (byte) order; written by hand because JSON.stringify puts integer-like keys first. */
+function toJsonText(type: CtyType, path: string): string {
   if (typeof type === "string") {
-    if (type === "string" || type === "number" || type === "bool" || type === "dynamic") return type;
+    if (type === "string" || type === "number" || type === "bool" || type === "dynamic") return JSON.stringify(type);
     throw new CtyError(`unknown type ${JSON.stringify(type)}`, path);
   }
   if (type === null || typeof type !== "object") throw new CtyError(`not a cty type: ${String(type)}`, path);
-  if ("list" in type) return ["list", toJsonStructure(type.list, path)];
-  if ("set" in type) return ["set", toJsonStructure(type.set, path)];
-  if ("map" in type) return ["map", toJsonStructure(type.map, path)];
-  if ("tuple" in type) return ["tuple", type.tuple.map((t, i) => toJsonStructure(t, `${path}[${i}]`))];
+  if ("list" in type) return `["list",${toJsonText(type.list, path)}]`;
+  if ("set" in type) return `["set",${toJsonText(type.set, path)}]`;
+  if ("map" in type) return `["map",${toJsonText(type.map, path)}]`;
+  if ("tuple" in type) return `["tuple",[${type.tuple.map((t, i) => toJsonText(t, `${path}[${i}]`)).join(",")}]]`;
   if ("object" in type) {
-    const attrs: Record<string, TypeJson> = {};
-    for (const name of objectAttributeNames(type)) attrs[name] = toJsonStructure(type.object[name]!, `${path}.${name}`);
+    const attrs = objectAttributeNames(type).map((name) => `${JSON.stringify(name)}:${toJsonText(type.object[name]!, `${path}.${name}`)}`);
     const optional = [...new Set(type.optional ?? [])].sort(compareStrings);
     for (const name of optional) {
       if (!Object.hasOwn(type.object, name)) throw new CtyError(`optional attribute ${JSON.stringify(name)} is not an attribute of the object type`, path);
     }
-    return optional.length === 0 ? ["object", attrs] : ["object", attrs, optional];
+    const text = `["object",{${attrs.join(",")}}`;
+    return optional.length === 0 ? `${text}]` : `${text},${JSON.stringify(optional)}]`;
   }
   throw new CtyError(`not a cty type: ${JSON.stringify(type)}`, path);
 }
@@ -135,7 +159,7 @@ function toJsonStructure(type: CtyType, path: string): TypeJson {
  * `["object",{"a":"number"},["a"]]`), with attributes in go-cty's order.
  */
 export function typeToJson(type: CtyType): string {
-  return JSON.stringify(toJsonStructure(type, ""));
+  return toJsonText(type, "");
 }
 
 /** Parses Terraform's JSON type constraint form (bytes are UTF-8). Throws {@link CtyError} on bad input. */

@@ -15,7 +15,8 @@
  * An object value lacking an attribute of its type is read as having `null` there.
  */
 import { CtyNumber, toCtyNumber } from "./number.js";
-import { type CtyType, objectAttributeNames, typeEquals } from "./types.js";
+import { CtyError, indexPath } from "./errors.js";
+import { type CtyType, containsDynamic, objectAttributeNames, typeEquals, typeName, typeToJson } from "./types.js";
 import { Unknown } from "./unknown.js";
 
 /** A cty value (see the module documentation for the mapping). */
@@ -146,4 +147,60 @@ function refinementsEqual(a: Unknown, b: Unknown): boolean {
     boundEqual(ra.numberLower, rb.numberLower) &&
     boundEqual(ra.numberUpper, rb.numberUpper)
   );
+}
+
+/**
+ * The type go-cty gives `value` read as `type`: `"dynamic"` positions replaced by the type their
+ * value carries (a null or unknown there stays `"dynamic"`).
+ */
+export function actualType(value: unknown, type: CtyType): CtyType {
+  if (!containsDynamic(type)) return type;
+  const v = value as CtyValue;
+  if (v === null || v === undefined || v instanceof Unknown) return type;
+  if (type === "dynamic") return isObjectValue(v) && !(v instanceof Map) && Object.hasOwn(v, "type") ? (v as unknown as CtyDynamic).type : type;
+  if (typeof type === "string") return type;
+  if ("tuple" in type) return Array.isArray(v) ? { tuple: type.tuple.map((t, i) => actualType((v as readonly CtyValue[])[i], t)) } : type;
+  if ("object" in type) {
+    if (!isObjectValue(v)) return type;
+    const object: Record<string, CtyType> = Object.create(null);
+    for (const name of Object.keys(type.object)) object[name] = actualType(attributeOf(v, name) ?? null, type.object[name]!);
+    return { object };
+  }
+  const elementType = "list" in type ? type.list : "set" in type ? type.set : type.map;
+  const items: unknown[] = Array.isArray(v) ? v : isObjectValue(v) ? entriesOf(v).map(([, e]) => e) : [];
+  const first = items.map((e) => actualType(e, elementType)).find((t) => t !== "dynamic") ?? elementType;
+  return "list" in type ? { list: first } : "set" in type ? { set: first } : { map: first };
+}
+
+/**
+ * @internal cty collections hold elements of one type: where the element type has `"dynamic"`
+ * in it, every element must carry the same actual type (go-cty panics otherwise, taking
+ * Terraform down with it). Throws a {@link CtyError} naming the first element that differs.
+ */
+export function checkConsistentElements(items: readonly [string | number, unknown][], elementType: CtyType, path: string): void {
+  if (!containsDynamic(elementType)) return;
+  let first: { key: string | number; type: CtyType } | undefined;
+  for (const [key, item] of items) {
+    const t = actualType(item, elementType);
+    if (t === "dynamic") continue;
+    if (first === undefined) first = { key, type: t };
+    else if (!typeEquals(first.type, t)) {
+      throw new CtyError(
+        `all elements of a ${typeName(elementType)} collection must have one type: ${indexPath("", key)} is ${typeToJson(t)} but ${indexPath("", first.key)} is ${typeToJson(first.type)}`,
+        path,
+      );
+    }
+  }
+}
+
+/**
+ * @internal In a collection of `"dynamic"` elements, go-cty gives a null or unknown element the
+ * collection's element type (a null among strings is a null string): the elements as go-cty
+ * holds them, so that encoders write what go-cty would.
+ */
+export function typedDynamicElements<T extends readonly unknown[]>(items: T, elementType: CtyType): T {
+  if (elementType !== "dynamic") return items;
+  const common = items.map((e) => actualType(e, elementType)).find((t) => t !== "dynamic");
+  if (common === undefined) return items;
+  return items.map((e) => (e === null || e instanceof Unknown ? { type: common, value: e === null ? null : Unknown.plain } : e)) as unknown as T;
 }
