@@ -3,10 +3,12 @@
  * methods marked idempotent in their proto retry by default, others only
  * with a per-call policy; no other code is retried; streams never are.
  */
-import type { DescService } from "@bufbuild/protobuf";
-import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "./client.js";
+import { addService } from "./server.js";
 import { Code } from "./code.js";
 import { RpcError } from "./errors.js";
 import { DEFAULT_CALL_RETRY, callRetryPolicy, isIdempotent } from "./retry.js";
@@ -150,3 +152,48 @@ describe("unary retries on UNAVAILABLE", () => {
     expect(server.calls()).toBe(0);
   });
 });
+
+describe("marked in the proto itself", () => {
+  it("`option idempotency_level = NO_SIDE_EFFECTS;` makes Read retry while unmarked Write does not", async () => {
+    // service S { rpc Read(M) returns (M) { option idempotency_level = NO_SIDE_EFFECTS; } rpc Write(M) returns (M); }
+    const file = create(FileDescriptorProtoSchema, {
+      name: "idem.proto",
+      package: "idem",
+      syntax: "proto3",
+      messageType: [{ name: "M" }],
+      service: [
+        {
+          name: "S",
+          method: [
+            { name: "Read", inputType: ".idem.M", outputType: ".idem.M", options: { idempotencyLevel: MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS } },
+            { name: "Write", inputType: ".idem.M", outputType: ".idem.M" },
+          ],
+        },
+      ],
+    });
+    const service = createFileRegistry(file, () => undefined).getService("idem.S") as DescService;
+    const calls = { read: 0, write: 0 };
+    const server = new grpc.Server();
+    const failFirst = (name: "read" | "write") => () => {
+      calls[name]++;
+      if (calls[name] === 1) throw new RpcError("not yet", Code.UNAVAILABLE);
+      return {};
+    };
+    addService(server, service, { read: failFirst("read"), write: failFirst("write") } as never);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const transport = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const client = createClient(service, transport) as unknown as Record<"read" | "write", (request: object) => Promise<unknown>>;
+      await within(client.read({}), "retried Read");
+      expect(calls.read).toBe(2);
+      await expect(client.write({})).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+      expect(calls.write).toBe(1);
+    } finally {
+      transport.close();
+      server.forceShutdown();
+    }
+  });
+});
+
