@@ -150,14 +150,17 @@ interface SurfaceCall {
   on(event: "error", listener: (error: unknown) => void): unknown;
 }
 
+/** The reason of every ClientCall's internal `ended` signal (never shown to callers). */
+const CALL_ENDED = Symbol("call ended");
+
 /**
  * One client call's bookkeeping: the caller's signal, the header and trailer
  * callbacks, the end of the call and the error the caller gets.
  */
 class ClientCall {
-  /** Aborts when the status arrives or the call is cancelled: stop sending. */
-  readonly ended: AbortSignal;
-  private readonly endedController = new AbortController();
+  private isEnded = false;
+  // Made on first use of `ended` (only calls that send a request stream need it).
+  private endedController: AbortController | undefined;
   private localError: RpcError | undefined;
   private call: SurfaceCall | undefined;
   private readonly onAbort = () => this.cancel();
@@ -165,8 +168,15 @@ class ClientCall {
   constructor(
     readonly method: DescMethod,
     private readonly options: CallOptions,
-  ) {
-    this.ended = this.endedController.signal;
+  ) {}
+
+  /** Aborts when the status arrives or the call is cancelled: stop sending. */
+  get ended(): AbortSignal {
+    if (!this.endedController) {
+      this.endedController = new AbortController();
+      if (this.isEnded) this.endedController.abort(CALL_ENDED);
+    }
+    return this.endedController.signal;
   }
 
   /** Throws (as RpcError) if the signal is already aborted; returns the metadata and grpc-js options. */
@@ -194,7 +204,7 @@ class ClientCall {
     call.on("error", () => undefined);
     call.on("metadata", (headers) => this.notify(this.options.onHeader, headers));
     call.on("status", (status) => {
-      this.endedController.abort();
+      this.markEnded();
       this.options.signal?.removeEventListener("abort", this.onAbort);
       this.notify(this.options.onTrailer, status.metadata);
       onStatus?.(status);
@@ -205,10 +215,16 @@ class ClientCall {
 
   /** Cancels the call (if still running). */
   cancel(): void {
-    if (!this.ended.aborted) {
-      this.endedController.abort();
-      this.call?.cancel();
-    }
+    if (this.markEnded()) this.call?.cancel();
+  }
+
+  /** Ends the call once; false if it had already ended. */
+  private markEnded(): boolean {
+    if (this.isEnded) return false;
+    this.isEnded = true;
+    // A reason given, so that abort() does not build a DOMException (with its stack) per call.
+    this.endedController?.abort(CALL_ENDED);
+    return true;
   }
 
   /** Cancels the call because of a failure on this side; the caller gets `error`. */

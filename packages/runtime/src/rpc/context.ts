@@ -51,27 +51,37 @@ interface ServerSurfaceCall {
 /** @internal Per-call state of a server call: the context, its signal and what was sent. */
 export class ServerCallState {
   readonly context: CallContext;
-  private readonly controller = new AbortController();
+  // Made on first use of `context.signal`: most handlers never look at it, and an
+  // AbortController aborted at the end of every call (with an RpcError and its stack)
+  // costs more than the rest of this bookkeeping together.
+  private controller: AbortController | undefined;
+  private state: "running" | "cancelled" | "ended" = "running";
+  /** The cancellation (client cancel or deadline), or the end's reason once someone needs it. */
+  private reason: RpcError | undefined;
   private headersSent = false;
 
   constructor(private readonly call: ServerSurfaceCall) {
     const deadline = toDate(call.getDeadline());
+    const state = this;
     this.context = {
       requestMetadata: call.metadata,
       deadline,
-      signal: this.controller.signal,
+      get signal() {
+        return state.signal();
+      },
       peer: call.getPeer(),
       method: call.getPath(),
       responseHeaders: new grpc.Metadata(),
       responseTrailers: new grpc.Metadata(),
     };
     const onCancelled = () => {
+      if (this.state !== "running") return;
       const expired = deadline !== undefined && Date.now() >= deadline.getTime() - DEADLINE_SLACK_MS;
-      this.abort(
-        expired
-          ? new RpcError("the deadline of the call has passed", Code.DEADLINE_EXCEEDED)
-          : new RpcError("the client cancelled the call", Code.CANCELLED),
-      );
+      this.state = "cancelled";
+      this.reason = expired
+        ? new RpcError("the deadline of the call has passed", Code.DEADLINE_EXCEEDED)
+        : new RpcError("the client cancelled the call", Code.CANCELLED);
+      this.controller?.abort(this.reason);
     };
     if (call.cancelled) onCancelled();
     else call.once("cancelled", onCancelled);
@@ -79,13 +89,12 @@ export class ServerCallState {
 
   /** Why the call stopped early (client cancel or deadline), or undefined if it did not. */
   get cancellation(): RpcError | undefined {
-    const reason: unknown = this.controller.signal.reason;
-    return reason instanceof RpcError && reason !== this.endReason ? reason : undefined;
+    return this.state === "cancelled" ? this.reason : undefined;
   }
 
   /** True once the call was cancelled, timed out or ended: nothing more can be sent. */
   get done(): boolean {
-    return this.controller.signal.aborted;
+    return this.state !== "running";
   }
 
   /** Sends the response headers, once (before the first message). */
@@ -108,14 +117,22 @@ export class ServerCallState {
 
   /** Marks the call ended (aborting the signal if nothing else did). */
   end(): void {
-    this.abort(this.endReason);
+    if (this.state !== "running") return;
+    this.state = "ended";
+    if (this.controller) this.controller.abort((this.reason = endReason()));
   }
 
-  private readonly endReason = new RpcError("the call has ended", Code.CANCELLED);
-
-  private abort(reason: RpcError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  private signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.state !== "running") this.controller.abort((this.reason ??= endReason()));
+    }
+    return this.controller.signal;
   }
+}
+
+function endReason(): RpcError {
+  return new RpcError("the call has ended", Code.CANCELLED);
 }
 
 function toDate(deadline: grpc.Deadline): Date | undefined {

@@ -132,6 +132,8 @@ describe("addService: the four method kinds", () => {
     expect(context.deadline).toBeInstanceOf(Date);
     expect(Math.abs((context.deadline?.getTime() ?? 0) - deadline.getTime())).toBeLessThan(5_000);
     expect(context.signal.aborted).toBe(true); // the call has ended
+    expect(context.signal.reason).toBeInstanceOf(RpcError);
+    expect((context.signal.reason as RpcError).rawMessage).toBe("the call has ended");
   });
 
   it("gives no deadline when the client set none", async () => {
