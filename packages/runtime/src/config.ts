@@ -279,8 +279,7 @@ function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel | undefined {
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string, min = 0): number | undefined {
-  const value = wholeNumber(env, name, min, `a duration in milliseconds (a whole number ≥ ${min})`);
-  return value;
+  return wholeNumber(env, name, min, `a duration in milliseconds (a whole number ≥ ${min})`);
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, accepted = `a whole number ≥ ${min}`): number | undefined {
