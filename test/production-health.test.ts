@@ -22,7 +22,7 @@ function track<P extends PluginSet>(client: PluginClient<P>): PluginClient<P> {
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = ServingStatus;
 
 describe("application health (TypeScript host, real plugin process)", () => {
-  it("the host's watcher sees NOT_SERVING and SERVING again; ping stays alive; the watch ends with the client", async () => {
+  it("the host's watcher sees NOT_SERVING and SERVING again; ping stays alive; the watch ends NOT_SERVING with the client", async () => {
     const client = track(await startPlugin({ command: plugin, handshake, plugins: kvPlugins, onLog: () => {} }));
     const kv = client.dispense("kv_grpc");
     const seen: ServingStatus[] = [];
@@ -49,8 +49,21 @@ describe("application health (TypeScript host, real plugin process)", () => {
 
     await client.close();
     await watching;
-    // The plugin's shutdown may still reach the watcher as a last NOT_SERVING before the stream ends.
-    expect(seen.slice(3).every((status) => status === NOT_SERVING)).toBe(true);
+    expect(seen).toEqual([SERVING, NOT_SERVING, SERVING, NOT_SERVING]);
+  });
+
+  it("a plugin killed mid-watch: the watch ends with NOT_SERVING", async () => {
+    const client = track(await startPlugin({ command: plugin, handshake, plugins: kvPlugins, onLog: () => {} }));
+    const seen: ServingStatus[] = [];
+    const watching = (async () => {
+      for await (const status of client.watchHealth()) seen.push(status);
+    })();
+    expect(await eventually(() => seen.length === 1)).toBe(true);
+    process.kill(client.pid as number, "SIGKILL");
+    await watching;
+    expect(seen).toEqual([SERVING, NOT_SERVING]);
+    expect(await eventually(() => client.exit !== undefined)).toBe(true);
+    expect(client.exit?.signal).toBe("SIGKILL");
   });
 
   it("a plugin that starts NOT_SERVING reports it from its first check on", async () => {

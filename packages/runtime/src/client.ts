@@ -461,8 +461,9 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   /**
    * The application's health statuses as they change (grpc.health.v1 Watch):
-   * the current one first, then each change. Ends when the plugin stops (after
-   * a last NOT_SERVING) or this client closes; leave the loop to stop watching.
+   * the current one first, then each change. When the plugin stops serving
+   * this host (it shuts down, exits or drops the connection) or this client
+   * closes, the iteration ends with NOT_SERVING. Leave the loop to stop watching.
    *
    * @example
    * ```ts

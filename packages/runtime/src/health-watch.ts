@@ -35,10 +35,13 @@ export async function checkHealth(transport: grpc.Client, options: HealthQueryOp
 }
 
 /**
- * The statuses of `service`: the current one first, then each change. Ends
- * when the plugin stops serving (its last status is NOT_SERVING) or when
- * `closed` aborts (the host closed the plugin client); a name the plugin does
- * not know reads SERVICE_UNKNOWN until it does.
+ * The statuses of `service`: the current one first, then each change. When
+ * the plugin stops serving this host — it shuts down, exits or drops the
+ * connection, or the host closes the client — the iteration ends, its last
+ * status NOT_SERVING (added if the plugin's own last word was another).
+ * A name the plugin does not know reads SERVICE_UNKNOWN until it does. The
+ * caller's `signal` fails the iteration with its reason, as for any call;
+ * other errors are thrown as they are.
  */
 export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
   // Either signal stops the call (AbortSignal.any needs Node 20.3; engines say 20).
@@ -49,19 +52,18 @@ export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, 
     if (source.aborted) stop.abort(source.reason);
     else source.addEventListener("abort", onAbort, { once: true });
   }
+  let last: ServingStatus | undefined;
   try {
     for await (const response of new HealthClient(transport).watch({ service: options.service ?? APPLICATION_HEALTH_SERVICE }, { signal: stop.signal })) {
-      yield response.status;
+      last = response.status;
+      yield last;
     }
   } catch (error) {
-    if (closed.aborted && !options.signal?.aborted) return;
-    // The plugin went away mid-watch: it is not serving any more.
-    if (error instanceof RpcError && error.code === Code.UNAVAILABLE) {
-      yield ServingStatus.NOT_SERVING;
-      return;
-    }
-    throw error;
+    if (options.signal?.aborted) throw error;
+    const gone = closed.aborted || (error instanceof RpcError && error.code === Code.UNAVAILABLE);
+    if (!gone) throw error;
   } finally {
     for (const source of sources) source.removeEventListener("abort", onAbort);
   }
+  if (last !== ServingStatus.NOT_SERVING) yield ServingStatus.NOT_SERVING;
 }
