@@ -343,6 +343,7 @@ export class ProviderServer {
       signal: this.#stop.signal,
     };
     let result: R | undefined;
+    this.#logger.trace(operation);
     try {
       result = await body(context);
     } catch (error) {
