@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { Code, startPlugin } from "@rpcplugin/runtime";
+import { Code, type PluginClientContext, addService, startPlugin } from "@rpcplugin/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
+import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
 
 const plugin = join(repoRoot, "fixtures", "ts-plugin", "telemetry-plugin.mjs");
@@ -51,6 +53,22 @@ function one<T extends { name: string; kind: SpanKind }>(spans: T[], name: strin
   const found = spans.filter((span) => span.name === name && span.kind === kind);
   expect(found, `${name} (kind ${kind})`).toHaveLength(1);
   return found[0] as T;
+}
+
+/** The counter's host side: each Put serves AddHelper through the broker for the plugin to call back. */
+function counterClient({ transport, broker }: PluginClientContext) {
+  const counter = new CounterClient(transport);
+  return {
+    async put(key: string, value: bigint): Promise<void> {
+      const id = broker.nextId();
+      const helper = await broker.acceptAndServe(id, (server) => addService(server, AddHelper, { sum: ({ a, b }) => ({ r: a + b }) }));
+      try {
+        await counter.put({ addServer: id, key, value });
+      } finally {
+        await helper.close();
+      }
+    },
+  };
 }
 
 describe("telemetry across host and plugin (real process)", () => {
@@ -114,6 +132,35 @@ describe("telemetry across host and plugin (real process)", () => {
     expect(shutdown.attributes["rpcplugin.pid"]).toBe(client.pid);
     // The plugin-long stdio and broker streams are not traced.
     expect([...host, ...pluginSpans].filter((span) => /GRPCStdio|GRPCBroker/.test(span.name))).toEqual([]);
+  });
+
+  it("a callback through the broker continues the trace: host → plugin → host", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const spansFile = join(dir.path, "plugin-spans.jsonl");
+    const client = await startPlugin({
+      command: plugin,
+      handshake,
+      plugins: { counter: { client: counterClient } },
+      env: { FIXTURE_SPANS_FILE: spansFile },
+      onLog: () => {},
+    });
+    cleanups.push(() => client.close());
+    await client.dispense("counter").put("hits", 2n);
+    await client.close();
+
+    const host = exporter.getFinishedSpans();
+    const pluginSpans = readPluginSpans(spansFile);
+    const hostPut = one(host, "proto.Counter/Put", SpanKind.CLIENT);
+    const pluginPut = one(pluginSpans, "proto.Counter/Put", SpanKind.SERVER);
+    const pluginSum = one(pluginSpans, "proto.AddHelper/Sum", SpanKind.CLIENT);
+    const hostSum = one(host, "proto.AddHelper/Sum", SpanKind.SERVER);
+    const traceId = hostPut.spanContext().traceId;
+    expect([pluginPut.traceId, pluginSum.traceId, hostSum.spanContext().traceId]).toEqual([traceId, traceId, traceId]);
+    expect(pluginPut.parentSpanId).toBe(hostPut.spanContext().spanId);
+    expect(pluginSum.parentSpanId).toBe(pluginPut.spanId);
+    expect(hostSum.parentSpanContext?.spanId).toBe(pluginSum.spanId);
+    expect(hostSum.attributes["rpc.grpc.status_code"]).toBe(0);
   });
 
   it("a plugin without an SDK still serves a traced host (it gets traceparent and ignores it); the host's spans are unaffected", async () => {
