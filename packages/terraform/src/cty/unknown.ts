@@ -6,20 +6,20 @@
  */
 import type { CtyNumber } from "./number.js";
 
-/** Refinements of an unknown value; all optional. */
+/** Refinements of an unknown value; all optional (`undefined` is the same as absent). */
 export interface UnknownRefinements {
   /** `false`: the value will not be null. */
-  readonly nullable?: false;
+  readonly nullable?: false | undefined;
   /** String values: the final string starts with this. */
-  readonly stringPrefix?: string;
+  readonly stringPrefix?: string | undefined;
   /** Number values: lower bound. */
-  readonly numberLower?: NumberBound;
+  readonly numberLower?: NumberBound | undefined;
   /** Number values: upper bound. */
-  readonly numberUpper?: NumberBound;
+  readonly numberUpper?: NumberBound | undefined;
   /** List, set and map values: at least this many elements. */
-  readonly lengthLower?: number;
+  readonly lengthLower?: number | undefined;
   /** List, set and map values: at most this many elements. */
-  readonly lengthUpper?: number;
+  readonly lengthUpper?: number | undefined;
 }
 
 /** A number bound of a refined unknown. */
