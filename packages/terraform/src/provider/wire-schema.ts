@@ -19,6 +19,7 @@ interface WireBlock {
   blockTypes: WireNestedBlock[];
   description: string;
   deprecated: boolean;
+  deprecationMessage: string;
 }
 
 interface WireAttribute {
@@ -30,6 +31,7 @@ interface WireAttribute {
   computed: boolean;
   sensitive: boolean;
   deprecated: boolean;
+  deprecationMessage: string;
 }
 
 interface WireNestedBlock {
@@ -65,25 +67,23 @@ function wireBlock(block: Block, version: number): WireBlock {
       })),
     description: block.description ?? "",
     deprecated: block.deprecated !== undefined && block.deprecated !== false,
+    deprecationMessage: typeof block.deprecated === "string" ? block.deprecated : "",
   };
 }
 
 function wireAttribute(name: string, attribute: Attribute): WireAttribute {
-  const description = typeof attribute.deprecated === "string" ? joinDescription(attribute.description, `Deprecated: ${attribute.deprecated}`) : (attribute.description ?? "");
   return {
     name,
     type: encoder.encode(typeToJson(attribute.type)),
-    description,
+    description: attribute.description ?? "",
     required: attribute.required === true,
     optional: attribute.optional === true,
     computed: attribute.computed === true,
     sensitive: attribute.sensitive === true,
     deprecated: attribute.deprecated !== undefined && attribute.deprecated !== false,
+    // Shown by Terraform versions that know the field (protocol 5.10/6.10 and later); older ones warn generically.
+    deprecationMessage: typeof attribute.deprecated === "string" ? attribute.deprecated : "",
   };
-}
-
-function joinDescription(description: string | undefined, extra: string): string {
-  return description ? `${description}\n\n${extra}` : extra;
 }
 
 /**
