@@ -64,6 +64,9 @@ export interface DebugProvider extends AsyncDisposable {
  * and exits when Terraform is done. Debug (`--debug` or `options.debug`):
  * prints `TF_REATTACH_PROVIDERS='…'` on stdout and serves until SIGINT/SIGTERM.
  *
+ * A definition with a mistake (bad names, an attribute neither required,
+ * optional nor computed, …) throws a ConfigError before anything is served.
+ *
  * Either way an exception nothing catches (a bug in provider code outside
  * the request it serves) crashes the process as a Go panic would: "panic: "
  * and the stack on stderr, exit status 2, so Terraform reports that the
@@ -71,6 +74,8 @@ export interface DebugProvider extends AsyncDisposable {
  */
 export async function serveProvider(provider: Provider, options: ServeProviderOptions = {}): Promise<ServingPlugin | DebugProvider> {
   installCrashHandler();
+  // Check the definition now (ConfigError naming the problem), not only once Terraform connects.
+  new ProviderServer(provider, createLogger({ write: () => {} }));
   const debug = options.debug ?? process.argv.slice(2).includes("--debug");
   if (!debug) {
     return serve({
