@@ -235,6 +235,22 @@ describe.each([6, 5] as const)("the files provider over tfplugin%i with AutoMTLS
   });
 });
 
+describe("large values", () => {
+  it("passes a 6 MiB file content both ways (grpc-js's 4 MiB default is raised, as Terraform needs)", async () => {
+    const dir = tempDir("tf-files-");
+    cleanups.push(dir.cleanup);
+    const { calls } = await launch(6);
+    expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
+    const content = "0123456789abcdef".repeat(6 * 65536);
+    const wanted = fileConfig({ path: "big.txt", content });
+    const plan = await calls.plan(null, wanted, wanted);
+    const created = await calls.apply(null, plan.plannedState!, wanted);
+    expect(created.diagnostics).toEqual([]);
+    expect(decode(created.newState)?.sha256).toBe(sha256(content));
+    expect(readFileSync(path.join(dir.path, "big.txt"), "utf8").length).toBe(6 * 1024 * 1024);
+  });
+});
+
 describe("protocol negotiation", () => {
   it.each(["5,6", "6,5", "6", "5"])("answers PLUGIN_PROTOCOL_VERSIONS=%s with the highest common version", async (versions) => {
     const child = spawn(launcher, [], {
