@@ -104,9 +104,13 @@ describe("retry hints", () => {
 
 describe("options checks", () => {
   it("refuses a method key that is not a method path", () => {
-    expect(() => rateLimitInterceptor({ methods: { "KV.Put": { ratePerSecond: 1, burst: 1 } } })).toThrow(
-      /rateLimit.methods key "KV.Put" is not a method path: write it as "\/package.Service\/Method"/,
-    );
+    for (const key of ["KV.Put", "/kv.KV.Put", "/kv.KV/Put/", "kv.KV/Put"]) {
+      expect(() => rateLimitInterceptor({ methods: { [key]: { ratePerSecond: 1, burst: 1 } } })).toThrow(
+        `rateLimit.methods key ${JSON.stringify(key)} is not a method path: write it as "/package.Service/Method"`,
+      );
+    }
+    // A service without a proto package has no dot.
+    expect(() => rateLimitInterceptor({ methods: { "/KV/Put": { ratePerSecond: 1, burst: 1 } } })).not.toThrow();
   });
 
   it("refuses methods the plugin does not serve, and lifecycle methods", () => {

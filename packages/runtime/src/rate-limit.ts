@@ -160,7 +160,7 @@ export function retryDelayFromMetadata(metadata: grpc.Metadata): number | undefi
 export function checkRateLimitOptions(options: RateLimitOptions): void {
   if (options.global) checkLimit(options.global, "rateLimit.global");
   for (const [path, limit] of Object.entries(options.methods ?? {})) {
-    if (!/^\/[^/\s]+\.[^/\s]+\/[^/\s]+$/.test(path)) {
+    if (!/^\/[^/\s]+\/[^/\s]+$/.test(path)) {
       throw new ConfigError(`rateLimit.methods key ${JSON.stringify(path)} is not a method path: write it as "/package.Service/Method"`);
     }
     checkLimit(limit, `rateLimit.methods[${JSON.stringify(path)}]`);
