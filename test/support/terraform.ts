@@ -61,6 +61,8 @@ const SCRUBBED = /^(TF_|CHECKPOINT_|PLUGIN_|TERRAFORM_|TOFU_|OPENTOFU_|FILES_PRO
 export interface TfResult extends RunResult {
   /** The command line, for messages. */
   command: string;
+  /** The command's TF_LOG=trace output. */
+  log: string;
 }
 
 export interface TfRunOptions {
@@ -96,6 +98,8 @@ export class TerraformProject {
     readonly executable: string,
     private readonly baseEnv: Record<string, string | undefined>,
   ) {}
+
+  private commands = 0;
 
   /**
    * `protocol: 5` makes the mirror's executable serve protocol 5 only: Terraform
@@ -168,34 +172,42 @@ export class TerraformProject {
   }
 
   /**
-   * Runs the binary in the working dir. Throws (with the command, exit and
-   * output) unless the exit code is in `okCodes`, the command timed out, or
-   * it left a process behind.
+   * Runs the binary in the working dir, with TF_LOG=trace written to a file
+   * (`result.log`; the caller may pass its own TF_LOG/TF_LOG_PATH). Throws
+   * (with the command, exit, output and the plugin lines of the log) unless
+   * the exit code is in `okCodes`, or when it timed out or left a process behind.
    */
   async run(args: string[], opts: TfRunOptions = {}): Promise<TfResult> {
     const command = `${this.binary.name} ${args.join(" ")}`;
+    const logFile = path.join(this.root, "logs", `${String(++this.commands).padStart(3, "0")}-${args[0] ?? "none"}.log`);
+    await mkdir(path.dirname(logFile), { recursive: true });
     const r = await runGo(this.binary.path, args, {
       cwd: this.work,
-      env: { ...this.baseEnv, ...opts.env },
+      env: { ...this.baseEnv, TF_LOG: "trace", TF_LOG_PATH: logFile, ...opts.env },
       timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    const result = { ...r, command };
+    const logPath = opts.env?.TF_LOG_PATH ?? logFile;
+    const log = existsSync(logPath) ? readFileSync(logPath, "utf8") : "";
+    const result = { ...r, command, log };
     const ok = opts.okCodes ?? [0];
     if (r.timedOut || r.code === null || !ok.includes(r.code) || r.leftoverPids.length > 0) {
-      throw new Error(`${describeResult(result)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      throw new Error(
+        `${describeResult(result)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\n` +
+          `plugin lines of the TF_LOG (${logPath}):\n${pluginLogLines(log).join("\n")}`,
+      );
     }
     return result;
   }
 
   /** `show -json`, parsed. */
-  async state(): Promise<ShowJson> {
-    const r = await this.run(["show", "-json", "-no-color"]);
+  async state(env: Record<string, string | undefined> = {}): Promise<ShowJson> {
+    const r = await this.run(["show", "-json", "-no-color"], { env });
     return JSON.parse(r.stdout) as ShowJson;
   }
 
   /** The resources in state, by address. */
-  async resources(): Promise<Record<string, Record<string, unknown>>> {
-    const s = await this.state();
+  async resources(env: Record<string, string | undefined> = {}): Promise<Record<string, Record<string, unknown>>> {
+    const s = await this.state(env);
     const out: Record<string, Record<string, unknown>> = {};
     for (const r of s.values?.root_module.resources ?? []) out[r.address] = r.values;
     return out;
@@ -319,6 +331,14 @@ export function describeResult(r: TfResult): string {
   const how = r.timedOut ? "timed out" : `exited with ${r.signal ?? r.code}`;
   const left = r.leftoverPids.length > 0 ? ` and left processes ${r.leftoverPids.join(",")} running (killed)` : "";
   return `${r.command} ${how}${left}`;
+}
+
+/** What go-plugin logged about the plugin processes (start, exit, their stderr), last 60 lines. */
+export function pluginLogLines(log: string): string[] {
+  return log
+    .split("\n")
+    .filter((l) => /plugin|provider\.terraform-provider-files/.test(l))
+    .slice(-60);
 }
 
 /** The protocol go-plugin negotiated, from a TF_LOG=trace log ("using plugin: version=6"). */
