@@ -9,10 +9,46 @@ export class CtyError extends Error {
   /** Where in the value the problem is, e.g. `.tags["a"]`; `""` for the whole value. */
   readonly path: string;
 
-  constructor(message: string, path = "", options?: { cause?: unknown }) {
-    super(path === "" ? message : `${path}: ${message}`, options);
+  constructor(message: string, path: string | ValuePath = "", options?: { cause?: unknown }) {
+    const where = String(path);
+    super(where === "" ? message : `${where}: ${message}`, options);
     this.name = "CtyError";
-    this.path = path;
+    this.path = where;
+  }
+}
+
+/**
+ * @internal The place an encoder or decoder is at, kept as a stack (push before descending,
+ * pop after) and formatted only when an error needs it, so that walking a large value makes
+ * no path strings.
+ */
+export class ValuePath {
+  private readonly steps: (string | number)[] = [];
+  private readonly isAttr: boolean[] = [];
+
+  /** Descends into attribute `name`. */
+  attr(name: string): void {
+    this.steps.push(name);
+    this.isAttr.push(true);
+  }
+
+  /** Descends into element `key` (an index or a map key). */
+  index(key: string | number): void {
+    this.steps.push(key);
+    this.isAttr.push(false);
+  }
+
+  pop(): void {
+    this.steps.pop();
+    this.isAttr.pop();
+  }
+
+  toString(): string {
+    let text = "";
+    this.steps.forEach((step, i) => {
+      text = this.isAttr[i] ? attrPath(text, step as string) : indexPath(text, step);
+    });
+    return text;
   }
 }
 

@@ -3,7 +3,7 @@
  * `RawState.json` in UpgradeResourceState. Numbers are read without rounding; a dynamic value is
  * `{"value": …, "type": …}`. Unknown values have no JSON form.
  */
-import { CtyError, attrPath, indexPath } from "./errors.js";
+import { CtyError, ValuePath } from "./errors.js";
 import { JsonNumber, type JsonNode, parseJson } from "./json-parse.js";
 import { setElements } from "./msgpack.js";
 import { CtyNumber, parseNumberValue, shortestDecimal, toCtyNumber } from "./number.js";
@@ -20,29 +20,40 @@ import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, check
  */
 export function encodeJson(value: unknown, type: CtyType): string {
   const out: string[] = [];
-  write(value as CtyValue, type, "", out);
+  write(value as CtyValue, type, new ValuePath(), out);
   return out.join("");
 }
 
 /** Decodes cty JSON of `type` (string, Uint8Array as UTF-8). Numbers come back lossless (see {@link CtyNumber}). */
 export function decodeJson(json: string | Uint8Array, type: CtyType): CtyValue {
   const text = typeof json === "string" ? json : new TextDecoder().decode(json);
-  return read(parseJson(text), type, "");
+  return read(parseJson(text), type, new ValuePath());
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function goString(s: string): string {
-  return JSON.stringify(s.normalize("NFC")).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** NFC, as cty stores strings; ASCII (the common case) is already NFC. */
+function nfc(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  return /^[\x00-\x7f]*$/.test(s) ? s : s.normalize("NFC");
 }
 
-function mismatch(expected: string, value: unknown, path: string): CtyError {
+const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+
+/** A JSON string as Go's encoding/json writes it (`<`, `>`, `&`, U+2028, U+2029 escaped). */
+function goString(s: string): string {
+  const text = JSON.stringify(nfc(s));
+  HTML_UNSAFE.lastIndex = 0;
+  return HTML_UNSAFE.test(text) ? text.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
+}
+
+function mismatch(expected: string, value: unknown, path: ValuePath): CtyError {
   const got =
     value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Map ? "an object" : value instanceof JsonNumber ? `number ${value.text}` : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
   return new CtyError(`${expected} is required, got ${got}`, path);
 }
 
-function write(value: CtyValue, type: CtyType, path: string, out: string[]): void {
+function write(value: CtyValue, type: CtyType, path: ValuePath, out: string[]): void {
   if (value === undefined) throw new CtyError(`a value of type ${typeName(type)} is required, got undefined (use null)`, path);
   if (value instanceof Unknown) throw new CtyError("value is not known: unknown values have no JSON form", path);
   if (value === null) {
@@ -70,6 +81,10 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
       return;
     case "number": {
       if (typeof value !== "number" && typeof value !== "bigint" && !(value instanceof CtyNumber)) throw mismatch("a number", value, path);
+      if (typeof value === "number" && Number.isSafeInteger(value)) {
+        out.push(String(value));
+        return;
+      }
       let n: number | CtyNumber;
       try {
         n = toCtyNumber(value);
@@ -93,38 +108,41 @@ function write(value: CtyValue, type: CtyType, path: string, out: string[]): voi
     items.forEach((v, i) => {
       if (i > 0) out.push(",");
       const t = "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!;
-      write(v, t, indexPath(path, i), out);
+      path.index(i);
+      write(v, t, path, out);
+      path.pop();
     });
     out.push("]");
     return;
   }
   if (!isObjectValue(value)) throw mismatch(`a ${typeName(type)}`, value, path);
-  let entries: [string, CtyType, string][];
+  let names: readonly string[];
   let source: CtyObjectValue | ReadonlyMap<string, CtyValue> = value;
   if ("map" in type) {
     checkConsistentElements(entriesOf(value), type.map, path);
     const keys = entriesOf(value).map(([k]) => k);
     const typed = typedDynamicElements(entriesOf(value).map(([, v]) => v), type.map);
     source = new Map(keys.map((k, i) => [k, typed[i]!]));
-    entries = keys
-      .sort((a, b) => compareStrings(a.normalize("NFC"), b.normalize("NFC")))
-      .map((k) => [k, type.map, indexPath(path, k)]);
+    names = keys.sort((a, b) => compareStrings(nfc(a), nfc(b)));
   } else {
     for (const [k] of entriesOf(value)) {
       if (!Object.hasOwn(type.object, k)) throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
     }
-    entries = objectAttributeNames(type).map((k) => [k, type.object[k]!, attrPath(path, k)]);
+    names = objectAttributeNames(type);
   }
   out.push("{");
-  entries.forEach(([k, t, p], i) => {
+  names.forEach((k, i) => {
     if (i > 0) out.push(",");
     out.push(goString(k), ":");
-    write(attributeOf(source, k) ?? null, t, p, out);
+    if ("map" in type) path.index(k);
+    else path.attr(k);
+    write(attributeOf(source, k) ?? null, "map" in type ? type.map : type.object[k]!, path, out);
+    path.pop();
   });
   out.push("}");
 }
 
-function read(node: JsonNode, type: CtyType, path: string): CtyValue {
+function read(node: JsonNode, type: CtyType, path: ValuePath): CtyValue {
   if (node === null) return null;
   if (type === "dynamic") {
     if (!(node instanceof Map)) throw mismatch('a {"value": …, "type": …} object', node, path);
@@ -145,7 +163,7 @@ function read(node: JsonNode, type: CtyType, path: string): CtyValue {
   switch (type) {
     case "string":
       // go-cty converts JSON numbers and bools to strings here.
-      if (typeof node === "string") return node.normalize("NFC");
+      if (typeof node === "string") return nfc(node);
       if (node instanceof JsonNumber) return node.text;
       if (typeof node === "boolean") return node ? "true" : "false";
       throw mismatch("a string", node, path);
@@ -168,20 +186,29 @@ function read(node: JsonNode, type: CtyType, path: string): CtyValue {
     if ("tuple" in type && node.length !== type.tuple.length) {
       throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${node.length}`, path);
     }
-    return node.map((n, i) => read(n, "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!, indexPath(path, i)));
+    return node.map((n, i) => {
+      path.index(i);
+      const v = read(n, "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!, path);
+      path.pop();
+      return v;
+    });
   }
   if (!(node instanceof Map)) throw mismatch(`a ${typeName(type)}`, node, path);
   const result: Record<string, CtyValue> = Object.create(null);
   if ("map" in type) {
     for (const [k, v] of node) {
-      const key = k.normalize("NFC");
-      result[key] = read(v, type.map, indexPath(path, key));
+      const key = nfc(k);
+      path.index(key);
+      result[key] = read(v, type.map, path);
+      path.pop();
     }
     return result as CtyObjectValue;
   }
   for (const [k, v] of node) {
     if (!Object.hasOwn(type.object, k)) throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
-    result[k] = read(v, type.object[k]!, attrPath(path, k));
+    path.attr(k);
+    result[k] = read(v, type.object[k]!, path);
+    path.pop();
   }
   // Absent attributes are null, as go-cty reads them.
   for (const k of Object.keys(type.object)) if (!(k in result)) result[k] = null;

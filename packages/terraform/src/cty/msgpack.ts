@@ -9,10 +9,10 @@
  * The msgpack itself is read and written by @msgpack/msgpack; this module maps cty values onto
  * its JavaScript forms, driven by the type.
  */
-import { DecodeError, Decoder, Encoder, ExtData, ExtensionCodec } from "@msgpack/msgpack";
-import { CtyError, attrPath, indexPath } from "./errors.js";
+import { Decoder, Encoder, ExtData, ExtensionCodec } from "@msgpack/msgpack";
+import { CtyError, ValuePath } from "./errors.js";
 import { CtyNumber, canonicalNumber, parseNumberValue, toCtyNumber } from "./number.js";
-import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
+import { type CtyType, compareStrings, containsDynamic, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown, type NumberBound, type UnknownRefinements } from "./unknown.js";
 import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, isWhollyKnown, typedDynamicElements } from "./values.js";
 
@@ -61,7 +61,7 @@ function newEncoder(): Encoder {
  * it does not conform.
  */
 export function encodeMsgpack(value: unknown, type: CtyType): Uint8Array {
-  const tree = toTree(value as CtyValue, type, "");
+  const tree = toTree(value as CtyValue, type, new ValuePath());
   return newEncoder().encode(tree);
 }
 
@@ -77,21 +77,32 @@ export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
   } catch (error) {
     throw new CtyError(`malformed msgpack: ${error instanceof Error ? error.message : String(error)}`, "", { cause: error });
   }
-  return fromTree(tree, type, "");
+  return fromTree(tree, type, new ValuePath());
 }
 
 // ---------------------------------------------------------------------------------------------
 // Encoding: cty value → the JavaScript shape @msgpack/msgpack writes as go-cty would.
 
-/** A map whose keys @msgpack/msgpack writes in exactly the given order (plain objects put integer-like keys first). */
-function orderedMap(entries: readonly (readonly [string, unknown])[]): object {
-  const values = new Map(entries);
-  const keys = entries.map(([k]) => k);
+/** Property names JavaScript enumerates before all others, in numeric order (array indices). */
+const INDEX_LIKE = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * A map @msgpack/msgpack writes with its keys in exactly the given order. A plain object keeps
+ * insertion order except for index-like keys ("0", "10"), which JavaScript lists first; only
+ * then is a Proxy needed.
+ */
+function orderedMap(keys: readonly string[], values: readonly unknown[]): object {
+  if (!keys.some((k) => INDEX_LIKE.test(k))) {
+    const result: Record<string, unknown> = Object.create(null);
+    for (let i = 0; i < keys.length; i++) result[keys[i]!] = values[i];
+    return result;
+  }
+  const byKey = new Map(keys.map((k, i) => [k, values[i]]));
   return new Proxy(Object.create(null) as object, {
-    ownKeys: () => keys,
+    ownKeys: () => [...keys],
     getOwnPropertyDescriptor: (_, key) =>
-      typeof key === "string" && values.has(key) ? { value: values.get(key), enumerable: true, configurable: true, writable: false } : undefined,
-    get: (_, key) => (typeof key === "string" ? values.get(key) : undefined),
+      typeof key === "string" && byKey.has(key) ? { value: byKey.get(key), enumerable: true, configurable: true, writable: false } : undefined,
+    get: (_, key) => (typeof key === "string" ? byKey.get(key) : undefined),
   });
 }
 
@@ -108,11 +119,17 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function mismatch(expected: string, value: unknown, path: string): CtyError {
+function mismatch(expected: string, value: unknown, path: ValuePath): CtyError {
   return new CtyError(`${expected} is required, got ${describe(value)}`, path);
 }
 
-function toTree(value: CtyValue, type: CtyType, path: string): unknown {
+/** NFC, as cty stores strings; ASCII (the common case) is already NFC. */
+function nfc(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  return /^[\x00-\x7f]*$/.test(s) ? s : s.normalize("NFC");
+}
+
+function toTree(value: CtyValue, type: CtyType, path: ValuePath): unknown {
   if (value === undefined) throw new CtyError(`a value of type ${typeName(type)} is required, got undefined (use null)`, path);
   if (type === "dynamic") return dynamicToTree(value, path);
   if (value instanceof Unknown) return unknownToTree(value, type, path);
@@ -120,7 +137,7 @@ function toTree(value: CtyValue, type: CtyType, path: string): unknown {
   switch (type) {
     case "string":
       if (typeof value !== "string") throw mismatch("a string", value, path);
-      return value.normalize("NFC");
+      return nfc(value);
     case "number":
       if (typeof value !== "number" && typeof value !== "bigint" && !(value instanceof CtyNumber)) throw mismatch("a number", value, path);
       return numberToTree(value, path);
@@ -131,43 +148,62 @@ function toTree(value: CtyValue, type: CtyType, path: string): unknown {
   if (typeof type !== "object" || type === null) throw new CtyError(`not a cty type: ${String(type)}`, path);
   if ("list" in type || "set" in type || "tuple" in type) {
     if (!Array.isArray(value)) throw mismatch(`a ${typeName(type)}`, value, path);
-    const items = "tuple" in type ? (value as readonly CtyValue[]) : typedDynamicElements(value as readonly CtyValue[], "list" in type ? type.list : type.set);
-    if ("list" in type) {
-      checkConsistentElements(items.map((v, i) => [i, v]), type.list, path);
-      return items.map((v, i) => toTree(v, type.list, indexPath(path, i)));
-    }
     if ("tuple" in type) {
+      const items = value as readonly CtyValue[];
       if (items.length !== type.tuple.length) {
         throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${items.length}`, path);
       }
-      return items.map((v, i) => toTree(v, type.tuple[i]!, indexPath(path, i)));
+      return items.map((v, i) => element(v, type.tuple[i]!, i, path));
     }
-    checkConsistentElements(items.map((v, i) => [i, v]), type.set, path);
-    return setToTree(items, type.set, path);
+    const elementType = "list" in type ? type.list : type.set;
+    let items = value as readonly CtyValue[];
+    if (containsDynamic(elementType)) {
+      checkConsistentElements(items.map((v, i) => [i, v]), elementType, path);
+      items = typedDynamicElements(items, elementType);
+    }
+    if ("list" in type) return items.map((v, i) => element(v, elementType, i, path));
+    return setElements(items, elementType, path).map((e) => e.tree);
   }
   if (!isObjectValue(value)) throw mismatch(`a ${typeName(type)}`, value, path);
   if ("map" in type) {
-    checkConsistentElements(entriesOf(value), type.map, path);
-    const keys = entriesOf(value).map(([k]) => k);
-    const typed = typedDynamicElements(entriesOf(value).map(([, v]) => v), type.map);
-    const entries = keys
-      .map((k, i) => [k, typed[i]!] as const)
-      .map(([k, v]) => [k.normalize("NFC"), v] as const)
-      .sort(([a], [b]) => compareStrings(a, b));
-    return orderedMap(entries.map(([k, v]) => [k, toTree(v, type.map, indexPath(path, k))] as const));
+    let entries = entriesOf(value);
+    if (containsDynamic(type.map)) {
+      checkConsistentElements(entries, type.map, path);
+      const typed = typedDynamicElements(entries.map(([, v]) => v), type.map);
+      entries = entries.map(([k], i) => [k, typed[i]!]);
+    }
+    entries = entries.map(([k, v]) => [nfc(k), v]);
+    entries.sort(([a], [b]) => compareStrings(a, b));
+    return orderedMap(
+      entries.map(([k]) => k),
+      entries.map(([k, v]) => element(v, type.map, k, path)),
+    );
   }
   if (!("object" in type)) throw new CtyError(`not a cty type: ${JSON.stringify(type)}`, path);
-  for (const [k] of entriesOf(value)) {
+  const names = objectAttributeNames(type);
+  const keys = value instanceof Map ? (value as ReadonlyMap<string, CtyValue>).keys() : Object.keys(value);
+  for (const k of keys) {
     if (!Object.hasOwn(type.object, k)) {
-      throw new CtyError(`unsupported attribute ${JSON.stringify(k)} (the object type has ${Object.keys(type.object).map((n) => JSON.stringify(n)).join(", ") || "no attributes"})`, path);
+      throw new CtyError(`unsupported attribute ${JSON.stringify(k)} (the object type has ${names.map((n) => JSON.stringify(n)).join(", ") || "no attributes"})`, path);
     }
   }
-  return orderedMap(
-    objectAttributeNames(type).map((name) => [name, toTree(attributeOf(value, name) ?? null, type.object[name]!, attrPath(path, name))] as const),
-  );
+  const values = names.map((name) => {
+    path.attr(name);
+    const tree = toTree(attributeOf(value, name) ?? null, type.object[name]!, path);
+    path.pop();
+    return tree;
+  });
+  return orderedMap(names, values);
 }
 
-function dynamicToTree(value: CtyValue, path: string): unknown {
+function element(value: CtyValue, type: CtyType, key: string | number, path: ValuePath): unknown {
+  path.index(key);
+  const tree = toTree(value, type, path);
+  path.pop();
+  return tree;
+}
+
+function dynamicToTree(value: CtyValue, path: ValuePath): unknown {
   if (value === null) return null;
   if (value instanceof Unknown) return new ExtData(UNKNOWN_EXT, new Uint8Array([0]));
   if (!isObjectValue(value) || value instanceof Map || !Object.hasOwn(value, "type") || !Object.hasOwn(value, "value")) {
@@ -179,7 +215,12 @@ function dynamicToTree(value: CtyValue, path: string): unknown {
   return [utf8.encode(typeToJson(withoutOptionalAttributes(type))), toTree(inner, type, path)];
 }
 
-function numberToTree(value: number | bigint | CtyNumber, path: string): unknown {
+function numberToTree(value: number | bigint | CtyNumber, path: ValuePath): unknown {
+  if (typeof value === "number") {
+    // Fast paths: what @msgpack/msgpack writes for these is what go-cty writes.
+    if (Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 32) return value === 0 ? 0 : value;
+    if (!Number.isInteger(value) && Number.isFinite(value)) return value; // float64
+  }
   let n: CtyNumber | number;
   try {
     n = toCtyNumber(value);
@@ -200,21 +241,17 @@ function numberToTree(value: number | bigint | CtyNumber, path: string): unknown
   return n.toString();
 }
 
-function setToTree(items: readonly CtyValue[], elementType: CtyType, path: string): unknown[] {
-  return setElements(items, elementType, path).map((e) => e.tree);
-}
-
 /**
  * @internal A set's elements as go-cty holds them: each wholly known value once (equal values,
  * such as `1` and `CtyNumber.parse("1.0")`, are one), primitives sorted as go-cty sorts them.
  * Returns the values with their msgpack trees (each element checked against `elementType`).
  */
-export function setElements(items: readonly CtyValue[], elementType: CtyType, path: string): { value: CtyValue; tree: unknown }[] {
+export function setElements(items: readonly CtyValue[], elementType: CtyType, path: ValuePath): { value: CtyValue; tree: unknown }[] {
   const elements: { value: CtyValue; tree: unknown }[] = [];
   const seen = new Set<string>();
   const encoder = newEncoder();
   items.forEach((v, i) => {
-    const tree = toTree(v, elementType, indexPath(path, i));
+    const tree = element(v, elementType, i, path);
     if (v !== null && isWhollyKnown(v)) {
       const key = Buffer.from(encoder.encode(tree)).toString("latin1");
       if (seen.has(key)) return;
@@ -234,7 +271,7 @@ function comparePrimitive(a: CtyValue, b: CtyValue): number {
   const ra = rank(a);
   const rb = rank(b);
   if (ra !== 0 || rb !== 0) return ra - rb;
-  if (typeof a === "string" && typeof b === "string") return compareStrings(a.normalize("NFC"), b.normalize("NFC"));
+  if (typeof a === "string" && typeof b === "string") return compareStrings(nfc(a), nfc(b));
   if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
   const na = toCtyNumber(a as number | bigint | CtyNumber);
   const nb = toCtyNumber(b as number | bigint | CtyNumber);
@@ -246,7 +283,7 @@ function comparePrimitive(a: CtyValue, b: CtyValue): number {
   return na.compare(nb);
 }
 
-function unknownToTree(value: Unknown, type: CtyType, path: string): ExtData {
+function unknownToTree(value: Unknown, type: CtyType, path: ValuePath): ExtData {
   const plain = new ExtData(UNKNOWN_EXT, new Uint8Array([0]));
   const r = value.refinements;
   const isCollection = typeof type === "object" && ("list" in type || "set" in type || "map" in type);
@@ -267,7 +304,7 @@ function unknownToTree(value: Unknown, type: CtyType, path: string): ExtData {
     if (r.numberLower !== undefined && r.numberLower.value !== -Infinity) entries.push([REFINE_NUMBER_MIN, boundToTree(r.numberLower, path)]);
     if (r.numberUpper !== undefined && r.numberUpper.value !== Infinity) entries.push([REFINE_NUMBER_MAX, boundToTree(r.numberUpper, path)]);
   } else if (type === "string" && r.stringPrefix !== undefined && r.stringPrefix !== "") {
-    entries.push([REFINE_STRING_PREFIX, truncatePrefix(r.stringPrefix.normalize("NFC"))]);
+    entries.push([REFINE_STRING_PREFIX, truncatePrefix(nfc(r.stringPrefix))]);
   } else if (isCollection) {
     if (r.lengthLower !== undefined && r.lengthLower !== 0) entries.push([REFINE_LENGTH_MIN, lengthBound(r.lengthLower, path)]);
     if (r.lengthUpper !== undefined) entries.push([REFINE_LENGTH_MAX, lengthBound(r.lengthUpper, path)]);
@@ -281,16 +318,16 @@ function unknownToTree(value: Unknown, type: CtyType, path: string): ExtData {
   return new ExtData(REFINED_UNKNOWN_EXT, Buffer.concat(parts));
 }
 
-function boundToTree(bound: NumberBound, path: string): unknown[] {
+function boundToTree(bound: NumberBound, path: ValuePath): unknown[] {
   return [numberToTree(bound.value, path), bound.inclusive];
 }
 
-function lengthBound(n: number, path: string): number {
+function lengthBound(n: number, path: ValuePath): number {
   if (!Number.isSafeInteger(n) || n < 0) throw new CtyError(`a length refinement must be a non-negative integer, got ${n}`, path);
   return n;
 }
 
-/** go-cty keeps at most 255 bytes of a long prefix, cut at a character boundary. */
+/** go-cty keeps at most 255 bytes of a long prefix; this cuts at a character boundary (go-cty may drop one more character). */
 function truncatePrefix(prefix: string): string {
   const bytes = utf8.encode(prefix);
   if (bytes.length <= MAX_PREFIX_BYTES) return prefix;
@@ -302,14 +339,14 @@ function truncatePrefix(prefix: string): string {
 // ---------------------------------------------------------------------------------------------
 // Decoding: @msgpack/msgpack's JavaScript result → cty value, driven by the type.
 
-function fromTree(tree: unknown, type: CtyType, path: string): CtyValue {
+function fromTree(tree: unknown, type: CtyType, path: ValuePath): CtyValue {
   if (tree instanceof ExtData) return unknownFromExt(tree, type, path);
   if (type === "dynamic") return dynamicFromTree(tree, path);
   if (tree === null || tree === undefined) return null;
   switch (type) {
     case "string":
-      if (typeof tree === "string") return tree.normalize("NFC");
-      if (tree instanceof Uint8Array) return utf8Decoder.decode(tree).normalize("NFC");
+      if (typeof tree === "string") return nfc(tree);
+      if (tree instanceof Uint8Array) return nfc(utf8Decoder.decode(tree));
       throw mismatch("a string", tree, path);
     case "bool":
       if (typeof tree !== "boolean") throw mismatch("a bool", tree, path);
@@ -321,38 +358,49 @@ function fromTree(tree: unknown, type: CtyType, path: string): CtyValue {
     if (!Array.isArray(tree)) throw mismatch(`a ${typeName(type)}`, tree, path);
     if ("tuple" in type) {
       if (tree.length !== type.tuple.length) throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${tree.length}`, path);
-      return tree.map((t, i) => fromTree(t, type.tuple[i]!, indexPath(path, i)));
+      return tree.map((t, i) => elementFrom(t, type.tuple[i]!, i, path));
     }
     const elementType = "list" in type ? type.list : type.set;
-    return tree.map((t, i) => fromTree(t, elementType, indexPath(path, i)));
+    return tree.map((t, i) => elementFrom(t, elementType, i, path));
   }
   if (typeof tree !== "object" || Array.isArray(tree) || tree instanceof Uint8Array) throw mismatch(`a ${typeName(type)}`, tree, path);
-  const entries = Object.entries(tree as Record<string, unknown>);
-  for (const [k] of entries) {
-    if (!k.startsWith(KEY_PREFIX)) throw new CtyError(`map keys must be strings, got ${k}`, path);
-  }
+  const source = tree as Record<string, unknown>;
   const result: Record<string, CtyValue> = Object.create(null);
+  let count = 0;
   if ("map" in type) {
-    for (const [k, v] of entries) {
-      const key = k.slice(KEY_PREFIX.length).normalize("NFC");
-      result[key] = fromTree(v, type.map, indexPath(path, key));
+    for (const k in source) {
+      const key = nfc(mapKey(k, path));
+      result[key] = elementFrom(source[k], type.map, key, path);
     }
     return result as CtyObjectValue;
   }
   if (!("object" in type)) throw new CtyError(`not a cty type: ${JSON.stringify(type)}`, path);
+  for (const k in source) {
+    const name = mapKey(k, path);
+    path.attr(name);
+    if (!Object.hasOwn(type.object, name)) throw new CtyError("unsupported attribute", path);
+    result[name] = fromTree(source[k], type.object[name]!, path);
+    path.pop();
+    count++;
+  }
   const expected = Object.keys(type.object).length;
-  for (const [k, v] of entries) {
-    const name = k.slice(KEY_PREFIX.length);
-    if (!Object.hasOwn(type.object, name)) throw new CtyError("unsupported attribute", attrPath(path, name));
-    result[name] = fromTree(v, type.object[name]!, attrPath(path, name));
-  }
-  if (entries.length !== expected) {
-    throw new CtyError(`an object with ${expected} attributes is required (${entries.length} given)`, path);
-  }
+  if (count !== expected) throw new CtyError(`an object with ${expected} attributes is required (${count} given)`, path);
   return result as CtyObjectValue;
 }
 
-function numberFromTree(tree: unknown, path: string): number | CtyNumber {
+function mapKey(k: string, path: ValuePath): string {
+  if (!k.startsWith(KEY_PREFIX)) throw new CtyError(`map keys must be strings, got ${k}`, path);
+  return k.slice(KEY_PREFIX.length);
+}
+
+function elementFrom(tree: unknown, type: CtyType, key: string | number, path: ValuePath): CtyValue {
+  path.index(key);
+  const value = fromTree(tree, type, path);
+  path.pop();
+  return value;
+}
+
+function numberFromTree(tree: unknown, path: ValuePath): number | CtyNumber {
   if (typeof tree === "number") {
     if (Number.isNaN(tree)) throw new CtyError("a number is required, got NaN", path);
     return tree === 0 ? 0 : tree; // -0 is 0 in cty
@@ -367,7 +415,7 @@ function numberFromTree(tree: unknown, path: string): number | CtyNumber {
   }
 }
 
-function dynamicFromTree(tree: unknown, path: string): CtyValue {
+function dynamicFromTree(tree: unknown, path: ValuePath): CtyValue {
   if (tree === null || tree === undefined) return null;
   if (!Array.isArray(tree) || tree.length !== 2) {
     throw new CtyError(`a dynamic value must be a 2-element array [type, value], got ${describe(tree)}`, path);
@@ -385,7 +433,7 @@ function dynamicFromTree(tree: unknown, path: string): CtyValue {
   return { type, value: fromTree(inner, type, path) };
 }
 
-function unknownFromExt(ext: ExtData, type: CtyType, path: string): CtyValue {
+function unknownFromExt(ext: ExtData, type: CtyType, path: ValuePath): CtyValue {
   const data = ext.data as Uint8Array;
   if (type === "dynamic" || data.length <= 1 || ext.type !== REFINED_UNKNOWN_EXT) return Unknown.plain;
   if (data.length > MAX_REFINEMENTS_BYTES) {

@@ -76,3 +76,17 @@ describe("number values", () => {
     expect(shortestDecimal(1e21)).toBe(`1${"0".repeat(21)}`);
   });
 });
+
+describe("parseNumberValue agrees with the exact check on short decimals", () => {
+  it("for every decimal of up to 4 fraction digits in a range", () => {
+    for (let c = -2000; c <= 2000; c += 7) {
+      for (const k of [1, 2, 3, 4]) {
+        const text = (c / 10 ** k).toFixed(k);
+        const exact = CtyNumber.parse(text).exactDouble();
+        const fast = parseNumberValue(text);
+        if (exact === undefined) expect(fast, text).toEqual(CtyNumber.parse(text));
+        else expect(fast, text).toBe(exact === 0 ? 0 : exact);
+      }
+    }
+  });
+});

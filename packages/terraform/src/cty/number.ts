@@ -172,8 +172,19 @@ export function toCtyNumber(value: number | bigint | CtyNumber): CtyNumber | num
   return CtyNumber.fromDouble(value);
 }
 
+const SHORT_DECIMAL = /^-?(\d{1,15})(?:\.(\d{1,15}))?$/;
+
 /** Parses decimal text (also `Inf`, `+Inf`, `-Inf`, as go-cty's parser does) into a decoded number value. */
 export function parseNumberValue(text: string): number | CtyNumber {
+  // Fast path for short plain decimals (most numbers): c / 10^k is a double exactly when
+  // c is a multiple of 5^k (then it is (c / 5^k) / 2^k), and c is exact below 2^53.
+  const m = SHORT_DECIMAL.exec(text);
+  if (m !== null && m[1]!.length + (m[2]?.length ?? 0) <= 15) {
+    const fraction = m[2] ?? "";
+    if (fraction.length === 0) return Number(text) || 0;
+    if (Number(m[1]! + fraction) % 5 ** fraction.length === 0) return Number(text) || 0;
+    return CtyNumber.parse(text);
+  }
   const inf = /^([+-])?inf(inity)?$/i.exec(text);
   if (inf !== null) return inf[1] === "-" ? -Infinity : Infinity;
   return canonicalNumber(CtyNumber.parse(text));
@@ -181,5 +192,6 @@ export function parseNumberValue(text: string): number | CtyNumber {
 
 /** The shortest decimal text that reads back as this double, without exponent (go-cty's JSON form of a float). */
 export function shortestDecimal(x: number): string {
-  return CtyNumber.parse(String(x)).toString();
+  const text = String(x);
+  return text.includes("e") ? CtyNumber.parse(text).toString() : text;
 }

@@ -67,6 +67,17 @@ export function withoutOptionalAttributes(type: CtyType): CtyType {
 export function containsDynamic(type: CtyType): boolean {
   if (type === "dynamic") return true;
   if (typeof type === "string") return false;
+  let known = containsDynamicCache.get(type);
+  if (known === undefined) {
+    known = findDynamic(type);
+    containsDynamicCache.set(type, known);
+  }
+  return known;
+}
+
+const containsDynamicCache = new WeakMap<object, boolean>();
+
+function findDynamic(type: Exclude<CtyType, string>): boolean {
   if ("list" in type) return containsDynamic(type.list);
   if ("set" in type) return containsDynamic(type.set);
   if ("map" in type) return containsDynamic(type.map);
@@ -79,9 +90,16 @@ export function isCollectionType(type: CtyType): boolean {
   return collectionElementType(type) !== undefined;
 }
 
+const attributeNamesCache = new WeakMap<object, readonly string[]>();
+
 /** Attribute names of an object type, in go-cty's order (byte-wise, as Go sorts strings). */
-export function objectAttributeNames(type: CtyObjectType): string[] {
-  return Object.keys(type.object).sort(compareStrings);
+export function objectAttributeNames(type: CtyObjectType): readonly string[] {
+  let names = attributeNamesCache.get(type.object);
+  if (names === undefined) {
+    names = Object.keys(type.object).sort(compareStrings);
+    attributeNamesCache.set(type.object, names);
+  }
+  return names;
 }
 
 /** Compares strings by Unicode code point, which is the byte order of their UTF-8 (Go's order). */

@@ -15,7 +15,7 @@
  * An object value lacking an attribute of its type is read as having `null` there.
  */
 import { CtyNumber, toCtyNumber } from "./number.js";
-import { CtyError, indexPath } from "./errors.js";
+import { CtyError, type ValuePath, indexPath } from "./errors.js";
 import { type CtyType, containsDynamic, objectAttributeNames, typeEquals, typeName, typeToJson } from "./types.js";
 import { Unknown } from "./unknown.js";
 
@@ -177,7 +177,7 @@ export function actualType(value: unknown, type: CtyType): CtyType {
  * in it, every element must carry the same actual type (go-cty panics otherwise, taking
  * Terraform down with it). Throws a {@link CtyError} naming the first element that differs.
  */
-export function checkConsistentElements(items: readonly [string | number, unknown][], elementType: CtyType, path: string): void {
+export function checkConsistentElements(items: readonly [string | number, unknown][], elementType: CtyType, path: string | ValuePath): void {
   if (!containsDynamic(elementType)) return;
   let first: { key: string | number; type: CtyType } | undefined;
   for (const [key, item] of items) {
