@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { DiagnosticError, defineDataSource, defineProvider, defineResource, isUnknown } from "@rpcplugin/terraform";
+import { DiagnosticError, type RequestContext, defineDataSource, defineProvider, defineResource, isUnknown } from "@rpcplugin/terraform";
 
 /** The source address the README and tests install the provider under. */
 export const FILES_PROVIDER_ADDRESS = "example.com/rpcplugin/files";
@@ -69,8 +69,9 @@ export const fileResource = defineResource({
     }
   },
 
-  async create({ config }, context) {
-    const root = context.provider as FilesRoot;
+  // Annotating one context types `context.provider` as FilesRoot in every function.
+  async create({ config }, context: RequestContext<FilesRoot>) {
+    const root = context.provider;
     if (process.env[CRASH_ON_CREATE_ENV] === "1") {
       // A bug outside the request's promise chain: nothing catches it, so the process crashes.
       await new Promise(() => setImmediate(() => { throw new Error(`files provider crashed on purpose (${CRASH_ON_CREATE_ENV}=1)`); }));
@@ -89,7 +90,7 @@ export const fileResource = defineResource({
   },
 
   async read({ state }, context) {
-    const content = await readIfExists(fileOf(context.provider as FilesRoot, state.path));
+    const content = await readIfExists(fileOf(context.provider, state.path));
     if (content === null) {
       context.logger.warn("file is gone; removing it from state", { path: state.path });
       return null;
@@ -98,13 +99,13 @@ export const fileResource = defineResource({
   },
 
   async update({ config }, context) {
-    await writeFile(fileOf(context.provider as FilesRoot, config.path), config.content);
+    await writeFile(fileOf(context.provider, config.path), config.content);
     context.logger.info("updated file", { path: config.path });
     return { id: config.path, sha256: sha256(config.content) };
   },
 
   async delete({ state }, context) {
-    await rm(fileOf(context.provider as FilesRoot, state.path), { force: true });
+    await rm(fileOf(context.provider, state.path), { force: true });
     context.logger.info("deleted file", { path: state.path });
   },
 
@@ -130,8 +131,8 @@ export const fileDataSource = defineDataSource({
       sha256: { type: "string", computed: true, description: "SHA-256 of the content, hex." },
     },
   },
-  async read({ config }, context) {
-    const content = await readIfExists(fileOf(context.provider as FilesRoot, config.path));
+  async read({ config }, context: RequestContext<FilesRoot>) {
+    const content = await readIfExists(fileOf(context.provider, config.path));
     if (content === null) throw new DiagnosticError("File not found", { detail: `There is no file ${JSON.stringify(config.path)} in the provider's directory.`, path: ["path"] });
     return { content, sha256: sha256(content) };
   },
