@@ -33,7 +33,6 @@ import { GRPCStdio, StdioCapture } from "./services/stdio.js";
 import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials } from "./tls.js";
 import { type PluginListener, listen } from "./transport.js";
 import { watchParent } from "./util/parent.js";
-import { startMultiplexing } from "./multiplex.js";
 import type { HealthCheckOptions } from "./health-check.js";
 import type { RateLimit } from "./rate-limit.js";
 import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
@@ -202,6 +201,8 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   for (const plugin of Object.values(plugins)) plugin.register?.(server, context);
   const healthChecks = await startApplicationHealth(server, health, rateLimits, options.health ?? {}, logger);
 
+  // yamux is loaded only when the host asks for multiplexing: less to load before the handshake.
+  const multiplexing = hostEnv.multiplexRequested ? await import("./multiplex.js") : undefined;
   let firstConnection = true;
   const onConnection = (socket: Socket) => {
     // Stopping: new connections are refused (existing ones get GOAWAY from tryShutdown).
@@ -209,9 +210,9 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
       socket.destroy();
       return;
     }
-    if (hostEnv.multiplexRequested && firstConnection) {
+    if (multiplexing && firstConnection) {
       firstConnection = false;
-      multiplexer = startMultiplexing(socket, (stream) => injector.injectConnection(stream), logger);
+      multiplexer = multiplexing.startMultiplexing(socket, (stream) => injector.injectConnection(stream), logger);
       return;
     }
     injector.injectConnection(socket);
