@@ -12,7 +12,7 @@ export class JsonNumber {
   constructor(readonly text: string) {}
 }
 
-const MAX_DEPTH = 10_000;
+const MAX_DEPTH = 1000;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 

@@ -192,7 +192,11 @@ export function typeFromJson(json: string | Uint8Array): CtyType {
   return fromJsonStructure(parsed, "");
 }
 
-function fromJsonStructure(json: unknown, path: string): CtyType {
+/** Type constraints nest far less than this in practice; the limit keeps recursion bounded. */
+const MAX_TYPE_DEPTH = 500;
+
+function fromJsonStructure(json: unknown, path: string, depth = 0): CtyType {
+  if (depth > MAX_TYPE_DEPTH) throw new CtyError(`type constraint nested deeper than ${MAX_TYPE_DEPTH} levels`);
   const where = path === "" ? "type constraint" : `type constraint at ${path}`;
   if (typeof json === "string") {
     if (json === "string" || json === "number" || json === "bool" || json === "dynamic") return json;
@@ -208,12 +212,12 @@ function fromJsonStructure(json: unknown, path: string): CtyType {
     case "set":
     case "map": {
       if (extra !== 2) throw new CtyError(`${where}: a ${kind} type has exactly one element type`);
-      const element = fromJsonStructure(arg, `${path}/${kind}`);
+      const element = fromJsonStructure(arg, `${path}/${kind}`, depth + 1);
       return kind === "list" ? { list: element } : kind === "set" ? { set: element } : { map: element };
     }
     case "tuple": {
       if (extra !== 2 || !Array.isArray(arg)) throw new CtyError(`${where}: a tuple type is ["tuple", [element types…]]`);
-      return { tuple: arg.map((t, i) => fromJsonStructure(t, `${path}/tuple[${i}]`)) };
+      return { tuple: arg.map((t, i) => fromJsonStructure(t, `${path}/tuple[${i}]`, depth + 1)) };
     }
     case "object": {
       if (extra !== 2 && extra !== 3) throw new CtyError(`${where}: an object type is ["object", {attributes}] or ["object", {attributes}, [optional names]]`);
@@ -221,7 +225,7 @@ function fromJsonStructure(json: unknown, path: string): CtyType {
         throw new CtyError(`${where}: object attributes must be a JSON object, got ${JSON.stringify(arg)}`);
       }
       const attributes: Record<string, CtyType> = Object.create(null);
-      for (const [name, t] of Object.entries(arg)) attributes[name] = fromJsonStructure(t, `${path}.${name}`);
+      for (const [name, t] of Object.entries(arg)) attributes[name] = fromJsonStructure(t, `${path}.${name}`, depth + 1);
       if (extra === 2) return { object: attributes };
       const optional = json[2];
       if (!Array.isArray(optional) || !optional.every((n): n is string => typeof n === "string")) {
