@@ -22,5 +22,5 @@ export { CtyNumber } from "./number.js";
 export { Unknown, type UnknownRefinements, type NumberBound, unknown, isUnknown } from "./unknown.js";
 export { type CtyValue, type CtyObjectValue, type CtyDynamic, dynamic, isWhollyKnown, valuesEqual, actualType } from "./values.js";
 export { encodeMsgpack, decodeMsgpack } from "./msgpack.js";
-export { encodeJson, decodeJson } from "./json.js";
+export { encodeJson, decodeJson, decodeJsonUntyped, type DecodeJsonOptions } from "./json.js";
 export { type DynamicValueFields, fromDynamicValue, toDynamicValue } from "./dynamic-value.js";

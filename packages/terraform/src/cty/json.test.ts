@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CtyError } from "./errors.js";
-import { decodeJson, encodeJson } from "./json.js";
+import { decodeJson, decodeJsonUntyped, encodeJson } from "./json.js";
 import { CtyNumber } from "./number.js";
 import type { CtyType } from "./types.js";
 import { unknown } from "./unknown.js";
@@ -64,5 +64,23 @@ describe("cty JSON", () => {
     expect(() => encodeJson([dynamic("string", "a"), dynamic("number", 1)], { list: "dynamic" })).toThrow(
       /all elements of a dynamic collection must have one type: \[1\] is "number" but \[0\] is "string"/,
     );
+  });
+});
+
+describe("state JSON helpers", () => {
+  it("ignoreUndefinedAttributes skips attributes the schema no longer has, at every depth", () => {
+    const type: CtyType = { object: { id: "string", rule: { list: { object: { port: "number" } } } } };
+    const text = '{"id":"a","removed":{"x":1},"rule":[{"port":443,"gone":true}]}';
+    expect(() => decodeJson(text, type)).toThrow(/unsupported attribute "removed"/);
+    expect(decodeJson(text, type, { ignoreUndefinedAttributes: true })).toEqual({ id: "a", rule: [{ port: 443 }] });
+  });
+
+  it("decodeJsonUntyped reads any JSON with lossless numbers and every key", () => {
+    const v = decodeJsonUntyped('{"n":18446744073709551617,"f":0.5,"__proto__":[true,null,"s"]}') as Record<string, unknown>;
+    expect(v.n).toEqual(CtyNumber.parse("18446744073709551617"));
+    expect(v.f).toBe(0.5);
+    expect(Object.getPrototypeOf(v)).toBeNull();
+    expect(Object.hasOwn(v, "__proto__")).toBe(true);
+    expect(v["__proto__"]).toEqual([true, null, "s"]);
   });
 });

@@ -24,10 +24,41 @@ export function encodeJson(value: unknown, type: CtyType): string {
   return out.join("");
 }
 
+/** Options of {@link decodeJson}. */
+export interface DecodeJsonOptions {
+  /**
+   * Skip object attributes the type does not have, at every depth, instead of failing. State
+   * written by an older provider version can hold attributes since removed from the schema
+   * (terraform-plugin-go's `IgnoreUndefinedAttributes`, which providers use for `RawState`).
+   */
+  ignoreUndefinedAttributes?: boolean;
+}
+
 /** Decodes cty JSON of `type` (string, Uint8Array as UTF-8). Numbers come back lossless (see {@link CtyNumber}). */
-export function decodeJson(json: string | Uint8Array, type: CtyType): CtyValue {
+export function decodeJson(json: string | Uint8Array, type: CtyType, options: DecodeJsonOptions = {}): CtyValue {
   const text = typeof json === "string" ? json : new TextDecoder().decode(json);
-  return read(parseJson(text), type, new ValuePath());
+  return read(parseJson(text), type, new ValuePath(), options.ignoreUndefinedAttributes === true);
+}
+
+/**
+ * Reads any JSON without a type, for state of an older schema version whose type is gone:
+ * objects as null-prototype objects (every key kept), arrays as arrays, numbers lossless
+ * (`number` when exactly a double, else {@link CtyNumber}).
+ */
+export function decodeJsonUntyped(json: string | Uint8Array): CtyValue {
+  const text = typeof json === "string" ? json : new TextDecoder().decode(json);
+  return untyped(parseJson(text));
+}
+
+function untyped(node: JsonNode): CtyValue {
+  if (node instanceof JsonNumber) return parseNumberValue(node.text);
+  if (Array.isArray(node)) return node.map(untyped);
+  if (node instanceof Map) {
+    const result: Record<string, CtyValue> = Object.create(null);
+    for (const [k, v] of node) result[k] = untyped(v);
+    return result as CtyObjectValue;
+  }
+  return node;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +173,7 @@ function write(value: CtyValue, type: CtyType, path: ValuePath, out: string[]): 
   out.push("}");
 }
 
-function read(node: JsonNode, type: CtyType, path: ValuePath): CtyValue {
+function read(node: JsonNode, type: CtyType, path: ValuePath, lenient: boolean): CtyValue {
   if (node === null) return null;
   if (type === "dynamic") {
     if (!(node instanceof Map)) throw mismatch('a {"value": …, "type": …} object', node, path);
@@ -158,7 +189,7 @@ function read(node: JsonNode, type: CtyType, path: ValuePath): CtyValue {
     } catch (error) {
       throw new CtyError((error as Error).message, path, { cause: error });
     }
-    return { type: inner, value: read(node.get("value")!, inner, path) };
+    return { type: inner, value: read(node.get("value")!, inner, path, lenient) };
   }
   switch (type) {
     case "string":
@@ -188,7 +219,7 @@ function read(node: JsonNode, type: CtyType, path: ValuePath): CtyValue {
     }
     return node.map((n, i) => {
       path.index(i);
-      const v = read(n, "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!, path);
+      const v = read(n, "list" in type ? type.list : "set" in type ? type.set : type.tuple[i]!, path, lenient);
       path.pop();
       return v;
     });
@@ -199,15 +230,18 @@ function read(node: JsonNode, type: CtyType, path: ValuePath): CtyValue {
     for (const [k, v] of node) {
       const key = nfc(k);
       path.index(key);
-      result[key] = read(v, type.map, path);
+      result[key] = read(v, type.map, path, lenient);
       path.pop();
     }
     return result as CtyObjectValue;
   }
   for (const [k, v] of node) {
-    if (!Object.hasOwn(type.object, k)) throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
+    if (!Object.hasOwn(type.object, k)) {
+      if (lenient) continue;
+      throw new CtyError(`unsupported attribute ${JSON.stringify(k)}`, path);
+    }
     path.attr(k);
-    result[k] = read(v, type.object[k]!, path);
+    result[k] = read(v, type.object[k]!, path, lenient);
     path.pop();
   }
   // Absent attributes are null, as go-cty reads them.
