@@ -5,7 +5,7 @@
 //
 //   npm run bench                 full run (< 10 min on 2 cores)
 //   npm run bench -- --quick      quick run (< 1 min)
-//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen
+//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen,terraform
 //
 // Hosts are bench/dist/src/host.js (TypeScript, @rpcplugin/runtime) and
 // fixtures/go/cmd/benchhost (go-plugin v1.8.0); plugins are bench/plugin and
@@ -239,6 +239,7 @@ async function main() {
   }
 
   const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
+  const terraform = !only || only.includes("terraform") ? await runTerraform() : { status: "skipped", note: "not selected with --only" };
   load("end");
 
   const leftovers = readdirSync(tmp);
@@ -262,9 +263,12 @@ async function main() {
     samples,
     extra,
     codegen,
+    terraform,
     problems,
     jobTimes,
   };
+  if (terraform.status !== "ran" && terraform.status !== "skipped") problems.push(`terraform: ${terraform.status}: ${terraform.note}`);
+  for (const p of terraform.problems ?? []) problems.push(`terraform: ${p}`);
   const table = render(result);
   mkdirSync(path.join(benchDir, "results"), { recursive: true });
   const file = path.join(benchDir, "results", `${result.date.replace(/[:.]/g, "-")}-${mode}.json`);
@@ -287,6 +291,21 @@ function summarize(values) {
     return s[lo] + (s[hi] - s[lo]) * (pos - lo);
   };
   return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
+}
+
+/**
+ * Terraform providers: bench/terraform.mjs (TS files provider vs its terraform-plugin-go twin:
+ * spawn → first GetProviderSchema, and `terraform plan` wall time), in its own process.
+ */
+async function runTerraform() {
+  const argv = [path.join(benchDir, "terraform.mjs"), "--json", ...(quick ? ["--quick"] : [])];
+  const timeoutMs = 40 * 60_000; // includes a first (cold) build of terraform/tofu
+  const r = await runGo(process.execPath, argv, { timeoutMs, cwd: repoRoot });
+  if (r.code !== 0 || r.timedOut) {
+    const why = r.timedOut ? `timed out after ${timeoutMs / 1000} s` : `failed (exit ${r.code})`;
+    return { status: why, note: r.stderr.trim().split("\n").slice(-3).join(" | ") };
+  }
+  return { status: "ran", ...JSON.parse(r.stdout.trim().split("\n").pop()) };
 }
 
 /**
@@ -375,6 +394,14 @@ function render(result) {
     lines.push(`| packages/protoc-gen-rpcplugin/bench | **${cg.status === "pending" ? "pending" : cg.status}**${cg.note ? ` — ${cg.note}` : ""} |`);
   }
   if (cg.stdout) lines.push("", "```", `$ ${cg.command}`, cg.stdout || cg.stderr, "```");
+  lines.push("");
+  const tf = result.terraform;
+  if (tf.status === "ran") {
+    lines.push(tf.table);
+    lines.push(`(${tf.binaries.map((b) => `${b.name} ${b.version}`).join(", ")}; ${tf.config.cold} cold starts and ${tf.config.plans} plans per side, alternated; bench/terraform.mjs)`);
+  } else {
+    lines.push(`Terraform providers (bench/terraform.mjs): **${tf.status}**${tf.note ? ` — ${tf.note}` : ""}`);
+  }
   if (result.extra.memcallsSeries) {
     lines.push("");
     const calls = result.config.memcalls.calls;
