@@ -167,3 +167,20 @@ describe("msgpack dynamic values", () => {
     expect(() => decodeMsgpack(bytes("93c0c0c0"), "dynamic")).toThrow(/2-element array/);
   });
 });
+
+describe("msgpack map keys", () => {
+  it("keeps keys that look like the escape and refuses non-string keys", () => {
+    const type = { map: "string" } as const;
+    const tags = Object.fromEntries([["__proto__", "a"], ["\u0001x", "b"], ["\u0001__proto__", "c"], ["1", "d"]]);
+    const decoded = decodeMsgpack(encodeMsgpack(tags, type), type);
+    expect(decoded).toEqual(tags);
+    expect(Object.keys(decoded as object).sort()).toEqual(Object.keys(tags).sort());
+    expect(() => decodeMsgpack(bytes("8101a161"), type)).toThrow(/malformed msgpack: map keys must be strings, got number 1/);
+  });
+
+  it("a long key and many distinct short keys decode correctly (key cache)", () => {
+    const type = { map: "number" } as const;
+    const value = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i % 7}-${i}`, i]).concat([["x".repeat(100), -1]]));
+    expect(decodeMsgpack(encodeMsgpack(value, type), type)).toEqual(value);
+  });
+});

@@ -40,13 +40,44 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 /**
- * Map keys are read with a one-character prefix, so that every key (`__proto__`, `"1"`) becomes an
- * ordinary own property of the library's result object and nothing is lost or reordered.
+ * @msgpack/msgpack refuses a map key `__proto__` (a legitimate Terraform map key), so keys are
+ * escaped on the way in: `__proto__` and keys starting with the escape character get one
+ * escape character in front, which {@link unescapeKey} removes. Short keys are cached (the
+ * same attribute names repeat throughout a state), as the library's own key decoder does.
  */
-const KEY_PREFIX = "k";
-const prefixingKeyDecoder = {
+const KEY_ESCAPE = "\u0001";
+const PROTO_KEY = "__proto__";
+const MAX_CACHED_KEY_BYTES = 24;
+const keyCache: { bytes: Uint8Array; key: string }[][] = Array.from({ length: MAX_CACHED_KEY_BYTES + 1 }, () => []);
+
+function escapeKey(key: string): string {
+  return key === PROTO_KEY || key.startsWith(KEY_ESCAPE) ? KEY_ESCAPE + key : key;
+}
+
+function unescapeKey(key: string): string {
+  return key.startsWith(KEY_ESCAPE) ? key.slice(1) : key;
+}
+
+/** cty maps and objects have string keys only (the library would also take integers). */
+function stringKeysOnly(key: unknown): string {
+  if (typeof key !== "string") throw new Error(`map keys must be strings, got ${typeof key} ${String(key)}`);
+  return key;
+}
+
+const escapingKeyDecoder = {
   canBeCached: () => true,
-  decode: (bytes: Uint8Array, offset: number, length: number) => KEY_PREFIX + utf8Decoder.decode(bytes.subarray(offset, offset + length)),
+  decode(bytes: Uint8Array, offset: number, length: number): string {
+    if (length > MAX_CACHED_KEY_BYTES) return escapeKey(utf8Decoder.decode(bytes.subarray(offset, offset + length)));
+    const bucket = keyCache[length]!;
+    search: for (const record of bucket) {
+      for (let i = 0; i < length; i++) if (record.bytes[i] !== bytes[offset + i]) continue search;
+      return record.key;
+    }
+    const key = escapeKey(utf8Decoder.decode(bytes.subarray(offset, offset + length)));
+    if (bucket.length >= 64) bucket.shift();
+    bucket.push({ bytes: bytes.slice(offset, offset + length), key });
+    return key;
+  },
 };
 
 function newEncoder(): Encoder {
@@ -73,7 +104,7 @@ export function encodeMsgpack(value: unknown, type: CtyType): Uint8Array {
 export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
   let tree: unknown;
   try {
-    tree = new Decoder({ useBigInt64: true, extensionCodec, keyDecoder: prefixingKeyDecoder }).decode(bytes);
+    tree = new Decoder({ useBigInt64: true, extensionCodec, keyDecoder: escapingKeyDecoder, mapKeyConverter: stringKeysOnly }).decode(bytes);
   } catch (error) {
     throw new CtyError(`malformed msgpack: ${error instanceof Error ? error.message : String(error)}`, "", { cause: error });
   }
@@ -91,9 +122,10 @@ const INDEX_LIKE = /^(?:0|[1-9]\d{0,9})$/;
  * insertion order except for index-like keys ("0", "10"), which JavaScript lists first; only
  * then is a Proxy needed.
  */
-function orderedMap(keys: readonly string[], values: readonly unknown[]): object {
-  if (!keys.some((k) => INDEX_LIKE.test(k))) {
-    const result: Record<string, unknown> = Object.create(null);
+function orderedMap(keys: readonly string[], values: readonly unknown[], plainSafe = keysKeepOrder(keys)): object {
+  if (plainSafe) {
+    // An ordinary object literal: fast properties (Object.create(null) objects are dictionaries).
+    const result: Record<string, unknown> = {};
     for (let i = 0; i < keys.length; i++) result[keys[i]!] = values[i];
     return result;
   }
@@ -105,6 +137,13 @@ function orderedMap(keys: readonly string[], values: readonly unknown[]): object
     get: (_, key) => (typeof key === "string" ? byKey.get(key) : undefined),
   });
 }
+
+/** Whether a plain object would keep these keys in insertion order (and as own properties). */
+function keysKeepOrder(keys: readonly string[]): boolean {
+  return !keys.some((k) => k === "__proto__" || INDEX_LIKE.test(k));
+}
+
+const attributeOrderSafe = new WeakMap<readonly string[], boolean>();
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -193,7 +232,12 @@ function toTree(value: CtyValue, type: CtyType, path: ValuePath): unknown {
     path.pop();
     return tree;
   });
-  return orderedMap(names, values);
+  let safe = attributeOrderSafe.get(names);
+  if (safe === undefined) {
+    safe = keysKeepOrder(names);
+    attributeOrderSafe.set(names, safe);
+  }
+  return orderedMap(names, values, safe);
 }
 
 function element(value: CtyValue, type: CtyType, key: string | number, path: ValuePath): unknown {
@@ -358,10 +402,13 @@ function fromTree(tree: unknown, type: CtyType, path: ValuePath): CtyValue {
     if (!Array.isArray(tree)) throw mismatch(`a ${typeName(type)}`, tree, path);
     if ("tuple" in type) {
       if (tree.length !== type.tuple.length) throw new CtyError(`a tuple of ${type.tuple.length} elements is required, got ${tree.length}`, path);
-      return tree.map((t, i) => elementFrom(t, type.tuple[i]!, i, path));
+      for (let i = 0; i < tree.length; i++) tree[i] = elementFrom(tree[i], type.tuple[i]!, i, path);
+      return tree as CtyValue[];
     }
+    // The library's array is ours: fill it in place rather than allocate another.
     const elementType = "list" in type ? type.list : type.set;
-    return tree.map((t, i) => elementFrom(t, elementType, i, path));
+    for (let i = 0; i < tree.length; i++) tree[i] = elementFrom(tree[i], elementType, i, path);
+    return tree as CtyValue[];
   }
   if (typeof tree !== "object" || Array.isArray(tree) || tree instanceof Uint8Array) throw mismatch(`a ${typeName(type)}`, tree, path);
   const source = tree as Record<string, unknown>;
@@ -369,14 +416,14 @@ function fromTree(tree: unknown, type: CtyType, path: ValuePath): CtyValue {
   let count = 0;
   if ("map" in type) {
     for (const k in source) {
-      const key = nfc(mapKey(k, path));
+      const key = nfc(unescapeKey(k));
       result[key] = elementFrom(source[k], type.map, key, path);
     }
     return result as CtyObjectValue;
   }
   if (!("object" in type)) throw new CtyError(`not a cty type: ${JSON.stringify(type)}`, path);
   for (const k in source) {
-    const name = mapKey(k, path);
+    const name = unescapeKey(k);
     path.attr(name);
     if (!Object.hasOwn(type.object, name)) throw new CtyError("unsupported attribute", path);
     result[name] = fromTree(source[k], type.object[name]!, path);
@@ -388,10 +435,6 @@ function fromTree(tree: unknown, type: CtyType, path: ValuePath): CtyValue {
   return result as CtyObjectValue;
 }
 
-function mapKey(k: string, path: ValuePath): string {
-  if (!k.startsWith(KEY_PREFIX)) throw new CtyError(`map keys must be strings, got ${k}`, path);
-  return k.slice(KEY_PREFIX.length);
-}
 
 function elementFrom(tree: unknown, type: CtyType, key: string | number, path: ValuePath): CtyValue {
   path.index(key);
