@@ -100,6 +100,12 @@ export function encodeMsgpack(value: unknown, type: CtyType): Uint8Array {
  * Decodes a cty msgpack value of `type`. Accepts every form go-cty accepts (all int widths,
  * float32/64 and decimal strings for numbers, str or bin for strings, any extension as unknown)
  * and returns values in the forms of {@link CtyValue}; refinements of unknowns are kept.
+ *
+ * Extensions: any extension of at most one byte, and any extension other than 12, is a plain
+ * unknown (go-cty refuses longer extensions of other codes; Terraform sends only 0 and 12);
+ * extension 12 carries refinements (at most 1024 bytes, as go-cty), and where they leave a
+ * single possibility (e.g. a non-null list of exactly 2 elements) the result is that value, as
+ * go-cty makes it.
  */
 export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
   let tree: unknown;
