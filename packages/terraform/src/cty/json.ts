@@ -9,7 +9,7 @@ import { setElements } from "./msgpack.js";
 import { CtyNumber, parseNumberValue, shortestDecimal, toCtyNumber } from "./number.js";
 import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown } from "./unknown.js";
-import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, typedDynamicElements } from "./values.js";
+import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, nfc, typedDynamicElements } from "./values.js";
 
 /**
  * Encodes `value` of `type` as cty JSON, as go-cty's `json.Marshal` writes it (keys sorted,
@@ -62,12 +62,6 @@ function untyped(node: JsonNode): CtyValue {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** NFC, as cty stores strings; ASCII (the common case) is already NFC. */
-function nfc(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
-  return /^[\x00-\x7f]*$/.test(s) ? s : s.normalize("NFC");
-}
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
 

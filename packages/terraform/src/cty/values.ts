@@ -44,6 +44,12 @@ export interface CtyDynamic {
   readonly value: CtyValue;
 }
 
+/** @internal NFC, as cty stores strings; ASCII (the common case) is already NFC. */
+export function nfc(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  return /^[\x00-\x7f]*$/.test(s) ? s : s.normalize("NFC");
+}
+
 /** A value of dynamic type: `value` read as `type`. */
 export function dynamic(type: CtyType, value: CtyValue): CtyDynamic {
   return { type, value };
