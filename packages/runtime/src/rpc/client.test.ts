@@ -337,6 +337,21 @@ describe("createClient: large messages and failures", () => {
     const error = await rejection(client.echo({}));
     expect(error.code).not.toBe(Code.OK);
   });
+
+  it("leaves Error.stackTraceLimit as it was (calls are made without grpc-js's caller stack), also when making the call throws", async () => {
+    const { client } = await start({ echo: () => ({}) });
+    const limit = Error.stackTraceLimit;
+    await client.echo({});
+    expect(Error.stackTraceLimit).toBe(limit);
+    const throwing = {
+      makeUnaryRequest: () => {
+        throw new Error("boom");
+      },
+    } as unknown as grpc.Client;
+    expect((await rejection(createClient(EchoService, throwing).echo({}))).rawMessage).toBe("boom");
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error("after").stack).toContain("client.test");
+  });
 });
 
 describe("createClient: deadlines already passed", () => {
