@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
 import {
   BUILD_TIMEOUT_MS,
+  STEP_TIMEOUT_MS,
   binaryMatrix,
   negotiatedVersions,
   processesMentioning,
@@ -55,7 +56,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
         it("reports the expected version", async () => {
           const r = await p.run(["version", "-json"]);
           expect((JSON.parse(r.stdout) as { terraform_version: string }).terraform_version).toBe(spec.version);
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("init installs the provider from the filesystem mirror, with no network", async () => {
           await p.writeConfig(resource("hello", "greetings/hello.txt", "hello\n"));
@@ -64,7 +65,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
           const lock = readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8");
           expect(lock).toMatch(/provider "example\.com\/rpcplugin\/files"[\s\S]*version\s*=\s*"0\.1\.0"[\s\S]*"h1:/);
-        });
+        }, STEP_TIMEOUT_MS);
 
         it(`plan and apply create the file; the provider negotiated protocol ${protocol}`, async () => {
           const plan = await p.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"], { okCodes: [2] });
@@ -86,13 +87,13 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
             sha256: sha256("hello\n"),
             id: "greetings/hello.txt",
           });
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("a second plan is empty", async () => {
           const r = await p.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
           expect(r.code).toBe(0);
           expect(r.stdout).toMatch(/No changes/);
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("a content change is an in-place update", async () => {
           await p.writeConfig(resource("hello", "greetings/hello.txt", "hello again\n"));
@@ -103,7 +104,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           expect(apply.stdout).toMatch(/Resources: 0 added, 1 changed, 0 destroyed/);
           expect(readFileSync(file("greetings/hello.txt"), "utf8")).toBe("hello again\n");
           expect((await p.resources())["files_file.hello"]).toMatchObject({ content: "hello again\n", sha256: sha256("hello again\n") });
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("a path change replaces the file", async () => {
           await p.writeConfig(resource("hello", "moved/hello.txt", "hello again\n"));
@@ -119,7 +120,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
             sha256: sha256("hello again\n"),
             id: "moved/hello.txt",
           });
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("import brings a file created out of band under management", async () => {
           await mkdir(file("outside"), { recursive: true });
@@ -135,7 +136,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           });
           const plan = await p.run(["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
           expect(plan.code).toBe(0);
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("a data source reads a file into an output", async () => {
           await writeFile(file("motd.txt"), "message of the day\n");
@@ -154,7 +155,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           const data = state.values?.root_module.resources?.find((r) => r.address === "data.files_file.motd");
           expect(data?.mode).toBe("data");
           expect(data?.values).toEqual({ path: "motd.txt", content: "message of the day\n", sha256: sha256("message of the day\n") });
-        });
+        }, STEP_TIMEOUT_MS);
 
         it("destroy removes the managed files and empties the state", async () => {
           const r = await p.run(["destroy", "-auto-approve", "-input=false", "-no-color"]);
@@ -164,7 +165,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           expect(readFileSync(file("motd.txt"), "utf8")).toBe("message of the day\n"); // read, never managed
           const state = await p.state();
           expect((state.values?.root_module.resources ?? []).filter((r) => r.mode === "managed")).toEqual([]);
-        });
+        }, STEP_TIMEOUT_MS);
       });
     }
   }

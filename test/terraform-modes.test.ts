@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import { BUILD_TIMEOUT_MS, binaryMatrix, PROVIDER_SOURCE, processesMentioning, TerraformProject } from "./support/terraform.js";
+import { BUILD_TIMEOUT_MS, STEP_TIMEOUT_MS, binaryMatrix, PROVIDER_SOURCE, processesMentioning, TerraformProject } from "./support/terraform.js";
 
 const NO_NETWORK = { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "" };
 const resource = (name: string, file: string, content: string) =>
@@ -47,14 +47,15 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
         }
       });
 
-      it("reattach: one provider in debug mode serves init, plan, apply, plan and destroy over plaintext", async () => {
+      for (const protocol of [6, 5] as const) {
+      it(`reattach, protocol ${protocol}: one provider in debug mode serves init, plan, apply, plan and destroy over plaintext`, async () => {
         const p = await project();
         await p.writeConfig(resource("hello", "hello.txt", "reattached\n"));
-        const dbg = await p.startDebugProvider();
+        const dbg = await p.startDebugProvider({}, protocol);
         try {
           const reattach = JSON.parse(dbg.reattach) as Record<string, { Protocol: string; ProtocolVersion: number; Pid: number; Test: boolean; Addr: { Network: string; String: string } }>;
           const cfg = reattach[PROVIDER_SOURCE];
-          expect(cfg).toMatchObject({ Protocol: "grpc", ProtocolVersion: 6, Pid: dbg.pid, Test: true, Addr: { Network: "unix" } });
+          expect(cfg).toMatchObject({ Protocol: "grpc", ProtocolVersion: protocol, Pid: dbg.pid, Test: true, Addr: { Network: "unix" } });
           const socket = cfg?.Addr.String ?? "";
           expect(existsSync(socket)).toBe(true);
           const env = { TF_REATTACH_PROVIDERS: dbg.reattach };
@@ -72,15 +73,17 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
           await p.run(["destroy", "-auto-approve", ...flags], { env });
           expect(existsSync(path.join(p.files, "hello.txt"))).toBe(false);
           // Terraform started no provider of its own: the debug server is the only one, still serving.
-          expect(processesMentioning(p.executable)).toEqual([dbg.pid]);
+          expect(processesMentioning(p.executable).filter((pid) => pid !== dbg.pid)).toEqual([]);
+          expect(processesMentioning(dbg.command.at(-1) as string)).toEqual([dbg.pid]);
 
           const exit = await dbg.stop();
           expect(exit).toEqual({ code: 0, signal: null });
           expect(existsSync(socket)).toBe(false);
         } finally {
-          if (processesMentioning(p.executable).length > 0) await dbg.stop().catch(() => undefined);
+          if (processesMentioning(dbg.command.at(-1) as string).length > 0) await dbg.stop().catch(() => undefined);
         }
-      });
+      }, STEP_TIMEOUT_MS);
+      }
 
       it("TF_DISABLE_PLUGIN_TLS=1: the provider serves plaintext in managed mode (plan, apply, destroy)", async () => {
         const p = await project({ env: { TF_DISABLE_PLUGIN_TLS: "1" } });
@@ -93,7 +96,7 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
         expect(readFileSync(path.join(p.files, "plain.txt"), "utf8")).toBe("no tls\n");
         await p.run(["destroy", "-auto-approve", ...flags]);
         expect(existsSync(path.join(p.files, "plain.txt"))).toBe(false);
-      });
+      }, STEP_TIMEOUT_MS);
 
       it("provider errors are diagnostics on the attribute; provider logs reach TF_LOG with level and module", async () => {
         const p = await project();
@@ -130,7 +133,7 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
         expect(created).toMatch(/path=fresh\.txt/);
         expect(created).toMatch(/@module=provider\.files|provider\.terraform-provider-files\.provider\.files/);
         await p.run(["destroy", "-auto-approve", ...flags]);
-      });
+      }, STEP_TIMEOUT_MS);
 
       it("a provider crash gives Terraform's 'plugin crashed' path and leaves no process", async () => {
         const p = await project();
@@ -152,7 +155,7 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
         expect(processesMentioning(p.executable)).toEqual([]);
         expect(existsSync(path.join(p.files, "boom.txt"))).toBe(false);
         expect((await p.resources())["files_file.boom"]).toBeUndefined();
-      });
+      }, STEP_TIMEOUT_MS);
     });
   }
 });

@@ -28,6 +28,9 @@ export { PROVIDER_SOURCE };
 /** beforeAll timeout for a first (cold) build of terraform and tofu. */
 export const BUILD_TIMEOUT_MS = 30 * 60_000;
 
+/** Timeout of one test step (a few terraform commands, each starting providers; slow on a loaded 2-core machine). */
+export const STEP_TIMEOUT_MS = 240_000;
+
 /** A binary of the matrix, known when tests are collected and built (or found) in beforeAll. */
 export interface BinarySpec {
   /** "terraform 1.5.7", "tofu 1.12.6", "terraform 1.11.4 (PATH)". */
@@ -224,8 +227,16 @@ export class TerraformProject {
    * Starts the mirror's executable with `--debug` (its own process group):
    * it serves plaintext on a unix socket and prints TF_REATTACH_PROVIDERS.
    */
-  async startDebugProvider(extraEnv: Record<string, string | undefined> = {}): Promise<DebugProviderProcess> {
-    const child = spawn(this.executable, ["--debug"], {
+  async startDebugProvider(extraEnv: Record<string, string | undefined> = {}, protocol: 5 | 6 = 6): Promise<DebugProviderProcess> {
+    // Protocol 6 is what `--debug` serves; protocol 5 needs serveProviderDebug's option, from a launcher of ours.
+    let command = this.executable;
+    let args = ["--debug"];
+    if (protocol === 5) {
+      command = process.execPath;
+      args = [path.join(this.root, "debug-v5.mjs")];
+      await writeFile(args[0] as string, debugV5Launcher());
+    }
+    const child = spawn(command, args, {
       cwd: this.work,
       env: this.env(extraEnv),
       detached: true,
@@ -259,6 +270,7 @@ export class TerraformProject {
     });
     return {
       pid,
+      command: [command, ...args],
       reattach,
       stdout: () => stdout,
       stderr: () => stderr,
@@ -287,6 +299,8 @@ export class TerraformProject {
 /** A provider serving in debug mode for TF_REATTACH_PROVIDERS. */
 export interface DebugProviderProcess {
   pid: number;
+  /** What was started. */
+  command: string[];
   /** The TF_REATTACH_PROVIDERS value it printed. */
   reattach: string;
   stdout(): string;
@@ -306,6 +320,22 @@ function protocol5Launcher(): string {
     '  process.stderr.write(String(error?.stack ?? error) + "\\n");',
     "  process.exit(1);",
     "});",
+    "",
+  ].join("\n");
+}
+
+/** Serves the files provider in debug mode over protocol 5 (what `--debug` does over 6). */
+function debugV5Launcher(): string {
+  const terraform = pathToFileURL(path.join(repoRoot, "packages", "terraform", "dist", "index.js")).href;
+  const provider = pathToFileURL(path.join(repoRoot, "examples", "terraform-provider-files", "dist", "provider.js")).href;
+  return [
+    "// Written by test/support/terraform.ts: the files provider in debug mode, protocol 5.",
+    `const { serveProviderDebug } = await import(${JSON.stringify(terraform)});`,
+    `const { filesProvider, FILES_PROVIDER_ADDRESS } = await import(${JSON.stringify(provider)});`,
+    "const served = await serveProviderDebug(filesProvider, { address: FILES_PROVIDER_ADDRESS, debugProtocolVersion: 5 });",
+    "process.stdout.write(`TF_REATTACH_PROVIDERS='${served.reattachProviders}'\\n`);",
+    'process.once("SIGINT", () => void served.stop());',
+    "await served.plugin.stopped;",
     "",
   ].join("\n");
 }
