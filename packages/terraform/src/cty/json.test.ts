@@ -84,3 +84,19 @@ describe("state JSON helpers", () => {
     expect(v["__proto__"]).toEqual([true, null, "s"]);
   });
 });
+
+describe("strings JSON and msgpack agree on", () => {
+  it("lone surrogates (U+FFFD, as UTF-8 carries them) and NFC", async () => {
+    const { decodeMsgpack, encodeMsgpack } = await import("./msgpack.js");
+    const cases: [string, string][] = [
+      ["a\ud800b", "a\ufffdb"],
+      ["\udc00", "\ufffd"],
+      ["e\u0301", "\u00e9"],
+      ["ok 𝄞", "ok 𝄞"],
+    ];
+    for (const [given, held] of cases) {
+      expect(decodeJson(encodeJson(given, "string"), "string"), JSON.stringify(given)).toBe(held);
+      expect(decodeMsgpack(encodeMsgpack(given, "string"), "string"), JSON.stringify(given)).toBe(held);
+    }
+  });
+});

@@ -44,10 +44,15 @@ export interface CtyDynamic {
   readonly value: CtyValue;
 }
 
-/** @internal NFC, as cty stores strings; ASCII (the common case) is already NFC. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * @internal A string as cty holds it: NFC-normalized, lone surrogates (which UTF-8 cannot carry)
+ * replaced by U+FFFD as UTF-8 encoding does. ASCII (the common case) is returned as is.
+ */
 export function nfc(s: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
-  return /^[\x00-\x7f]*$/.test(s) ? s : s.normalize("NFC");
+  return /^[\x00-\x7f]*$/.test(s) ? s : s.replace(LONE_SURROGATE, "\ufffd").normalize("NFC");
 }
 
 /** A value of dynamic type: `value` read as `type`. */
