@@ -59,7 +59,8 @@ export interface Resource<B extends Block = Block, P = any> {
   importState?(request: { id: string }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /**
    * Upgrades state written at an older schema `version` (the state's
-   * attributes as stored, parsed from JSON) to the current schema. Terraform
+   * attributes as stored, read losslessly from JSON: null-prototype objects,
+   * numbers as `number` when exact, else `CtyNumber`) to the current schema. Terraform
    * calls UpgradeResourceState on every state load; at the current version
    * the framework decodes the state itself and this is not called.
    */

@@ -151,6 +151,22 @@ describe("ProviderServer", () => {
     expect(older.diagnostics[0]).toMatchObject({ severity: 1, summary: "no upgrade path", detail: "from 0" });
   });
 
+  it("reads stored state losslessly: numbers beyond 2^53 survive the upgrade, with or without removed attributes", async () => {
+    const server = new ProviderServer(provider, quiet);
+    const raw = (text: string) => ({ json: new TextEncoder().encode(text), flatmap: {} });
+    const big = "9007199254740993"; // 2^53 + 1: JSON.parse would round it
+    const same = await server.upgradeResourceState({
+      typeName: "notes_note",
+      version: 2n,
+      rawState: raw(`{"name":"a","text":"t","tags":null,"length":${big},"id":"n-a","removed_attr":{"deep":1}}`),
+    });
+    expect(same.diagnostics).toEqual([]);
+    expect(String(decode(same.upgradedState).length)).toBe(big);
+    const old = await server.upgradeResourceState({ typeName: "notes_note", version: 1n, rawState: raw(`{"name":"a","body":"old","length":${big},"id":"n-a"}`) });
+    expect(old.diagnostics).toEqual([]);
+    expect(String(decode(old.upgradedState).length)).toBe(big);
+  });
+
   it("imports by id, filling attributes left out with null", async () => {
     const server = await configured();
     const imported = await server.importResourceState({ typeName: "notes_note", id: "x" });

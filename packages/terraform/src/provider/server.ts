@@ -10,7 +10,7 @@
  * with its stack).
  */
 import { ConfigError, type Logger } from "@rpcplugin/runtime";
-import { CtyError, type CtyType, decodeJson, fromDynamicValue, toDynamicValue } from "../cty/index.js";
+import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
 import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
 import { type AttributePath, DiagnosticError, Diagnostics, type WireAttributePath, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
 import { type ObjectValue, planChange } from "./plan.js";
@@ -187,7 +187,8 @@ export class ProviderServer {
       const current = resource.definition.version ?? 0;
       let state: unknown;
       if (version === current) {
-        state = decodeJson(dropUnknownAttributes(json, resource.block), resource.type);
+        // Attributes the schema no longer has are dropped at every depth (a removed attribute must not make state unreadable).
+        state = decodeJson(json, resource.type, { ignoreUndefinedAttributes: true });
       } else if (version > current) {
         throw new DiagnosticError("Resource state is newer than the provider", {
           detail: `The state of this ${request.typeName} was written by schema version ${version}, but this provider only knows versions up to ${current}. Use a newer provider.`,
@@ -198,7 +199,7 @@ export class ProviderServer {
             detail: `The state of this ${request.typeName} is at schema version ${version}, the provider's is ${current}, and the resource defines no upgradeState.`,
           });
         }
-        const raw = JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+        const raw = decodeJsonUntyped(json) as Record<string, unknown>;
         const upgraded = await resource.definition.upgradeState({ version, state: raw }, context);
         state = completeObject(resource.block, upgraded as ObjectValue, null);
       }
@@ -384,15 +385,3 @@ function completeObject(block: Block, returned: ObjectValue | null | undefined, 
   return out;
 }
 
-/** Removes attributes the current schema does not have from stored state JSON (a removed attribute must not make the state unreadable). */
-function dropUnknownAttributes(json: Uint8Array, block: Block): Uint8Array {
-  const text = new TextDecoder().decode(json);
-  const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return json;
-  const known = new Set([...Object.keys(block.attributes), ...Object.keys(block.blocks ?? {})]);
-  const extra = Object.keys(parsed).filter((key) => !known.has(key));
-  if (extra.length === 0) return json;
-  // Only re-serialised when something must go (JSON.parse rounds numbers beyond 2^53).
-  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => known.has(key)));
-  return new TextEncoder().encode(JSON.stringify(kept));
-}
