@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const runtime = (p) => path.join(root, "packages", "runtime", "dist", p);
-const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] || 9);
+const runs = process.argv.includes("--runs") ? Number(process.argv[process.argv.indexOf("--runs") + 1]) : 9;
 
 const steps = [
   ["node:crypto, node:http2, node:net, node:tls", ["node:crypto", "node:http2", "node:net", "node:tls"]],
@@ -21,10 +21,12 @@ const steps = [
   ["@bufbuild/protobuf (index)", ["@bufbuild/protobuf"]],
   ["@bufbuild/protobuf/codegenv2 + wire", ["@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wire"]],
   ["@bufbuild/protobuf/wkt (descriptor.proto & co.)", ["@bufbuild/protobuf/wkt"]],
+  ["@opentelemetry/api (runtime telemetry)", ["@opentelemetry/api"]],
   ["runtime gen: plugin/* + health", ["gen/plugin/grpc_broker_pb.js", "gen/plugin/grpc_controller_pb.js", "gen/plugin/grpc_stdio_pb.js", "gen/grpc/health/v1/health_pb.js"].map(runtime)],
   ["runtime gen: reflection v1 + v1alpha", ["gen/grpc/reflection/v1/reflection_pb.js", "gen/grpc/reflection/v1alpha/reflection_pb.js"].map(runtime)],
   ["runtime rpc layer", [runtime("rpc/index.js")]],
-  ["runtime rest (serve, client, tls, yamux, services…)", [runtime("index.js")]],
+  ["runtime serve() and what it loads (services, tls, broker…)", [runtime("serve.js")]],
+  ["runtime host side (startPlugin, process, reattach…)", [runtime("index.js")]],
 ];
 
 const script = `
