@@ -4,7 +4,7 @@
  * Plugin side: {@link serve}. Host side: {@link startPlugin},
  * {@link reattachPlugin} and {@link PluginClient}.
  */
-export { serve, type ServeOptions, type ServingPlugin } from "./serve.js";
+export { serve, type ServeOptions, type ServingPlugin, type PluginSetLoader } from "./serve.js";
 export { serveUnmanaged, type ServeUnmanagedOptions, type UnmanagedPlugin } from "./serve-unmanaged.js";
 export {
   startPlugin,

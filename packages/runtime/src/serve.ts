@@ -42,8 +42,13 @@ import { contextFromEnvironment, traced } from "./telemetry.js";
 export interface ServeOptions {
   /** The magic cookie the host must set. */
   handshake: HandshakeConfig;
-  /** Plugin sets by app protocol version; the highest version the host also speaks is served. */
-  versionedPlugins?: Record<number, PluginSet>;
+  /**
+   * Plugin sets by app protocol version; the highest version the host also speaks is served.
+   * A value may be a {@link PluginSetLoader} (e.g. `() => import("./v6.js").then((m) => m.plugins)`):
+   * only the negotiated version's loader runs, before anything listens, so a plugin
+   * loads only the code of the protocol it serves.
+   */
+  versionedPlugins?: Record<number, PluginSet | PluginSetLoader>;
   /** A single plugin set, served at {@link ServeOptions.protocolVersion}. */
   plugins?: PluginSet;
   /** Version of {@link ServeOptions.plugins} (default 1). */
@@ -84,6 +89,12 @@ export interface ServeOptions {
   /** Called once serving, e.g. to report the application's status with `server.health.setApplicationStatus()`. */
   onServing?: (server: ServingPlugin) => void;
 }
+
+/**
+ * Makes a version's plugin set on demand; {@link serve} calls it only for the
+ * negotiated version. A throw or rejection fails the start like any other start error.
+ */
+export type PluginSetLoader = () => PluginSet | Promise<PluginSet>;
 
 /** A running plugin. */
 export interface ServingPlugin {
@@ -144,7 +155,7 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
       offered: negotiated.version,
     });
   }
-  const plugins = sets.get(negotiated.version) as PluginSet;
+  const plugins = await loadPluginSet(sets.get(negotiated.version) as PluginSet | PluginSetLoader, negotiated.version);
 
   let serverCredentials = grpc.ServerCredentials.createInsecure();
   let channelCredentials = grpc.credentials.createInsecure();
@@ -276,8 +287,8 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   return serving;
 }
 
-function pluginSets(options: ServeOptions): Map<number, PluginSet> {
-  const sets = new Map<number, PluginSet>();
+function pluginSets(options: ServeOptions): Map<number, PluginSet | PluginSetLoader> {
+  const sets = new Map<number, PluginSet | PluginSetLoader>();
   for (const [version, set] of Object.entries(options.versionedPlugins ?? {})) {
     const number = Number(version);
     if (!Number.isInteger(number) || number < 0) throw new ConfigError(`versionedPlugins key ${JSON.stringify(version)} is not a protocol version number`);
@@ -286,6 +297,15 @@ function pluginSets(options: ServeOptions): Map<number, PluginSet> {
   if (options.plugins) sets.set(options.protocolVersion ?? 1, options.plugins);
   if (sets.size === 0) throw new ConfigError("serve() needs `plugins` or `versionedPlugins`: there is nothing to serve");
   return sets;
+}
+
+async function loadPluginSet(source: PluginSet | PluginSetLoader, version: number): Promise<PluginSet> {
+  if (typeof source !== "function") return source;
+  const set: unknown = await source();
+  if (typeof set !== "object" || set === null || Array.isArray(set)) {
+    throw new ConfigError(`the loader of versionedPlugins[${version}] returned ${set === null ? "null" : Array.isArray(set) ? "an array" : typeof set}; it must return (or resolve to) a plugin set, e.g. { name: plugin }`);
+  }
+  return set as PluginSet;
 }
 
 function exitNow(code: number): Promise<never> {
