@@ -17,7 +17,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startPlugin } from "@rpcplugin/runtime";
-import { TERRAFORM_HANDSHAKE, tfplugin5, tfplugin6 } from "@rpcplugin/terraform";
+import { TERRAFORM_HANDSHAKE } from "@rpcplugin/terraform";
+import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
+import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
 import { buildGo, runGo } from "./dist/go.js";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));

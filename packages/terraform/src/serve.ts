@@ -5,9 +5,11 @@
  */
 import { writeSync } from "node:fs";
 import {
+  ConfigError,
   type HandshakeConfig,
   type LogLevel,
   type Logger,
+  type Plugin,
   type ServingPlugin,
   type UnmanagedPlugin,
   createLogger,
@@ -15,12 +17,8 @@ import {
   serve,
   serveUnmanaged,
 } from "@rpcplugin/runtime";
-import { ProviderPlugin as ProviderPluginV5 } from "./gen/tfplugin5/tfplugin5_rpcplugin.js";
-import { ProviderPlugin as ProviderPluginV6 } from "./gen/tfplugin6/tfplugin6_rpcplugin.js";
 import type { Provider } from "./provider/define.js";
 import { ProviderServer } from "./provider/server.js";
-import { providerHandlerV5 } from "./provider/v5.js";
-import { providerHandlerV6 } from "./provider/v6.js";
 
 /** Terraform's and OpenTofu's magic cookie (the same in every version: "should NEVER be changed"). */
 export const TERRAFORM_HANDSHAKE: HandshakeConfig = {
@@ -60,8 +58,9 @@ export interface DebugProvider extends AsyncDisposable {
 
 /**
  * The one entry point of a provider executable. Managed (the default):
- * serves protocol 5 and 6 and lets Terraform's PLUGIN_PROTOCOL_VERSIONS pick,
- * and exits when Terraform is done. Debug (`--debug` or `options.debug`):
+ * serves protocol 5 and 6 and lets Terraform's PLUGIN_PROTOCOL_VERSIONS pick
+ * (only the picked protocol's generated code is loaded), and exits when
+ * Terraform is done. Debug (`--debug` or `options.debug`):
  * prints `TF_REATTACH_PROVIDERS='…'` on stdout and serves until SIGINT/SIGTERM.
  *
  * A definition with a mistake (bad names, an attribute neither required,
@@ -80,9 +79,10 @@ export async function serveProvider(provider: Provider, options: ServeProviderOp
   if (!debug) {
     return serve({
       handshake: TERRAFORM_HANDSHAKE,
+      // Loaders: only the negotiated protocol's generated code is ever loaded.
       versionedPlugins: {
-        5: { [PROVIDER_PLUGIN_NAME]: ProviderPluginV5.server(({ logger }) => providerHandlerV5(newServer(provider, logger))) },
-        6: { [PROVIDER_PLUGIN_NAME]: ProviderPluginV6.server(({ logger }) => providerHandlerV6(newServer(provider, logger))) },
+        5: async () => ({ [PROVIDER_PLUGIN_NAME]: await providerPlugin(5, (logger) => newServer(provider, logger)) }),
+        6: async () => ({ [PROVIDER_PLUGIN_NAME]: await providerPlugin(6, (logger) => newServer(provider, logger)) }),
       },
       logLevel: options.logLevel ?? "trace",
       ...(options.env ? { env: options.env } : {}),
@@ -112,11 +112,9 @@ export async function serveProviderDebug(
   options: Pick<ServeProviderOptions, "address" | "debugProtocolVersion" | "logLevel"> & { logger?: Logger; unixSocketDir?: string } = {},
 ): Promise<DebugProvider> {
   const protocolVersion = options.debugProtocolVersion ?? 6;
+  if (protocolVersion !== 5 && protocolVersion !== 6) throw new ConfigError(`debugProtocolVersion must be 5 or 6, got ${JSON.stringify(protocolVersion)}`);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", write: (line) => process.stderr.write(line) });
-  const plugin =
-    protocolVersion === 6
-      ? ProviderPluginV6.server(() => providerHandlerV6(newServer(provider, logger)))
-      : ProviderPluginV5.server(() => providerHandlerV5(newServer(provider, logger)));
+  const plugin = await providerPlugin(protocolVersion, () => newServer(provider, logger));
   const served = await serveUnmanaged({
     plugins: { [PROVIDER_PLUGIN_NAME]: plugin },
     protocolVersion,
@@ -130,6 +128,12 @@ export async function serveProviderDebug(
     stop: () => served.stop(),
     [Symbol.asyncDispose]: () => served.stop(),
   };
+}
+
+/** The plugin serving over `version`, importing that protocol's generated code (and not the other's). */
+async function providerPlugin(version: 5 | 6, makeServer: (logger: Logger) => ProviderServer): Promise<Plugin> {
+  if (version === 6) return (await import("./provider/plugin-v6.js")).providerPluginV6(makeServer);
+  return (await import("./provider/plugin-v5.js")).providerPluginV5(makeServer);
 }
 
 function newServer(provider: Provider, logger: Logger): ProviderServer {
