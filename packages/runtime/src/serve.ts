@@ -36,7 +36,7 @@ import { watchParent } from "./util/parent.js";
 import type { HealthCheckOptions } from "./health-check.js";
 import type { RateLimit } from "./rate-limit.js";
 import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
-import { contextFromEnvironment, traced } from "./telemetry.js";
+import { traced } from "./telemetry.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -133,7 +133,7 @@ export async function serve(options: ServeOptions): Promise<ServingPlugin> {
   const logger = options.logger ?? createLogger({ level: config?.logLevel ?? "debug", write: stdio.realStderrWrite });
   try {
     if (!config) throw configError;
-    return await traced("rpcplugin.serve", { "rpcplugin.network": config.network }, () => start(options, config, stdio, logger), contextFromEnvironment(env));
+    return await traced("rpcplugin.serve", { "rpcplugin.network": config.network }, () => start(options, config, stdio, logger), env);
   } catch (error) {
     stdio.stop();
     const message = error instanceof PluginError ? error.message : String((error as Error)?.stack ?? error);

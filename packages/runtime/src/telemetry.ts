@@ -15,27 +15,13 @@
  * - The runtime's plugin-long streams (GRPCStdio, GRPCBroker) are not traced.
  *
  * Without an SDK nothing happens per call beyond a look at the API's global
- * tracer provider (no span, no metadata, no wrapper, no allocation); with an
+ * (no span, no metadata, no wrapper, no allocation), and `@opentelemetry/api`
+ * is not even loaded until something is registered with that global; with an
  * SDK whose sampler drops the call, only the API's non-recording span.
  */
-import {
-  type Attributes,
-  type Context,
-  ProxyTracerProvider,
-  ROOT_CONTEXT,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  type SpanOptions,
-  SpanStatusCode,
-  type TextMapGetter,
-  type TextMapSetter,
-  context,
-  createTraceState,
-  isSpanContextValid,
-  propagation,
-  trace,
-} from "@opentelemetry/api";
+import type { Attributes, Context, Span, SpanContext, SpanOptions, TextMapGetter, TextMapSetter, Tracer, TracerProvider } from "@opentelemetry/api";
+import type * as OpenTelemetry from "@opentelemetry/api";
+import { createRequire } from "node:module";
 import * as grpc from "@grpc/grpc-js";
 import { Code } from "./rpc/code.js";
 import type { CallContext } from "./rpc/context.js";
@@ -45,29 +31,63 @@ import type { HandlerInterceptor, UntypedHandler } from "./rpc/server.js";
 /** The instrumentation scope of the runtime's spans. */
 export const TRACER_NAME = "@rpcplugin/runtime";
 
-// A ProxyTracer: it follows whatever provider the application registers, even later.
-const tracer = trace.getTracer(TRACER_NAME);
+// Where every copy of @opentelemetry/api 1.x keeps what was registered with it
+// (tracer provider, context manager, propagator, diag logger).
+const API_GLOBAL = Symbol.for("opentelemetry.js.api.1");
 
-// The API's own no-op provider: what the global proxy hands out while no SDK is registered.
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+/** The API and what the runtime keeps of it, made when the API is first needed. */
+interface LoadedApi {
+  api: typeof OpenTelemetry;
+  // A ProxyTracer: it follows whatever provider the application registers, even later.
+  tracer: Tracer;
+  // The API's own no-op provider: what the global proxy hands out while no SDK is registered.
+  noopProvider: TracerProvider;
+  clientSpan: SpanOptions;
+  serverSpan: SpanOptions;
+  internalSpan: SpanOptions;
+}
+
+let loaded: LoadedApi | undefined;
 
 /**
- * True while no tracer provider is registered with this copy of the API: the
- * per-call hooks then return at once, cheaper than even a no-op span (the
- * API's `startSpan` looks the global up several times). With a provider
- * registered through another copy of the API this is false and the no-op
- * span path decides, as it would anyway.
+ * The API, loaded on first use. Importing it costs a plugin ~20 ms of CPU
+ * before its handshake, and until something is registered with its global no
+ * span can be recorded, so the per-call hooks do not load it (see
+ * {@link activeApi}); the exported helpers that take a Context do.
  */
-function noTracerProvider(): boolean {
-  const provider = trace.getTracerProvider();
-  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
+function requireApi(): LoadedApi {
+  if (!loaded) {
+    const api = createRequire(import.meta.url)("@opentelemetry/api") as typeof OpenTelemetry;
+    loaded = {
+      api,
+      tracer: api.trace.getTracer(TRACER_NAME),
+      noopProvider: new api.ProxyTracerProvider().getDelegate(),
+      clientSpan: { kind: api.SpanKind.CLIENT },
+      serverSpan: { kind: api.SpanKind.SERVER },
+      internalSpan: { kind: api.SpanKind.INTERNAL },
+    };
+  }
+  return loaded;
+}
+
+/**
+ * The API when a tracer provider may be recording, else undefined — the
+ * per-call hooks then return at once, cheaper than even a no-op span. Nothing
+ * registered with the API's global (no copy of the API loaded, or nothing set
+ * up): undefined without loading it. Otherwise undefined while the global
+ * tracer provider is the API's no-op one; with a provider registered through
+ * another copy of the API the no-op span path decides, as it would anyway.
+ */
+function activeApi(): LoadedApi | undefined {
+  if (!loaded && (globalThis as Record<symbol, unknown>)[API_GLOBAL] === undefined) return undefined;
+  const otel = requireApi();
+  const provider = otel.api.trace.getTracerProvider();
+  if (provider instanceof otel.api.ProxyTracerProvider && provider.getDelegate() === otel.noopProvider) return undefined;
+  return otel;
 }
 
 /** Services whose calls live as long as the plugin: not traced. */
 const UNTRACED_SERVICES: ReadonlySet<string> = new Set(["plugin.GRPCStdio", "plugin.GRPCBroker"]);
-
-const CLIENT_SPAN: SpanOptions = { kind: SpanKind.CLIENT };
-const SERVER_SPAN: SpanOptions = { kind: SpanKind.SERVER };
 
 /** What a span of one method is called and says; made once per method. */
 interface MethodSpan {
@@ -93,9 +113,9 @@ function methodSpan(path: string): MethodSpan {
 }
 
 /** Ends `span` with the gRPC status `code` (ERROR unless OK). */
-function endWithCode(span: Span, code: number, message: string | undefined): void {
+function endWithCode(otel: LoadedApi, span: Span, code: number, message: string | undefined): void {
   span.setAttribute("rpc.grpc.status_code", code);
-  if (code !== Code.OK) span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
+  if (code !== Code.OK) span.setStatus({ code: otel.api.SpanStatusCode.ERROR, ...(message ? { message } : {}) });
   span.end();
 }
 
@@ -109,16 +129,18 @@ function endWithCode(span: Span, code: number, message: string | undefined): voi
 export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) => {
   // grpc-js only needs the call interface back; passing the next call through allocates nothing.
   const passThrough = () => nextCall(options) as grpc.InterceptingCall;
-  if (noTracerProvider()) return passThrough();
+  const otel = activeApi();
+  if (!otel) return passThrough();
   const about = methodSpan(options.method_definition.path);
   if (about.untraced) return passThrough();
-  const parent = context.active();
-  const span = tracer.startSpan(about.name, CLIENT_SPAN, parent);
+  const { api } = otel;
+  const parent = api.context.active();
+  const span = otel.tracer.startSpan(about.name, otel.clientSpan, parent);
   const recording = span.isRecording();
   // Not recording but part of a sampled-out or upstream trace: still pass the context on.
-  if (!recording && !isSpanContextValid(span.spanContext())) return passThrough();
+  if (!recording && !api.isSpanContextValid(span.spanContext())) return passThrough();
   if (recording) span.setAttributes(about.attributes);
-  const spanContext = trace.setSpan(parent, span);
+  const spanContext = api.trace.setSpan(parent, span);
   return new grpc.InterceptingCall(nextCall(options), {
     start(metadata, listener, next) {
       injectTraceContext(spanContext, metadata);
@@ -126,7 +148,7 @@ export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) 
         metadata,
         new grpc.ListenerBuilder()
           .withOnReceiveStatus((status, nextStatus) => {
-            endWithCode(span, status.code, status.details);
+            endWithCode(otel, span, status.code, status.details);
             nextStatus(status);
           })
           .build(),
@@ -146,39 +168,40 @@ export const serverTelemetryInterceptor: HandlerInterceptor = (next, method) => 
   if (about.untraced) return next;
   const streaming = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
   return (input, callContext) => {
-    if (noTracerProvider()) return next(input, callContext);
+    const otel = activeApi();
+    if (!otel) return next(input, callContext);
     const parent = extractTraceContext(callContext.requestMetadata);
-    const span = tracer.startSpan(about.name, SERVER_SPAN, parent);
+    const span = otel.tracer.startSpan(about.name, otel.serverSpan, parent);
     if (!span.isRecording()) return next(input, callContext);
     span.setAttributes(about.attributes);
-    return runTraced(next, input, callContext, span, trace.setSpan(parent, span), streaming);
+    return runTraced(otel, next, input, callContext, span, otel.api.trace.setSpan(parent, span), streaming);
   };
 };
 
-function runTraced(next: UntypedHandler, input: unknown, callContext: CallContext, span: Span, active: Context, streaming: boolean): unknown {
+function runTraced(otel: LoadedApi, next: UntypedHandler, input: unknown, callContext: CallContext, span: Span, active: Context, streaming: boolean): unknown {
   let ended = false;
   const finish = (error: unknown) => {
     if (ended) return;
     ended = true;
     if (error !== undefined) {
       const failure = RpcError.from(error);
-      endWithCode(span, failure.code, failure.rawMessage);
+      endWithCode(otel, span, failure.code, failure.rawMessage);
     } else if (callContext.signal.reason instanceof RpcError) {
       // Stopped early: the client cancelled or the deadline passed.
-      endWithCode(span, callContext.signal.reason.code, callContext.signal.reason.rawMessage);
+      endWithCode(otel, span, callContext.signal.reason.code, callContext.signal.reason.rawMessage);
     } else {
-      endWithCode(span, Code.OK, undefined);
+      endWithCode(otel, span, Code.OK, undefined);
     }
   };
   let result: unknown;
   try {
-    result = context.with(active, next, undefined, input, callContext);
+    result = otel.api.context.with(active, next, undefined, input, callContext);
   } catch (error) {
     finish(error);
     throw error;
   }
   const settle = (value: unknown): unknown => {
-    if (streaming && isIterable(value)) return tracedStream(value, active, finish, callContext);
+    if (streaming && isIterable(value)) return tracedStream(otel, value, active, finish, callContext);
     finish(undefined);
     return value;
   };
@@ -191,11 +214,13 @@ function runTraced(next: UntypedHandler, input: unknown, callContext: CallContex
 
 /** A response stream whose steps run with the span active and whose end (or early return) ends the span. */
 function tracedStream(
+  otel: LoadedApi,
   source: AsyncIterable<unknown> | Iterable<unknown>,
   active: Context,
   finish: (error: unknown) => void,
   callContext: CallContext,
 ): AsyncIterable<unknown> {
+  const { context } = otel.api;
   return {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {
       const iterator = context.with(active, () =>
@@ -226,21 +251,26 @@ function tracedStream(
 
 /**
  * Runs `run` inside a span `name` (kind INTERNAL, child of the active
- * context): the span ends when `run` settles, with status ERROR and the
+ * context, or with `parentEnv` of the trace context a parent process handed
+ * over in it): the span ends when `run` settles, with status ERROR and the
  * exception recorded if it throws. Used for plugin start, handshake,
  * shutdown and serve.
  */
-export async function traced<T>(name: string, attributes: Attributes, run: () => Promise<T>, parent: Context = context.active()): Promise<T> {
-  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+export async function traced<T>(name: string, attributes: Attributes, run: () => Promise<T>, parentEnv?: NodeJS.ProcessEnv): Promise<T> {
+  const otel = activeApi();
+  if (!otel) return run();
+  const { api } = otel;
+  const parent = parentEnv ? contextFromEnvironment(parentEnv) : api.context.active();
+  const span = otel.tracer.startSpan(name, otel.internalSpan, parent);
   if (!span.isRecording()) return run();
   span.setAttributes(attributes);
   try {
-    const value = await context.with(trace.setSpan(parent, span), run);
+    const value = await api.context.with(api.trace.setSpan(parent, span), run);
     span.end();
     return value;
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     span.end();
     throw error;
   }
@@ -264,10 +294,11 @@ const metadataGetter: TextMapGetter<grpc.Metadata> = {
  * propagator wrote none (e.g. none is registered).
  */
 export function injectTraceContext(ctx: Context, metadata: grpc.Metadata): void {
-  propagation.inject(ctx, metadata, metadataSetter);
+  const { api } = requireApi();
+  api.propagation.inject(ctx, metadata, metadataSetter);
   if (metadata.get("traceparent").length > 0) return;
-  const spanContext = trace.getSpanContext(ctx);
-  if (!spanContext || !isSpanContextValid(spanContext)) return;
+  const spanContext = api.trace.getSpanContext(ctx);
+  if (!spanContext || !api.isSpanContextValid(spanContext)) return;
   metadata.set("traceparent", formatTraceparent(spanContext));
   const state = spanContext.traceState?.serialize();
   if (state) metadata.set("tracestate", state);
@@ -279,28 +310,36 @@ export function injectTraceContext(ctx: Context, metadata: grpc.Metadata): void 
  * context.
  */
 export function extractTraceContext(metadata: grpc.Metadata): Context {
-  const extracted = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
-  if (trace.getSpanContext(extracted)) return extracted;
+  const { api } = requireApi();
+  const extracted = api.propagation.extract(api.ROOT_CONTEXT, metadata, metadataGetter);
+  if (api.trace.getSpanContext(extracted)) return extracted;
   const [traceparent] = metadata.get("traceparent");
-  if (typeof traceparent !== "string") return ROOT_CONTEXT;
+  if (typeof traceparent !== "string") return api.ROOT_CONTEXT;
   const [tracestate] = metadata.get("tracestate");
   const remote = parseTraceparent(traceparent, typeof tracestate === "string" ? tracestate : undefined);
-  return remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
+  return remote ? api.trace.setSpanContext(api.ROOT_CONTEXT, remote) : api.ROOT_CONTEXT;
 }
 
-/** The environment variables that hand the active trace context to a child process (empty when there is none). */
-export function traceEnvironment(ctx: Context = context.active()): Record<string, string> {
-  const spanContext = trace.getSpanContext(ctx);
-  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+/**
+ * The environment variables that hand `ctx` (by default the active context)
+ * to a child process: empty when it holds no valid span context, and without
+ * loading the API when no context was given and nothing is registered with it.
+ */
+export function traceEnvironment(ctx?: Context): Record<string, string> {
+  if (ctx === undefined && !loaded && (globalThis as Record<symbol, unknown>)[API_GLOBAL] === undefined) return {};
+  const { api } = requireApi();
+  const spanContext = api.trace.getSpanContext(ctx ?? api.context.active());
+  if (!spanContext || !api.isSpanContextValid(spanContext)) return {};
   const state = spanContext.traceState?.serialize();
   return { TRACEPARENT: formatTraceparent(spanContext), ...(state ? { TRACESTATE: state } : {}) };
 }
 
 /** The trace context a parent process handed over in `TRACEPARENT`/`TRACESTATE`, else the root context. */
 export function contextFromEnvironment(env: NodeJS.ProcessEnv): Context {
+  const { api } = requireApi();
   const traceparent = env.TRACEPARENT;
   const remote = traceparent ? parseTraceparent(traceparent, env.TRACESTATE) : undefined;
-  return remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
+  return remote ? api.trace.setSpanContext(api.ROOT_CONTEXT, remote) : api.ROOT_CONTEXT;
 }
 
 /** `00-<trace id>-<span id>-<flags>` (W3C Trace Context, version 00). */
@@ -322,9 +361,9 @@ export function parseTraceparent(traceparent: string, tracestate?: string): Span
     spanId,
     traceFlags: Number.parseInt(flags, 16),
     isRemote: true,
-    ...(tracestate ? { traceState: createTraceState(tracestate) } : {}),
+    ...(tracestate ? { traceState: requireApi().api.createTraceState(tracestate) } : {}),
   };
-  return isSpanContextValid(spanContext) ? spanContext : undefined;
+  return requireApi().api.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
