@@ -17,6 +17,44 @@ async function events(): Promise<string[]> {
   return text === "" ? [] : text.split(",");
 }
 
+/** The plugin's events once `event` is among them, or as they are after a bounded wait (~1 s). */
+async function eventsOnce(event: string): Promise<string[]> {
+  let seen = await events();
+  for (let attempt = 0; attempt < 50 && !seen.includes(event); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    seen = await events();
+  }
+  return seen;
+}
+
+/** Requests that send `text` and then never half-close: the call stays open until it is cancelled. */
+async function* sendThenHold(text: string) {
+  yield { text };
+  await new Promise(() => {});
+}
+
+/** What a call failed with (or "no error"), so the test can look at it after other awaits. */
+function failure(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    () => "no error",
+    (error: unknown) => error,
+  );
+}
+
+/** Reads a response stream to its end; returns the texts received and what it failed with. */
+async function readAll(responses: AsyncIterable<{ text: string }>, onResponse = () => {}): Promise<{ texts: string[]; error: unknown }> {
+  const texts: string[] = [];
+  try {
+    for await (const response of responses) {
+      texts.push(response.text);
+      onResponse();
+    }
+  } catch (error) {
+    return { texts, error };
+  }
+  return { texts, error: "no error" };
+}
+
 beforeAll(async () => {
   plugin = await startPlugin({ command: join(repoRoot, "fixtures", "ts-plugin", "echo-plugin.mjs"), handshake, plugins });
 });
@@ -84,6 +122,66 @@ describe("generated client ↔ generated handler in a plugin process", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(seen).toContain(`aborted:${Code.DEADLINE_EXCEEDED}`);
+  });
+
+  // "hold:<tag>" (echo-plugin.mjs): the handler holds the call open on its context.signal and records
+  // "<tag>:aborted:<code>" when that signal aborts, with the code of the signal's reason.
+  describe("cancellation and deadlines mid-stream", () => {
+    it("client streaming: aborting the caller's signal after the first request gives CANCELLED and aborts the handler's signal", async () => {
+      const controller = new AbortController();
+      const call = failure(echo().collect(sendThenHold("hold:cs-cancel"), { signal: controller.signal }));
+      expect(await eventsOnce("cs-cancel:received")).toContain("cs-cancel:received");
+      controller.abort();
+      const error = await call;
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.CANCELLED);
+      expect(await eventsOnce(`cs-cancel:aborted:${Code.CANCELLED}`)).toContain(`cs-cancel:aborted:${Code.CANCELLED}`);
+    });
+
+    it("client streaming: a deadline passing after the first request gives DEADLINE_EXCEEDED and aborts the handler's signal", async () => {
+      const error = await failure(echo().collect(sendThenHold("hold:cs-deadline"), { timeoutMs: 1000 }));
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+      const seen = await eventsOnce(`cs-deadline:aborted:${Code.DEADLINE_EXCEEDED}`);
+      expect(seen).toContain(`cs-deadline:aborted:${Code.DEADLINE_EXCEEDED}`);
+      // Mid-stream: the handler had the request before the deadline passed.
+      expect(seen.indexOf("cs-deadline:received")).toBeGreaterThanOrEqual(0);
+      expect(seen.indexOf("cs-deadline:received")).toBeLessThan(seen.indexOf(`cs-deadline:aborted:${Code.DEADLINE_EXCEEDED}`));
+    });
+
+    it("bidi streaming: aborting the caller's signal after the first response gives CANCELLED and aborts the handler's signal", async () => {
+      const controller = new AbortController();
+      const { texts, error } = await readAll(echo().chat(sendThenHold("hold:bidi-cancel"), { signal: controller.signal }), () => controller.abort());
+      expect(texts).toEqual(["holding"]);
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.CANCELLED);
+      expect(await eventsOnce(`bidi-cancel:aborted:${Code.CANCELLED}`)).toContain(`bidi-cancel:aborted:${Code.CANCELLED}`);
+    });
+
+    it("bidi streaming: a deadline passing after the first response gives DEADLINE_EXCEEDED and aborts the handler's signal", async () => {
+      const { texts, error } = await readAll(echo().chat(sendThenHold("hold:bidi-deadline"), { timeoutMs: 1000 }));
+      expect(texts).toEqual(["holding"]);
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+      expect(await eventsOnce(`bidi-deadline:aborted:${Code.DEADLINE_EXCEEDED}`)).toContain(`bidi-deadline:aborted:${Code.DEADLINE_EXCEEDED}`);
+    });
+
+    it("server streaming: aborting the caller's signal after the first response gives CANCELLED and aborts the handler's signal", async () => {
+      const controller = new AbortController();
+      const { texts, error } = await readAll(echo().expand({ text: "hold:ss-cancel" }, { signal: controller.signal }), () => controller.abort());
+      expect(texts).toEqual(["holding"]);
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.CANCELLED);
+      expect(await eventsOnce(`ss-cancel:aborted:${Code.CANCELLED}`)).toContain(`ss-cancel:aborted:${Code.CANCELLED}`);
+    });
+
+    it("server streaming: a deadline passing after the first response gives DEADLINE_EXCEEDED and aborts the handler's signal", async () => {
+      const { texts, error } = await readAll(echo().expand({ text: "hold:ss-deadline" }, { timeoutMs: 1000 }));
+      expect(texts).toEqual(["holding"]);
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+      expect(await eventsOnce(`ss-deadline:aborted:${Code.DEADLINE_EXCEEDED}`)).toContain(`ss-deadline:aborted:${Code.DEADLINE_EXCEEDED}`);
+    });
   });
 
   it("errors keep their code, message and trailers; metadata goes both ways", async () => {

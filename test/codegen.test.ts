@@ -2,12 +2,13 @@
 // gen-js (target=js+dts) are committed; this regenerates them with buf and
 // fails on any difference (run `node fixtures/codegen/generate.mjs` and
 // commit), type-checks them as a strict user project would, and loads the
-// js output in Node.
+// js output in Node (ESM, and CommonJS with js_import_style=legacy_commonjs).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { protocGenEs } from "@bufbuild/protoc-gen-es/dist/cjs/src/protoc-gen-es-plugin.js";
 import { protocGenRpcplugin } from "@rpcplugin/protoc-gen-rpcplugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureRequest, fixtureRoot, listFiles, repoRoot } from "../fixtures/codegen/harness.js";
@@ -123,11 +124,66 @@ describe("options", () => {
     expect(content("target=ts,import_extension=ts", "echo/v1/echo_rpcplugin.ts")).toContain('from "./echo_pb.ts";');
   });
 
-  it("writes CommonJS with js_import_style=legacy_commonjs", () => {
-    const js = content("target=js,js_import_style=legacy_commonjs", "echo/v1/echo_rpcplugin.js");
+  it("writes CommonJS with js_import_style=legacy_commonjs that require() loads in Node, next to protoc-gen-es's CommonJS", () => {
+    const parameter = "target=js,js_import_style=legacy_commonjs";
+    const js = content(parameter, "echo/v1/echo_rpcplugin.js");
     expect(js).toContain('const { createClient, definePlugin } = require("@rpcplugin/runtime");');
-    expect(js).toContain("exports.EchoServicePlugin = EchoServicePlugin;");
     expect(js).not.toMatch(/^(import|export) /m);
+
+    // A CommonJS project: both generators' output, and the repo's node_modules to resolve the runtime from.
+    const dir = mkdtempSync(join(tmpdir(), "rpcplugin-cjs-"));
+    try {
+      const request = fixtureRequest(["echo/v1/echo.proto"], parameter);
+      for (const file of [...protocGenEs.run(request).file, ...protocGenRpcplugin.run(request).file]) {
+        mkdirSync(dirname(join(dir, file.name)), { recursive: true });
+        writeFileSync(join(dir, file.name), file.content);
+      }
+      expect(listFiles(dir)).toEqual(["echo/v1/echo_pb.js", "echo/v1/echo_rpcplugin.js"]);
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "commonjs" }));
+      symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
+      writeFileSync(
+        join(dir, "check.cjs"),
+        `const { Client, credentials } = require("@grpc/grpc-js");
+const generated = require("./echo/v1/echo_rpcplugin.js");
+const pb = require("./echo/v1/echo_pb.js");
+const transport = new Client("unix:///nonexistent.sock", credentials.createInsecure());
+const report = { exports: Object.keys(generated).sort() };
+for (const service of ["EchoService", "LegacyEchoService"]) {
+  const plugin = generated[service + "Plugin"];
+  const client = plugin.client({ transport });
+  report[service] = {
+    service: plugin.service.typeName,
+    sameDescriptorAsPb: plugin.service === pb[service],
+    server: typeof plugin.server,
+    dispensesItsClient: client instanceof generated[service + "Client"],
+    clientMethods: Object.getOwnPropertyNames(Object.getPrototypeOf(client)).filter((name) => name !== "constructor"),
+  };
+}
+transport.close();
+console.log(JSON.stringify(report));
+`,
+      );
+      const report = JSON.parse(execFileSync(process.execPath, [join(dir, "check.cjs")], { cwd: dir, encoding: "utf8" }));
+      expect(report).toEqual({
+        exports: ["EchoServiceClient", "EchoServicePlugin", "LegacyEchoServiceClient", "LegacyEchoServicePlugin"],
+        EchoService: {
+          service: "echo.v1.EchoService",
+          sameDescriptorAsPb: true,
+          server: "function",
+          dispensesItsClient: true,
+          clientMethods: ["echo", "expand", "collect", "chat", "fail", "oldEcho"],
+        },
+        LegacyEchoService: {
+          service: "echo.v1.LegacyEchoService",
+          sameDescriptorAsPb: true,
+          server: "function",
+          dispensesItsClient: true,
+          clientMethods: ["echo"],
+        },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("generates nothing for a file without services, even with keep_empty_files", () => {

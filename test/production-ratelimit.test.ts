@@ -2,13 +2,17 @@
 // its allowed rate admits what the token bucket's arithmetic allows (bounds
 // computed from the measured send/answer times, not guessed), answers the rest
 // RESOURCE_EXHAUSTED with a retry hint, and the plugin's health checks keep
-// passing throughout.
+// passing throughout. With the bucket empty, the lifecycle services (stdio,
+// broker, health, controller) still do their work.
 import { join } from "node:path";
-import { Code, type PluginClient, type PluginSet, RpcError, retryDelayMs, startPlugin } from "@rpcplugin/runtime";
+import { Code, type PluginClient, type PluginSet, RpcError, ServingStatus, addService, retryDelayMs, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
-import { handshake, kvPlugins, repoRoot } from "./fixture.js";
+import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
+import { CounterPlugin } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
+import { collector, eventually, handshake, kvPlugins, repoRoot } from "./fixture.js";
 
 const plugin = join(repoRoot, "fixtures", "ts-plugin", "ratelimit-plugin.mjs");
+const counterPlugin = join(repoRoot, "fixtures", "ts-plugin", "ratelimit-counter-plugin.mjs");
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -19,6 +23,14 @@ function track<P extends PluginSet>(client: PluginClient<P>): PluginClient<P> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** What a call failed with, or undefined if it did not fail. */
+function refusal(call: Promise<unknown>): Promise<RpcError | undefined> {
+  return call.then(
+    () => undefined,
+    (error: unknown) => error as RpcError,
+  );
+}
 
 interface Outcome {
   sent: number;
@@ -143,6 +155,67 @@ describe("rate limiting (real plugin process)", () => {
     expect(error?.metadata.get("grpc-status-details-bin")).toHaveLength(1);
     // The lifecycle services are not limited.
     for (let check = 0; check < 10; check++) await client.ping();
+  });
+
+  it("with the global bucket empty, stdio still forwards, the broker still opens a callback, health passes and Shutdown stops the plugin with exit code 0", async () => {
+    // One token, and the next one 1000 s away: after the first application call nothing refills it
+    // during the test. Were the lifecycle services limited, the start's own health check, stdio and
+    // broker streams would take that token, or a call below would be refused.
+    const output = collector();
+    const client = track(
+      await startPlugin({
+        command: counterPlugin,
+        handshake,
+        plugins: { counter: CounterPlugin },
+        env: { PLUGIN_RATE_LIMIT: "0.001", PLUGIN_RATE_BURST: "1" },
+        ...output.options,
+      }),
+    );
+    const counter = client.dispense("counter");
+    const exhausted = /^the plugin's global rate limit \(0\.001 calls\/s, burst 1\) is exceeded: retry in \d+ ms$/;
+
+    // The only token goes to a Put, whose handler then waits for the host's AddHelper on broker id `id`.
+    const id = client.broker.nextId();
+    const put = counter.put({ addServer: id, key: "c", value: 2n });
+    put.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
+    expect(await eventually(() => output.stdout().includes("put c received\n")), "the Put was admitted and its handler's stdout forwarded").toBe(true);
+
+    // The bucket is empty: the next application call is refused.
+    const refused = await refusal(counter.get({ key: "c" }));
+    expect(refused?.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(refused?.rawMessage).toMatch(exhausted);
+
+    // Broker: served only now, the AddHelper is dialled by the plugin and called back.
+    const sums: [bigint, bigint][] = [];
+    const helper = await client.broker.acceptAndServe(id, (server) =>
+      addService(server, AddHelper, {
+        sum: ({ a, b }) => {
+          sums.push([a, b]);
+          return { r: a + b };
+        },
+      }),
+    );
+    try {
+      await put;
+    } finally {
+      await helper.close();
+    }
+    expect(sums).toEqual([[0n, 2n]]);
+
+    // Stdio: what the plugin wrote after the refusal reaches the host.
+    expect(await eventually(() => output.stdout().includes("put c = 2\n")), "stdout forwarded").toBe(true);
+    expect(await eventually(() => output.stderr().includes("put c = 2\n")), "stderr forwarded").toBe(true);
+    expect(output.stdout()).toBe("put c received\nput c = 2\n");
+
+    // Health: go-plugin's liveness check and the application's status both answer.
+    for (let check = 0; check < 5; check++) await client.ping();
+    expect(await client.health()).toBe(ServingStatus.SERVING);
+
+    // Still empty (the lifecycle calls took nothing), and Shutdown stops the plugin cleanly:
+    // a refused Shutdown would leave it running until close() kills it (SIGKILL, no exit code).
+    expect((await refusal(counter.get({ key: "c" })))?.rawMessage).toMatch(exhausted);
+    await client.close();
+    expect(client.exit).toEqual({ code: 0, signal: null });
   });
 
   it("a per-method limit naming a method the plugin does not serve fails the start, naming it", async () => {
