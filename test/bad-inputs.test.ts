@@ -1,9 +1,14 @@
 // Bad inputs, each with its exact error and nothing leaked: no process, no
 // socket file. Plugins here are real processes.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { once } from "node:events";
 import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { connect as tlsConnect } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import {
+  type CertificateKeyPair,
   Code,
   HandshakeError,
   IncompatibleVersionError,
@@ -11,14 +16,20 @@ import {
   RpcError,
   StartTimeoutError,
   TLSError,
+  TransportError,
+  buildPluginEnvironment,
   clientPlugin,
   createClient,
   generateCertificate,
+  parseHandshakeLine,
   startPlugin,
 } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
 import { fixturePlugin, handshake, kvPlugins, processGone, socketsIn, tempDir } from "./fixture.js";
+
+/** How plugin errors introduce the plugin's stderr tail. */
+const STDERR_HEADING = "Last lines the plugin wrote to stderr:";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -33,10 +44,10 @@ function socketDir(): string {
 
 /** Starts the fixture expecting failure; returns the error and checks nothing was left behind. */
 async function startFailing(options: Partial<Parameters<typeof startPlugin>[0]> & { env?: Record<string, string> }) {
-  const dir = socketDir();
+  const dir = options.unixSocketDir ?? socketDir();
   const before = new Set(await childPids());
   const sets = options.versionedPlugins ? {} : { plugins: kvPlugins };
-  const error = await startPlugin({ command: fixturePlugin, handshake, ...sets, unixSocketDir: dir, ...options }).then(
+  const error = await startPlugin({ command: fixturePlugin, handshake, ...sets, unixSocketDir: dir, onLog: () => {}, ...options }).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -103,11 +114,12 @@ describe("handshake failures", () => {
     expect(error.message).toContain("no protocol version in common with the host");
   });
 
-  it("garbage on stdout → HandshakeError quoting the line", async () => {
+  it("garbage on stdout → HandshakeError quoting the line and the stderr tail", async () => {
     const error = await startFailing({ env: { FIXTURE_MODE: "garbage" } });
     expect(error).toBeInstanceOf(HandshakeError);
     expect((error as HandshakeError).line).toBe("hello, I am not a handshake line");
     expect(error.message).toContain('"hello, I am not a handshake line"');
+    expect(error.message).toContain(`${STDERR_HEADING}\n  fixture: printing garbage instead of a handshake line`);
   });
 
   it("exit before the handshake → PluginExitedError with the exit code and stderr", async () => {
@@ -138,17 +150,40 @@ describe("handshake failures", () => {
     expect(await waitProcessGone(grandchild)).toBe(true);
   });
 
-  it("a certificate field that is not a certificate → TLSError", async () => {
+  it("a certificate field that is not a certificate → TLSError quoting the stderr tail", async () => {
     const error = await startFailing({ env: { FIXTURE_MODE: "bad-cert" } });
     expect(error).toBeInstanceOf(TLSError);
     expect(error.message).toContain("the plugin's certificate in its handshake line is not a valid X.509 certificate");
+    expect(error.message).toContain(`${STDERR_HEADING}\n  fixture: announcing a certificate that is not one`);
   });
 
   it("a certificate the plugin does not serve with → TLSError from the TLS handshake", async () => {
     const error = await startFailing({ env: { FIXTURE_MODE: "wrong-cert" } });
     expect(error).toBeInstanceOf(TLSError);
     expect(error.message).toMatch(/TLS handshake with the plugin at tcp 127\.0\.0\.1:\d+ failed: .*certificate/);
+    expect(error.message).toContain(`${STDERR_HEADING}\n  fixture: announcing a certificate it does not serve with`);
   });
+
+  it("an address nothing listens on → TransportError naming it and quoting the stderr tail", async () => {
+    const error = await startFailing({ env: { FIXTURE_MODE: "no-listener" }, autoMTLS: false });
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.message).toContain("could not connect to the plugin at unix /nonexistent/sock");
+    expect(error.message).toContain(`${STDERR_HEADING}\n  fixture: announcing an address nothing listens on`);
+  });
+
+  for (const what of ["does not exist", "is not executable"] as const) {
+    it(`a command that ${what} → TransportError naming it, at once`, async () => {
+      const { writeFileSync } = await import("node:fs");
+      let command = "/nonexistent/plugin";
+      if (what === "is not executable") {
+        command = `${socketDir()}/plugin.mjs`;
+        writeFileSync(command, "#!/usr/bin/env node\n", { mode: 0o644 });
+      }
+      const error = await startFailing({ command });
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error.message).toMatch(new RegExp(`^could not start plugin ${command}: spawn ${command} E(NOENT|ACCES)`));
+    });
+  }
 });
 
 describe("listener failures", () => {
@@ -159,47 +194,108 @@ describe("listener failures", () => {
     const port = (blocker.address() as { port: number }).port;
     const error = await startFailing({ env: { FIXTURE_NETWORK: "tcp" }, minPort: port, maxPort: port });
     expect(error).toBeInstanceOf(PluginExitedError);
+    expect((error as PluginExitedError).exitCode).toBe(1);
     expect(error.message).toContain(`no free port on 127.0.0.1 in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT (${port}..${port})`);
   });
 
   it("an unusable socket dir → the plugin exits 1 naming the dir", async () => {
-    const error = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, unixSocketDir: "/proc" }).catch((caught: unknown) => caught as Error);
+    // /proc refuses new files even to root (CI runs as root, which permission bits do not stop).
+    const error = await startFailing({ unixSocketDir: "/proc" });
     expect(error).toBeInstanceOf(PluginExitedError);
-    expect((error as Error).message).toMatch(/could not listen on unix socket \/proc\/plugin\d+/);
+    expect((error as PluginExitedError).exitCode).toBe(1);
+    expect(error.message).toMatch(/could not listen on unix socket \/proc\/plugin\d+/);
   });
 });
 
 describe("TLS", () => {
   it("refuses a client without the host's certificate, and one with another certificate", async () => {
-    const client = await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins });
-    cleanups.push(() => client.close());
-    const target = `unix://${client.address.address}`;
-    const options = { "grpc.ssl_target_name_override": "localhost" };
-    const anonymous = new grpc.Client(target, grpc.credentials.createSsl(), options);
+    const { hostCert, pluginCertPem, socket } = await launchWithAutoMTLS();
+    // Every client trusts the plugin's certificate, so a refusal is the plugin's doing.
+    const trustPlugin = Buffer.from(pluginCertPem);
     const impostorCert = generateCertificate();
-    const impostor = new grpc.Client(
-      target,
-      grpc.credentials.createSsl(null, Buffer.from(impostorCert.keyPem), Buffer.from(impostorCert.certPem), {
-        checkServerIdentity: () => undefined,
-        rejectUnauthorized: false,
-      }),
-      options,
-    );
-    const plaintext = new grpc.Client(target, grpc.credentials.createInsecure());
-    cleanups.push(() => {
-      anonymous.close();
-      impostor.close();
-      plaintext.close();
-    });
-    for (const transport of [anonymous, impostor, plaintext]) {
-      const error = await createClient(KV, transport).get({ key: "a" }, { timeoutMs: 3000 }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(RpcError);
-      expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
+    const credentials = {
+      host: grpc.credentials.createSsl(trustPlugin, Buffer.from(hostCert.keyPem), Buffer.from(hostCert.certPem)),
+      anonymous: grpc.credentials.createSsl(trustPlugin),
+      impostor: grpc.credentials.createSsl(trustPlugin, Buffer.from(impostorCert.keyPem), Buffer.from(impostorCert.certPem)),
+      plaintext: grpc.credentials.createInsecure(),
+    };
+    const put = async (name: keyof typeof credentials) => {
+      const transport = new grpc.Client(`unix://${socket}`, credentials[name], { "grpc.ssl_target_name_override": "localhost" });
+      try {
+        return await createClient(KV, transport).put({ key: name, value: new Uint8Array([1]) }, { timeoutMs: 3000 });
+      } finally {
+        transport.close();
+      }
+    };
+    await expect(put("host")).resolves.toBeDefined();
+    const errors: Record<string, unknown> = {};
+    for (const name of ["anonymous", "impostor", "plaintext"] as const) {
+      errors[name] = await put(name).catch((caught: unknown) => caught);
+      expect(errors[name], name).toBeInstanceOf(RpcError);
+      expect((errors[name] as RpcError).code, name).toBe(Code.UNAVAILABLE);
     }
-    // The real host still works.
-    await expect(client.dispense("kv_grpc").put({ key: "a", value: new Uint8Array([1]) })).resolves.toBeDefined();
+    expect((errors.anonymous as Error).message).toContain("alert certificate required");
+
+    // The same at the TLS level. The client accepts the plugin's certificate each time; the
+    // plugin ends a handshake without the host's certificate with a certificate_required alert,
+    // closes one with another certificate without a word, and speaks HTTP/2 (SETTINGS) to the host.
+    expect(await tlsHandshake(socket, pluginCertPem)).toEqual({
+      pluginVerified: true,
+      pluginSpoke: false,
+      errorCode: "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    });
+    expect(await tlsHandshake(socket, pluginCertPem, impostorCert)).toMatchObject({ pluginVerified: true, pluginSpoke: false });
+    expect(await tlsHandshake(socket, pluginCertPem, hostCert)).toEqual({ pluginVerified: true, pluginSpoke: true });
   });
 });
+
+/**
+ * Starts the fixture plugin by hand, as a host does with AutoMTLS on, keeping the host's
+ * certificate and key (startPlugin keeps its own private).
+ */
+async function launchWithAutoMTLS(): Promise<{ hostCert: CertificateKeyPair; pluginCertPem: string; socket: string }> {
+  const dir = socketDir();
+  const hostCert = generateCertificate();
+  const env = buildPluginEnvironment({ handshake, protocolVersions: [1], clientCertPem: hostCert.certPem, unixSocketDir: dir });
+  const child = spawn(process.execPath, [fixturePlugin], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  cleanups.push(async () => {
+    child.kill("SIGTERM"); // the plugin drains, exits and removes its socket file
+    await exited;
+    expect(socketsIn(dir)).toEqual([]);
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+  const info = parseHandshakeLine(line, { hostVersions: [1] });
+  if (!info.serverCert) throw new Error(`the plugin sent no certificate: ${line}`);
+  return { hostCert, pluginCertPem: new X509Certificate(info.serverCert).toString(), socket: info.address };
+}
+
+/**
+ * A TLS 1.3 handshake with the plugin through node:tls, trusting only the plugin's certificate
+ * and presenting `clientCert` if given: whether the client verified the plugin, whether the
+ * plugin then sent anything (an HTTP/2 server's SETTINGS frame), and the error, if any.
+ */
+function tlsHandshake(socket: string, pluginCertPem: string, clientCert?: CertificateKeyPair): Promise<{ pluginVerified: boolean; pluginSpoke: boolean; errorCode?: string }> {
+  return new Promise((resolve) => {
+    let pluginVerified = false;
+    const connection = tlsConnect({
+      path: socket,
+      ca: pluginCertPem,
+      servername: "localhost",
+      ALPNProtocols: ["h2"],
+      minVersion: "TLSv1.3",
+      ...(clientCert ? { key: clientCert.keyPem, cert: clientCert.certPem } : {}),
+    });
+    const done = (result: { pluginSpoke: boolean; errorCode?: string }) => {
+      resolve({ pluginVerified, ...result });
+      connection.destroy();
+    };
+    connection.once("secureConnect", () => (pluginVerified = connection.authorized));
+    connection.once("data", () => done({ pluginSpoke: true }));
+    connection.once("error", (error: NodeJS.ErrnoException) => done({ pluginSpoke: false, errorCode: error.code ?? error.message }));
+    connection.once("close", () => done({ pluginSpoke: false }));
+  });
+}
 
 describe("a plugin that dies during a call", () => {
   it("fails the call with an error naming the exit, without hanging", async () => {

@@ -65,6 +65,8 @@ describe.each([
     await kv.put({ key: "print", value: Buffer.from("bytes on stdout") });
     expect(await eventually(() => seen.stdout() === "bytes on stdout")).toBe(true);
     expect(await eventually(() => seen.stderr() === "stderr:bytes on stdout\n")).toBe(true);
+    await kv.put({ key: "console", value: Buffer.from("a line") });
+    expect(await eventually(() => seen.stdout() === "bytes on stdoutconsole.log:a line\n")).toBe(true);
     expect(await eventually(() => seen.logs.some((record) => record.message === "printed"))).toBe(true);
     const printed = seen.logs.find((record) => record.message === "printed");
     expect(printed).toMatchObject({ level: "info", fields: { bytes: 15 } });

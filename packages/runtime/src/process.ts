@@ -82,6 +82,8 @@ export class PluginProcess {
 
   /** SIGKILLs the process (if still running) and waits for it. */
   async kill(): Promise<void> {
+    // A command that could not be spawned (ENOENT, EACCES) has no pid and never emits "exit".
+    if (this.child.pid === undefined) return;
     this.killGroup();
     await this.exited;
   }

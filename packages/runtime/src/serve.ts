@@ -5,7 +5,9 @@
  * checked before anything else (nothing listens for a process run by hand);
  * the version is negotiated; the listener is bound; AutoMTLS is set up when
  * the host sent its certificate; the handshake line is the first thing on
- * stdout; then stdout/stderr writes are captured for GRPCStdio.
+ * stdout. stdout/stderr writes are captured for GRPCStdio from right after
+ * the cookie check, so nothing user code prints while serve() starts (a
+ * loader, `register()`, the first health check) can come before that line.
  */
 import * as grpc from "@grpc/grpc-js";
 import { rmSync } from "node:fs";
@@ -123,6 +125,7 @@ export async function serve(options: ServeOptions): Promise<ServingPlugin> {
     return exitNow(1);
   }
   const stdio = new StdioCapture();
+  stdio.start();
   let config: ServerConfig | undefined;
   let configError: unknown;
   try {
@@ -135,7 +138,9 @@ export async function serve(options: ServeOptions): Promise<ServingPlugin> {
     if (!config) throw configError;
     return await traced("rpcplugin.serve", { "rpcplugin.network": config.network }, () => start(options, config, stdio, logger), env);
   } catch (error) {
-    stdio.stop();
+    // No host will read GRPCStdio now, so what was held goes to the real stderr: the host's
+    // errors quote its stderr tail, whereas a Go host would read a stdout line as the handshake.
+    stdio.stopAndFlush(stdio.realStderrWrite);
     const message = error instanceof PluginError ? error.message : String((error as Error)?.stack ?? error);
     logger.error("plugin init error", { error: message });
     return exitNow(PluginExitCode.START_FAILED);
@@ -236,7 +241,6 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   process.on("exit", removeSocketOnExit);
   logger.debug("plugin address", { network: listener.address.network, address: listener.address.address });
 
-  stdio.start();
   stdio.realStdoutWrite(
     `${formatHandshakeLine({
       appVersion: negotiated.version,

@@ -1,10 +1,12 @@
 /**
- * plugin.GRPCStdio. After the handshake, whatever the plugin writes through
- * `process.stdout` / `process.stderr` (console.* included) is captured and
- * streamed to the host as `StdioData` chunks instead of reaching the real
- * file descriptors, where it would corrupt the protocol (stdout) or be
- * mistaken for log lines (stderr). The plugin's own hclog logger keeps
- * writing to the real stderr, which the host parses as logs.
+ * plugin.GRPCStdio. From just after the magic-cookie check (so also while
+ * loaders, `register()` and the first health check run, before the handshake
+ * line), whatever the plugin writes through `process.stdout` /
+ * `process.stderr` (console.* included) is captured, held until the host
+ * opens StreamStdio, and streamed to it as `StdioData` chunks in write order,
+ * instead of reaching the real file descriptors, where it would corrupt the
+ * protocol (stdout) or be mistaken for log lines (stderr). The handshake line
+ * and the plugin's own hclog logger use the real writes.
  *
  * Writes made directly to file descriptors 1/2 (fs.writeSync, child
  * processes inheriting stdio) bypass the capture.
@@ -32,8 +34,8 @@ export class StdioCapture {
   private restore: (() => void) | undefined;
 
   /** The real writes, for the handshake line and the logger. */
-  readonly realStdoutWrite: (chunk: string) => boolean;
-  readonly realStderrWrite: (chunk: string) => boolean;
+  readonly realStdoutWrite: (chunk: string | Uint8Array) => boolean;
+  readonly realStderrWrite: (chunk: string | Uint8Array) => boolean;
 
   constructor() {
     const out = process.stdout.write.bind(process.stdout) as Write;
@@ -60,6 +62,20 @@ export class StdioCapture {
     this.restore?.();
     this.restore = undefined;
     this.queue.end();
+  }
+
+  /**
+   * Stops capturing and, unless a host already took the stream, writes what
+   * is held to `write` instead, oldest first, ending with a newline (for a
+   * start that failed: no host will ever read GRPCStdio).
+   */
+  stopAndFlush(write: (chunk: Uint8Array | string) => unknown): void {
+    this.stop();
+    if (this.consumed) return;
+    const held = this.queue.drain();
+    for (const item of held) write(item.data);
+    const last = held.at(-1)?.data;
+    if (last !== undefined && last.at(-1) !== 0x0a) write("\n");
   }
 
   /** Bytes dropped because no host consumed them in time. */

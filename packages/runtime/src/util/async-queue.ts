@@ -28,6 +28,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     waiter?.({ value: undefined, done: true });
   }
 
+  /** Removes and returns the items waiting for the consumer, oldest first. */
+  drain(): T[] {
+    return this.items.splice(0);
+  }
+
   get isEnded(): boolean {
     return this.ended;
   }
