@@ -130,6 +130,10 @@ describe("telemetry across host and plugin (real process)", () => {
     const pluginCheck = pluginSpans.find((span) => span.name === "grpc.health.v1.Health/Check" && span.parentSpanId === firstCheck?.spanContext().spanId);
     expect(pluginCheck?.kind).toBe(SpanKind.SERVER);
     expect(shutdown.attributes["rpcplugin.pid"]).toBe(client.pid);
+    // The plugin's own shutdown (Controller.Shutdown from the host's close()) is a span too, ended before it exits.
+    const pluginShutdown = one(pluginSpans, "rpcplugin.shutdown", SpanKind.INTERNAL);
+    expect(pluginShutdown.attributes["rpcplugin.shutdown_grace_ms"]).toBe(2000);
+    expect(pluginShutdown.status.code).toBe(SpanStatusCode.UNSET);
     // The plugin-long stdio and broker streams are not traced.
     expect([...host, ...pluginSpans].filter((span) => /GRPCStdio|GRPCBroker/.test(span.name))).toEqual([]);
   });

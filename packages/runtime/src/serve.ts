@@ -259,6 +259,13 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   });
 
   async function shutdown(): Promise<never> {
+    // The span ends before the exit, so a span processor that exports synchronously still sees it.
+    const clean = await traced("rpcplugin.shutdown", { "rpcplugin.shutdown_grace_ms": config.shutdownGraceMs }, drainAndClose);
+    return exitNow(clean ? PluginExitCode.CLEAN : PluginExitCode.GRACE_EXPIRED);
+  }
+
+  /** Stops listening, lets in-flight calls finish within the grace period, closes the rest; whether every call finished. */
+  async function drainAndClose(): Promise<boolean> {
     logger.debug("plugin shutting down");
     const listenerClosed = listener.close(); // no new connections; the socket file goes now
     parentWatch.stop();
@@ -276,7 +283,7 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     await listenerClosed;
     removeSignalHandlers();
     process.off("exit", removeSocketOnExit);
-    return exitNow(clean ? PluginExitCode.CLEAN : PluginExitCode.GRACE_EXPIRED);
+    return clean;
   }
 
   const serving: ServingPlugin = {
