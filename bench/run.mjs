@@ -34,14 +34,16 @@ const only = flag("--only")?.split(",");
 /** Per-mode sizes. Every phase is bounded in time or count. */
 const config = quick
   ? {
-      repeats: 2,
+      // One repeat (every pairing still runs each job, in rotated order) keeps it under a minute.
+      repeats: 1,
       floor: { n: 3 },
       coldstart: { n: 1 },
       steady: { jitWarmMs: 500, warmMs: 50, durMs: 120, streamMiB: 8, streamReps: 1, stdioMiB: 4, stdioReps: 1, brokerReps: 2, pings: 50 },
       memidle: { plugins: 2, settleMs: 150 },
       certgen: { n: 5 },
       // calls per pairing: TS→TS exercises both TS sides, so it gets the long run
-      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, conc: 64, checkpoints: 4, maxSeconds: 20 },
+      memcalls: { calls: { "ts-ts": 4_000, other: 2_000 }, conc: 64, checkpoints: 4, maxSeconds: 20, otherSeconds: 10 },
+      budgetSeconds: 55,
     }
   : {
       repeats: 3,
@@ -50,8 +52,11 @@ const config = quick
       steady: { jitWarmMs: 3000, warmMs: 200, durMs: 700, streamMiB: 64, streamReps: 2, stdioMiB: 16, stdioReps: 2, brokerReps: 3, pings: 300 },
       memidle: { plugins: 4, settleMs: 500 },
       certgen: { n: 20 },
-      // 1M calls for TS→TS unless that takes over maxSeconds (then the calls made are reported)
-      memcalls: { calls: { "ts-ts": 1_000_000, other: 50_000 }, conc: 64, checkpoints: 10, maxSeconds: 330 },
+      // 1M calls for TS→TS unless that takes over maxSeconds, or over what is left of the run's
+      // budget (then the calls made are reported); otherSeconds is kept for each other pairing.
+      memcalls: { calls: { "ts-ts": 1_000_000, other: 50_000 }, conc: 64, checkpoints: 10, maxSeconds: 330, otherSeconds: 25 },
+      // The whole run (builds excluded) is to end within 10 minutes: the memory run, last, gets what is left.
+      budgetSeconds: 570,
     };
 config.repeats = Number(flag("--repeats") ?? config.repeats);
 const SIZES = [100, 64 * 1024];
@@ -134,16 +139,28 @@ const JOBS = {
   },
   memcalls: {
     pairings: PAIRINGS,
-    params: (p) => ({
+    params: (p, _bins, run) => ({
       calls: config.memcalls.calls[p.id] ?? config.memcalls.calls.other,
       checkpoints: config.memcalls.checkpoints,
       conc: [config.memcalls.conc],
-      maxSeconds: config.memcalls.maxSeconds,
+      maxSeconds: (run.memcallsSeconds[p.id] = memcallsSeconds(p, run)),
     }),
     timeoutMs: 600_000,
-    once: true,
+    last: true,
   },
 };
+
+/**
+ * The time limit of one pairing's memory run: TS→TS (the 1M-call run) gets what is left of the
+ * run's budget once the other pairings' share is set aside, at least 30 s and at most maxSeconds.
+ */
+function memcallsSeconds(pairing, run) {
+  if (pairing.id !== "ts-ts") return config.memcalls.otherSeconds;
+  const othersLeft = JOBS.memcalls.pairings.filter((p) => p.id !== "ts-ts" && !(p.id in run.memcallsSeconds)).length;
+  const left = config.budgetSeconds - run.elapsedSeconds() - othersLeft * config.memcalls.otherSeconds;
+  const { maxSeconds } = config.memcalls;
+  return Math.round(Math.min(maxSeconds, Math.max(Math.min(30, maxSeconds), left)));
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -197,10 +214,11 @@ async function main() {
   const extra = {}; // e.g. memcalls series
   const problems = [];
   const jobTimes = [];
+  const run = { elapsedSeconds: () => (Date.now() - started) / 1000, memcallsSeconds: {} };
 
   const runJob = async (name, pairing) => {
     const job = JOBS[name];
-    const params = { plugin: pairing.plugin === "ts" ? bins.tsPlugin : bins.goPlugin, pluginEnv: {}, ...job.params(pairing, bins) };
+    const params = { plugin: pairing.plugin === "ts" ? bins.tsPlugin : bins.goPlugin, pluginEnv: {}, ...job.params(pairing, bins, run) };
     const [bin, argv] =
       pairing.host === "ts"
         ? [process.execPath, ["--expose-gc", bins.tsHost, name, JSON.stringify(params)]]
@@ -230,7 +248,7 @@ async function main() {
     process.stderr.write(`repeat ${rep + 1}/${config.repeats} (${((Date.now() - started) / 1000).toFixed(0)}s)\n`);
     for (const name of names) {
       const job = JOBS[name];
-      if (job.once && rep > 0) continue;
+      if (job.last) continue;
       // Rotate the order every repeat so no pairing always runs first (or right after another).
       const order = job.pairings.map((_, i) => job.pairings[(i + rep) % job.pairings.length]);
       for (const pairing of order) await runJob(name, pairing);
@@ -240,6 +258,11 @@ async function main() {
 
   const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
   const terraform = !only || only.includes("terraform") ? await runTerraform() : { status: "skipped", note: "not selected with --only" };
+  // Jobs that run once, after everything else: the memory run takes what is left of the budget.
+  for (const name of names.filter((n) => JOBS[n].last)) {
+    process.stderr.write(`${name} (${run.elapsedSeconds().toFixed(0)}s)\n`);
+    for (const pairing of JOBS[name].pairings) await runJob(name, pairing);
+  }
   load("end");
 
   const leftovers = readdirSync(tmp);
@@ -266,6 +289,7 @@ async function main() {
     terraform,
     problems,
     jobTimes,
+    memcallsSeconds: run.memcallsSeconds,
   };
   if (terraform.status !== "ran" && terraform.status !== "skipped") problems.push(`terraform: ${terraform.status}: ${terraform.note}`);
   for (const p of terraform.problems ?? []) problems.push(`terraform: ${p}`);
@@ -407,7 +431,7 @@ function render(result) {
     const calls = result.config.memcalls.calls;
     lines.push(
       `Memory run: unary 100 B, ${result.config.memcalls.conc} in flight, ${calls["ts-ts"].toLocaleString("en-US")} calls for TS→TS, ${calls.other.toLocaleString("en-US")} for the other pairings ` +
-        `(in ${result.config.memcalls.checkpoints} segments after a warm-up of a fifth of one; stopped after the segment crossing ${result.config.memcalls.maxSeconds} s).`,
+        `(in ${result.config.memcalls.checkpoints} segments after a warm-up of a fifth of one; stopped after the segment crossing ${result.memcallsSeconds?.["ts-ts"] ?? result.config.memcalls.maxSeconds} s for TS→TS, ${result.config.memcalls.otherSeconds} s for the others: what was left of the run's ${result.config.budgetSeconds} s budget, at most ${result.config.memcalls.maxSeconds} s).`,
     );
     lines.push("RSS over the memory run, MiB, after N calls: plugin RSS (live heap after full GC) / host RSS (live heap):");
     for (const p of PAIRINGS) {

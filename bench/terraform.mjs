@@ -26,7 +26,7 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const config = quick ? { cold: 5, plans: 3, binaries: ["terraform"] } : { cold: 15, plans: 7, binaries: ["terraform", "tofu"] };
+const config = quick ? { cold: 3, plans: 2, binaries: ["terraform"] } : { cold: 15, plans: 7, binaries: ["terraform", "tofu"] };
 
 const { ensureTerraformBinary } = await import(pathToFileURL(path.join(repoRoot, "scripts", "terraform-binaries.mjs")).href);
 const { layOutMirror, platformName, PROVIDER_SOURCE } = await import(
