@@ -1,20 +1,32 @@
 // The real binaries of test/terraform-e2e.test.ts in the other ways Terraform
 // meets a provider: reattach mode (the provider started by hand with --debug,
 // TF_REATTACH_PROVIDERS with Test:true, plaintext, one provider process serving
-// every command), TF_DISABLE_PLUGIN_TLS=1 (plaintext managed mode), provider
-// diagnostics with attribute paths, provider logs under TF_LOG, and a provider
-// crash (Terraform's "plugin crashed" path, nothing left running).
+// every command) and TF_DISABLE_PLUGIN_TLS=1 (plaintext managed mode), each over
+// protocol 6 and 5 through the e2e's steps (FilesLifecycle in
+// test/support/terraform.ts); then provider diagnostics with attribute paths,
+// provider logs under TF_LOG, and a provider crash (Terraform's "plugin
+// crashed" path, nothing left running).
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import { BUILD_TIMEOUT_MS, STEP_TIMEOUT_MS, binaryMatrix, PROVIDER_SOURCE, processesMentioning, TerraformProject } from "./support/terraform.js";
-
-const NO_NETWORK = { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "" };
-const resource = (name: string, file: string, content: string) =>
-  `resource "files_file" "${name}" {\n  path    = ${JSON.stringify(file)}\n  content = ${JSON.stringify(content)}\n}\n`;
-const flags = ["-input=false", "-no-color"];
+import {
+  BUILD_TIMEOUT_MS,
+  type DebugProviderProcess,
+  FilesLifecycle,
+  NO_NETWORK,
+  PROVIDER_SOURCE,
+  STARTED_PROVIDER,
+  STEP_TIMEOUT_MS,
+  TF_FLAGS as flags,
+  binaryMatrix,
+  expectNegotiated,
+  fileResource as resource,
+  lifecycleTests,
+  processesMentioning,
+  TerraformProject,
+} from "./support/terraform.js";
 
 /** 1-based line of main.tf holding `needle`. */
 function lineOf(p: TerraformProject, needle: string): number {
@@ -22,6 +34,14 @@ function lineOf(p: TerraformProject, needle: string): number {
   const i = lines.findIndex((l) => l.includes(needle));
   if (i < 0) throw new Error(`${needle} is not in main.tf`);
   return i + 1;
+}
+
+interface ReattachConfig {
+  Protocol: string;
+  ProtocolVersion: number;
+  Pid: number;
+  Test: boolean;
+  Addr: { Network: string; String: string };
 }
 
 describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs, crash", () => {
@@ -48,55 +68,87 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
       });
 
       for (const protocol of [6, 5] as const) {
-      it(`reattach, protocol ${protocol}: one provider in debug mode serves init, plan, apply, plan and destroy over plaintext`, async () => {
-        const p = await project();
-        await p.writeConfig(resource("hello", "hello.txt", "reattached\n"));
-        const dbg = await p.startDebugProvider({}, protocol);
-        try {
-          const reattach = JSON.parse(dbg.reattach) as Record<string, { Protocol: string; ProtocolVersion: number; Pid: number; Test: boolean; Addr: { Network: string; String: string } }>;
-          const cfg = reattach[PROVIDER_SOURCE];
-          expect(cfg).toMatchObject({ Protocol: "grpc", ProtocolVersion: protocol, Pid: dbg.pid, Test: true, Addr: { Network: "unix" } });
-          const socket = cfg?.Addr.String ?? "";
-          expect(existsSync(socket)).toBe(true);
-          const env = { TF_REATTACH_PROVIDERS: dbg.reattach };
+        describe(`reattach, protocol ${protocol}: one provider in debug mode serves every command over plaintext`, () => {
+          let p: TerraformProject;
+          let dbg: DebugProviderProcess;
+          let life: FilesLifecycle;
+          let socket: string;
+          const ran: string[] = [];
+          /** The debug provider's processes (by the argument under the project's directory: the executable or the protocol 5 launcher). */
+          const debugProcesses = () => processesMentioning(dbg.command.find((arg) => arg.startsWith(p.root)) ?? p.root);
 
-          await p.run(["init", ...flags], { env });
-          // init skips unmanaged providers: nothing installed, so every command below reaches the debug server.
-          expect(existsSync(path.join(p.work, ".terraform", "providers", ...PROVIDER_SOURCE.split("/")))).toBe(false);
-          const plan = await p.run(["plan", ...flags, "-detailed-exitcode"], { env, okCodes: [2] });
-          expect(plan.stdout).toMatch(/files_file\.hello will be created/);
-          await p.run(["apply", "-auto-approve", ...flags], { env });
-          expect(readFileSync(path.join(p.files, "hello.txt"), "utf8")).toBe("reattached\n");
-          expect((await p.resources(env))["files_file.hello"]).toMatchObject({ content: "reattached\n" });
-          const again = await p.run(["plan", ...flags, "-detailed-exitcode"], { env });
-          expect(again.code).toBe(0);
-          await p.run(["destroy", "-auto-approve", ...flags], { env });
-          expect(existsSync(path.join(p.files, "hello.txt"))).toBe(false);
-          // Terraform started no provider of its own: the debug server is the only one, still serving.
-          expect(processesMentioning(p.executable).filter((pid) => pid !== dbg.pid)).toEqual([]);
-          expect(processesMentioning(dbg.command.at(-1) as string)).toEqual([dbg.pid]);
+          beforeAll(async () => {
+            p = await project();
+            dbg = await p.startDebugProvider({}, protocol);
+            life = new FilesLifecycle(p, { TF_REATTACH_PROVIDERS: dbg.reattach }, (r) => {
+              // Terraform started no provider of its own: the command reached the debug server.
+              expect(r.log, `${r.command} started a provider`).not.toMatch(STARTED_PROVIDER);
+              ran.push(r.command);
+            });
+          }, STEP_TIMEOUT_MS);
 
-          const exit = await dbg.stop();
-          expect(exit).toEqual({ code: 0, signal: null });
-          expect(existsSync(socket)).toBe(false);
-        } finally {
-          if (processesMentioning(dbg.command.at(-1) as string).length > 0) await dbg.stop().catch(() => undefined);
-        }
-      }, STEP_TIMEOUT_MS);
+          afterAll(async () => {
+            if (dbg && debugProcesses().length > 0) await dbg.stop().catch(() => undefined);
+          });
+
+          it("the debug provider prints a Test:true reattach config for its unix socket", () => {
+            const cfg = (JSON.parse(dbg.reattach) as Record<string, ReattachConfig>)[PROVIDER_SOURCE];
+            expect(cfg).toMatchObject({ Protocol: "grpc", ProtocolVersion: protocol, Pid: dbg.pid, Test: true, Addr: { Network: "unix" } });
+            socket = cfg?.Addr.String ?? "";
+            expect(existsSync(socket)).toBe(true);
+          });
+
+          it("init skips the unmanaged provider: nothing is installed, every later command reaches the debug server", async () => {
+            await life.writeFirstConfig();
+            const r = await life.run(["init", ...flags]);
+            expect(r.stdout).not.toMatch(/Installing example\.com\/rpcplugin\/files/);
+            expect(existsSync(path.join(p.work, ".terraform", "providers", ...PROVIDER_SOURCE.split("/")))).toBe(false);
+          }, STEP_TIMEOUT_MS);
+
+          it("plan and apply create the file", () => life.create(), STEP_TIMEOUT_MS);
+          lifecycleTests(() => life);
+
+          it("the one debug provider served every command, still runs, and stops on SIGINT: exit 0, socket removed", async () => {
+            expect(new Set(ran.map((command) => command.split(" ")[1]))).toEqual(new Set(["init", "plan", "apply", "show", "import", "destroy"]));
+            expect(processesMentioning(p.executable).filter((pid) => pid !== dbg.pid)).toEqual([]);
+            expect(debugProcesses()).toEqual([dbg.pid]);
+            expect(await dbg.stop()).toEqual({ code: 0, signal: null });
+            expect(existsSync(socket)).toBe(false);
+            expect(debugProcesses()).toEqual([]);
+          }, STEP_TIMEOUT_MS);
+        });
       }
 
-      it("TF_DISABLE_PLUGIN_TLS=1: the provider serves plaintext in managed mode (plan, apply, destroy)", async () => {
-        const p = await project({ env: { TF_DISABLE_PLUGIN_TLS: "1" } });
-        await p.writeConfig(resource("plain", "plain.txt", "no tls\n"));
-        await p.run(["init", ...flags]);
-        const apply = await p.run(["apply", "-auto-approve", ...flags]);
-        // go-plugin's client without TLS can only talk to a plaintext server; with AutoMTLS it would log this.
-        expect(apply.log).toMatch(/using plugin: version=6/);
-        expect(apply.log).not.toMatch(/configuring client automatic mTLS/);
-        expect(readFileSync(path.join(p.files, "plain.txt"), "utf8")).toBe("no tls\n");
-        await p.run(["destroy", "-auto-approve", ...flags]);
-        expect(existsSync(path.join(p.files, "plain.txt"))).toBe(false);
-      }, STEP_TIMEOUT_MS);
+      for (const protocol of [6, 5] as const) {
+        describe(`TF_DISABLE_PLUGIN_TLS=1, protocol ${protocol}: the provider serves plaintext in managed mode`, () => {
+          let p: TerraformProject;
+          let life: FilesLifecycle;
+
+          beforeAll(async () => {
+            p = await project({ protocol, env: { TF_DISABLE_PLUGIN_TLS: "1" } });
+            life = new FilesLifecycle(p, {}, (r) => {
+              // go-plugin's client without TLS can only talk to a plaintext server; with AutoMTLS it would log this.
+              expect(r.log, r.command).not.toMatch(/configuring client automatic mTLS/);
+            });
+          }, STEP_TIMEOUT_MS);
+
+          it("init installs the provider from the mirror", async () => {
+            await life.writeFirstConfig();
+            await life.run(["init", ...flags]);
+          }, STEP_TIMEOUT_MS);
+
+          it(`a plan with changes and apply create the file, over protocol ${protocol} without TLS`, async () => {
+            const { plan, apply } = await life.create();
+            for (const r of [plan, apply]) {
+              expect(r.log).toMatch(STARTED_PROVIDER);
+              expectNegotiated(r.log, protocol);
+            }
+          }, STEP_TIMEOUT_MS);
+
+          it("a second plan is empty", () => life.emptyPlan(), STEP_TIMEOUT_MS);
+          it("destroy removes the file", () => life.destroy(), STEP_TIMEOUT_MS);
+        });
+      }
 
       it("provider errors are diagnostics on the attribute; provider logs reach TF_LOG with level and module", async () => {
         const p = await project();

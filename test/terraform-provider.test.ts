@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type LogRecord, type PluginClient, type PluginSet, createLogger, parseReattachProviders, reattachPlugin, startPlugin } from "@rpcplugin/runtime";
+import { type CallOptions, Code, type LogRecord, type PluginClient, type PluginSet, createLogger, parseReattachProviders, reattachPlugin, startPlugin } from "@rpcplugin/runtime";
 import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, serveProviderDebug, toDynamicValue } from "@rpcplugin/terraform";
 import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
 import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
@@ -93,12 +93,12 @@ function v5Calls(client: tfplugin5.ProviderClient): Calls {
   };
 }
 
-/** Starts the provider as Terraform does: cookie, AutoMTLS, only `version` offered. */
-async function launch(version: 5 | 6, env: Record<string, string> = {}) {
+/** Starts the provider (the files provider's launcher unless `command` says) as Terraform does: cookie, AutoMTLS, only `version` offered. */
+async function launch(version: 5 | 6, env: Record<string, string> = {}, command = launcher) {
   const logs: LogRecord[] = [];
   const plugins: Record<number, PluginSet> = version === 6 ? { 6: { provider: tfplugin6.ProviderPlugin } } : { 5: { provider: tfplugin5.ProviderPlugin } };
   const client: PluginClient<PluginSet> = await startPlugin({
-    command: launcher,
+    command,
     handshake: TERRAFORM_HANDSHAKE,
     versionedPlugins: plugins,
     autoMTLS: true,
@@ -235,6 +235,146 @@ describe.each([6, 5] as const)("the files provider over tfplugin%i with AutoMTLS
     expect(panic).toBeGreaterThanOrEqual(0);
     expect(logs.slice(panic).some((record) => /at .*provider\.js/.test(record.raw))).toBe(true);
   });
+});
+
+// fixtures/ts-plugin/stall-provider.mjs: operations that block until their context.signal aborts.
+const stallLauncher = path.resolve(import.meta.dirname, "../fixtures/ts-plugin/stall-provider.mjs");
+const stallThingType = blockType({
+  attributes: {
+    name: { type: "string", required: true },
+    wait: { type: "bool", optional: true },
+    id: { type: "string", computed: true },
+    signal_aborted: { type: "bool", computed: true },
+  },
+});
+const stallWaitType = blockType({ attributes: { name: { type: "string", required: true }, waited: { type: "string", computed: true } } });
+const STOP_DEADLINE_MS = 15_000;
+
+/** The stall provider's calls under one set of names (StopProvider is tfplugin5's `Stop`). */
+interface StallCalls {
+  configure(): Promise<{ diagnostics: Diag[] }>;
+  /** ApplyResourceChange creating a stall_thing (blocking when `wait`). */
+  create(name: string, wait: boolean, options?: CallOptions): Promise<{ newState?: DV | undefined; diagnostics: Diag[] }>;
+  /** ReadDataSource of a stall_wait (always blocking). */
+  readData(name: string): Promise<{ state?: DV | undefined; diagnostics: Diag[] }>;
+  stop(): Promise<{ Error: string }>;
+}
+
+function stallCalls(version: 5 | 6, dispensed: unknown): StallCalls {
+  const v6 = dispensed as tfplugin6.ProviderClient;
+  const v5 = dispensed as tfplugin5.ProviderClient;
+  const empty = encode({}, blockType({ attributes: {} }));
+  const thing = (name: string, wait: boolean) => encode({ name, wait, id: null, signal_aborted: null }, stallThingType);
+  return {
+    configure: () => (version === 6 ? v6.configureProvider({ terraformVersion: "1.5.7", config: empty }) : v5.configure({ terraformVersion: "1.5.7", config: empty })),
+    create: (name, wait, options) => {
+      const request = { typeName: "stall_thing", priorState: encode(null, stallThingType), plannedState: thing(name, wait), config: thing(name, wait) };
+      return version === 6 ? v6.applyResourceChange(request, options) : v5.applyResourceChange(request, options);
+    },
+    readData: (name) => {
+      const request = { typeName: "stall_wait", config: encode({ name, waited: null }, stallWaitType) };
+      return version === 6 ? v6.readDataSource(request) : v5.readDataSource(request);
+    },
+    stop: () => (version === 6 ? v6.stopProvider({}) : v5.stop({})),
+  };
+}
+
+/** Resolves when `logs` has a record matching `match` (checked every 20 ms); rejects after `ms`. */
+async function logged(logs: LogRecord[], match: (record: LogRecord) => boolean, what: string, ms = STOP_DEADLINE_MS): Promise<LogRecord> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const found = logs.find(match);
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`no log record ${what} within ${ms} ms; records: ${logs.map((r) => r.raw).join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `promise`'s outcome, or an error naming `what` if it takes over `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still running ${ms} ms later`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+const waiting = (name: string) => (record: LogRecord) => record.message === "waiting for the signal" && record.fields["name"] === name;
+const aborted = (name: string) => (record: LogRecord) => record.message === "signal aborted" && record.fields["name"] === name;
+
+describe.each([6, 5] as const)("StopProvider over tfplugin%i, through a provider process", (version) => {
+  const stopName = version === 6 ? "StopProvider" : "Stop";
+
+  it(`${version === 6 ? "StopProvider" : "Stop"} on the same connection ends the ApplyResourceChange and ReadDataSource blocked on their signal with an "Operation cancelled" diagnostic, answers with no error, and the provider serves on`, async () => {
+    const { client, logs } = await launch(version, {}, stallLauncher);
+    expect(client.protocolVersion).toBe(version);
+    const calls = stallCalls(version, client.dispense("provider"));
+    expect((await calls.configure()).diagnostics).toEqual([]);
+
+    // Both calls in flight at once, each blocked in provider code on context.signal.
+    const settled: string[] = [];
+    const apply = calls.create("blocked", true).finally(() => settled.push("apply"));
+    const data = calls.readData("reader").finally(() => settled.push("data"));
+    await logged(logs, waiting("blocked"), `"waiting for the signal" from create`);
+    await logged(logs, waiting("reader"), `"waiting for the signal" from the data source`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled, "nothing ends the blocked calls but the stop").toEqual([]);
+    expect(logs.filter((record) => record.message === "signal aborted")).toEqual([]);
+
+    const before = Date.now();
+    const stopped = await within(calls.stop(), STOP_DEADLINE_MS, stopName);
+    expect(stopped.Error).toBe("");
+    const [applied, read] = await within(Promise.all([apply, data]), STOP_DEADLINE_MS, `the blocked calls after ${stopName}`);
+    const elapsed = Date.now() - before;
+    expect(elapsed, `ms from ${stopName} to both blocked calls answering`).toBeLessThan(STOP_DEADLINE_MS);
+
+    // The framework's contract: a function that gives up on its aborted signal (its reason, or
+    // an AbortError) answers an "Operation cancelled" error diagnostic and no state.
+    expect(applied.diagnostics.map((d) => ({ severity: d.severity, summary: d.summary, detail: d.detail }))).toEqual([
+      { severity: 1, summary: "Operation cancelled", detail: "Apply stall_thing stopped before it finished: Terraform asked the provider to stop." },
+    ]);
+    expect(applied.newState === undefined || decode(applied.newState, stallThingType) === null).toBe(true);
+    expect(read.diagnostics.map((d) => ({ severity: d.severity, summary: d.summary, detail: d.detail }))).toEqual([
+      { severity: 1, summary: "Operation cancelled", detail: "Read data stall_wait stopped before it finished: Terraform asked the provider to stop." },
+    ]);
+    expect(read.state === undefined || decode(read.state, stallWaitType) === null).toBe(true);
+    for (const name of ["blocked", "reader"]) {
+      expect((await logged(logs, aborted(name), `"signal aborted" from ${name}`)).fields["reason"]).toBe("Terraform asked the provider to stop");
+    }
+    expect(logs.some((record) => record.message === "stop requested: cancelling provider operations")).toBe(true);
+
+    // A call after the stop gets a fresh signal (a debug server Terraform stopped once serves the next command).
+    const later = await within(calls.create("later", false), STOP_DEADLINE_MS, "a create after the stop");
+    expect(later.diagnostics).toEqual([]);
+    expect(decode(later.newState, stallThingType)).toEqual({ name: "later", wait: false, id: "later", signal_aborted: false });
+
+    const { pid, address } = client;
+    await client.close();
+    expect(await waitProcessGone(pid)).toBe(true);
+    expect(address.network === "unix" && existsSync(address.address)).toBe(false);
+  }, 60_000);
+
+  it("a blocked call the host cancels or lets time out aborts its context.signal in the provider; the provider serves on", async () => {
+    const { client, logs } = await launch(version, {}, stallLauncher);
+    const calls = stallCalls(version, client.dispense("provider"));
+    expect((await calls.configure()).diagnostics).toEqual([]);
+
+    const cancel = new AbortController();
+    const cancelled = calls.create("cancelled", true, { signal: cancel.signal });
+    await logged(logs, waiting("cancelled"), `"waiting for the signal" from the call to cancel`);
+    cancel.abort();
+    await expect(within(cancelled, STOP_DEADLINE_MS, "the cancelled call")).rejects.toMatchObject({ code: Code.CANCELLED });
+    expect((await logged(logs, aborted("cancelled"), `"signal aborted" from the cancelled call`)).fields["reason"]).toMatch(/the client cancelled the call/);
+
+    const late = calls.create("late", true, { timeoutMs: 1_500 });
+    await expect(within(late, STOP_DEADLINE_MS, "the call with a deadline")).rejects.toMatchObject({ code: Code.DEADLINE_EXCEEDED });
+    expect((await logged(logs, aborted("late"), `"signal aborted" from the call past its deadline`)).fields["reason"]).toMatch(/the deadline of the call has passed/);
+
+    const after = await calls.create("after", false);
+    expect(decode(after.newState, stallThingType)).toMatchObject({ id: "after", signal_aborted: false });
+    const { pid, address } = client;
+    await client.close();
+    expect(await waitProcessGone(pid)).toBe(true);
+    expect(address.network === "unix" && existsSync(address.address)).toBe(false);
+  }, 60_000);
 });
 
 describe("large values", () => {

@@ -6,12 +6,16 @@
 // directory and the directory the provider writes files into. Every command
 // runs in its own process group with a hard timeout, and anything it leaves
 // running (a provider Terraform failed to stop) is reported and killed.
+// FilesLifecycle holds the e2e's steps (create, empty plan, update, replace,
+// import, data source, destroy) for every way Terraform meets the provider.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { expect, it } from "vitest";
 import {
   BUILT_BINARIES,
   ensureTerraformBinary,
@@ -374,4 +378,180 @@ export function pluginLogLines(log: string): string[] {
 /** The protocol go-plugin negotiated, from a TF_LOG=trace log ("using plugin: version=6"). */
 export function negotiatedVersions(log: string): number[] {
   return [...log.matchAll(/using plugin: version=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Any attempt to reach the network goes to a closed port and fails. */
+export const NO_NETWORK = { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "" };
+
+/** The protocol every provider of a command negotiated (from its TF_LOG) is `protocol`. */
+export function expectNegotiated(log: string, protocol: 5 | 6): void {
+  const versions = negotiatedVersions(log);
+  expect(versions.length, "provider starts in the log").toBeGreaterThan(0);
+  expect(new Set(versions)).toEqual(new Set([protocol]));
+}
+
+/** go-plugin's line in a TF_LOG=trace log when Terraform itself starts a files provider process. */
+export const STARTED_PROVIDER = /starting plugin: path=\S*terraform-provider-files/;
+
+/** The flags of every terraform command the tests run. */
+export const TF_FLAGS = ["-input=false", "-no-color"];
+
+/** A `files_file` resource block. */
+export const fileResource = (name: string, file: string, content: string) =>
+  `resource "files_file" "${name}" {\n  path    = ${JSON.stringify(file)}\n  content = ${JSON.stringify(content)}\n}\n`;
+
+const HELLO = fileResource("hello", "greetings/hello.txt", "hello\n");
+const HELLO_AGAIN = fileResource("hello", "greetings/hello.txt", "hello again\n");
+const MOVED = fileResource("hello", "moved/hello.txt", "hello again\n");
+const ADOPTED = fileResource("adopted", "outside/made-by-hand.txt", "by hand\n");
+const MOTD =
+  'data "files_file" "motd" {\n  path = "motd.txt"\n}\n' +
+  'output "motd" {\n  value = data.files_file.motd.content\n}\n' +
+  'output "motd_sha256" {\n  value = data.files_file.motd.sha256\n}\n';
+
+/**
+ * The steps of test/terraform-e2e.test.ts, shared by every way Terraform can
+ * meet the provider (managed with AutoMTLS, reattach, TF_DISABLE_PLUGIN_TLS):
+ * create, an empty second plan, an in-place update, a replace, `import`, a data
+ * source and destroy, in that order (each step starts from the state the one
+ * before left). Each runs real commands with `env` added (e.g.
+ * TF_REATTACH_PROVIDERS) and checks the files on disk and `show -json`;
+ * `onRun` sees every command's result (e.g. to check how the provider was reached).
+ */
+export class FilesLifecycle {
+  constructor(
+    readonly p: TerraformProject,
+    readonly env: Record<string, string | undefined> = {},
+    private readonly onRun: (r: TfResult) => void = () => {},
+  ) {}
+
+  /** A file under the provider's directory. */
+  file(rel: string): string {
+    return path.join(this.p.files, rel);
+  }
+
+  async run(args: string[], opts: TfRunOptions = {}): Promise<TfResult> {
+    const r = await this.p.run(args, { ...opts, env: { ...this.env, ...opts.env } });
+    this.onRun(r);
+    return r;
+  }
+
+  async state(): Promise<ShowJson> {
+    const r = await this.run(["show", "-json", "-no-color"]);
+    return JSON.parse(r.stdout) as ShowJson;
+  }
+
+  /** The managed resources in state, by address. */
+  async resources(): Promise<Record<string, Record<string, unknown>>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const r of (await this.state()).values?.root_module.resources ?? []) if (r.mode === "managed") out[r.address] = r.values;
+    return out;
+  }
+
+  /** The file `rel` holds `content`, and the state has `address` managing it (id = path, sha256 of the content). */
+  async expectManaged(address: string, rel: string, content: string): Promise<void> {
+    expect(readFileSync(this.file(rel), "utf8")).toBe(content);
+    expect((await this.resources())[address]).toEqual({ path: rel, content, sha256: sha256(content), id: rel });
+  }
+
+  /** main.tf of the first step (write it before `init`). */
+  writeFirstConfig(): Promise<void> {
+    return this.p.writeConfig(HELLO);
+  }
+
+  /** Plan (one to create, sha256 unknown) and apply: the file is written, the state has it. */
+  async create(): Promise<{ plan: TfResult; apply: TfResult }> {
+    await this.writeFirstConfig();
+    const plan = await this.run(["plan", ...TF_FLAGS, "-detailed-exitcode"], { okCodes: [2] });
+    expect(plan.stdout).toMatch(/files_file\.hello will be created/);
+    expect(plan.stdout).toMatch(/sha256\s+= \(known after apply\)/);
+    expect(plan.stdout).toMatch(/Plan: 1 to add, 0 to change, 0 to destroy/);
+    const apply = await this.run(["apply", "-auto-approve", ...TF_FLAGS]);
+    expect(apply.stdout).toMatch(/Apply complete! Resources: 1 added, 0 changed, 0 destroyed/);
+    await this.expectManaged("files_file.hello", "greetings/hello.txt", "hello\n");
+    return { plan, apply };
+  }
+
+  /** A plan with nothing to do (exit 0 with -detailed-exitcode). */
+  async emptyPlan(): Promise<TfResult> {
+    const r = await this.run(["plan", ...TF_FLAGS, "-detailed-exitcode"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/No changes/);
+    return r;
+  }
+
+  /** A content change: updated in place, file and sha256 follow. */
+  async update(): Promise<void> {
+    await this.p.writeConfig(HELLO_AGAIN);
+    // apply prints the plan it makes first.
+    const apply = await this.run(["apply", "-auto-approve", ...TF_FLAGS]);
+    expect(apply.stdout).toMatch(/files_file\.hello will be updated in-place/);
+    expect(apply.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
+    expect(apply.stdout).toMatch(/Resources: 0 added, 1 changed, 0 destroyed/);
+    await this.expectManaged("files_file.hello", "greetings/hello.txt", "hello again\n");
+  }
+
+  /** A path change (requiresReplace): the old file goes, the new one comes. */
+  async replace(): Promise<void> {
+    await this.p.writeConfig(MOVED);
+    const apply = await this.run(["apply", "-auto-approve", ...TF_FLAGS]);
+    expect(apply.stdout).toMatch(/files_file\.hello must be replaced/);
+    expect(apply.stdout).toMatch(/path\s+= "greetings\/hello\.txt" -> "moved\/hello\.txt" # forces replacement/);
+    expect(apply.stdout).toMatch(/Resources: 1 added, 0 changed, 1 destroyed/);
+    expect(existsSync(this.file("greetings/hello.txt"))).toBe(false);
+    await this.expectManaged("files_file.hello", "moved/hello.txt", "hello again\n");
+  }
+
+  /** `terraform import` of a file made out of band; the plan after it is empty. */
+  async importFile(): Promise<void> {
+    await mkdir(this.file("outside"), { recursive: true });
+    await writeFile(this.file("outside/made-by-hand.txt"), "by hand\n");
+    await this.p.writeConfig(MOVED + ADOPTED);
+    const r = await this.run(["import", ...TF_FLAGS, "files_file.adopted", "outside/made-by-hand.txt"]);
+    expect(r.stdout).toMatch(/Import successful/);
+    await this.expectManaged("files_file.adopted", "outside/made-by-hand.txt", "by hand\n");
+    const plan = await this.run(["plan", ...TF_FLAGS, "-detailed-exitcode"]);
+    expect(plan.code).toBe(0);
+  }
+
+  /** A data source reads a file into outputs; nothing managed changes. */
+  async readDataSource(): Promise<void> {
+    await writeFile(this.file("motd.txt"), "message of the day\n");
+    await this.p.writeConfig(MOVED + ADOPTED + MOTD);
+    const apply = await this.run(["apply", "-auto-approve", ...TF_FLAGS]);
+    expect(apply.stdout).toMatch(/Resources: 0 added, 0 changed, 0 destroyed/);
+    const state = await this.state();
+    expect(state.values?.outputs?.motd?.value).toBe("message of the day\n");
+    expect(state.values?.outputs?.motd_sha256?.value).toBe(sha256("message of the day\n"));
+    const data = state.values?.root_module.resources?.find((r) => r.address === "data.files_file.motd");
+    expect(data?.mode).toBe("data");
+    expect(data?.values).toEqual({ path: "motd.txt", content: "message of the day\n", sha256: sha256("message of the day\n") });
+  }
+
+  /** Destroy: every managed file is removed and the state has no managed resource; files only read stay. */
+  async destroy(): Promise<void> {
+    const before = Object.values(await this.resources());
+    expect(before.length).toBeGreaterThan(0);
+    const motd = existsSync(this.file("motd.txt"));
+    const r = await this.run(["destroy", "-auto-approve", ...TF_FLAGS]);
+    expect(r.stdout).toMatch(new RegExp(`Resources: ${before.length} destroyed`));
+    for (const values of before) expect(existsSync(this.file(String(values["path"])))).toBe(false);
+    if (motd) expect(readFileSync(this.file("motd.txt"), "utf8")).toBe("message of the day\n"); // read, never managed
+    expect(await this.resources()).toEqual({});
+  }
+}
+
+/**
+ * Declares the e2e's steps after create as tests, in order: an empty second
+ * plan, an in-place update, a replace, `import`, a data source, destroy.
+ */
+export function lifecycleTests(life: () => FilesLifecycle): void {
+  it("a second plan is empty", () => life().emptyPlan(), STEP_TIMEOUT_MS);
+  it("a content change is an in-place update", () => life().update(), STEP_TIMEOUT_MS);
+  it("a path change replaces the file", () => life().replace(), STEP_TIMEOUT_MS);
+  it("import brings a file created out of band under management", () => life().importFile(), STEP_TIMEOUT_MS);
+  it("a data source reads a file into an output", () => life().readDataSource(), STEP_TIMEOUT_MS);
+  it("destroy removes the managed files and empties the state", () => life().destroy(), STEP_TIMEOUT_MS);
 }

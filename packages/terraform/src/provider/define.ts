@@ -22,7 +22,16 @@ export interface RequestContext<P = unknown> {
   readonly logger: Logger;
   /** Add warnings and errors; errors fail the operation once the function returns. */
   readonly diagnostics: Diagnostics;
-  /** Aborted when Terraform asks the provider to stop (Ctrl-C) or the call is cancelled. */
+  /**
+   * Aborted when Terraform asks the provider to stop (StopProvider, tfplugin5
+   * `Stop`: Ctrl-C) while this call runs, or when Terraform cancels the gRPC
+   * call or its deadline passes. Pass it to what the function waits on. To
+   * give up, throw its reason (`signal.throwIfAborted()`) or let the
+   * AbortError of an API given the signal propagate: the call then answers an
+   * error diagnostic "Operation cancelled" (any other error stays what it is).
+   * StopProvider answers at once, without waiting for the calls it stops, and
+   * calls that start after it get a fresh signal.
+   */
   readonly signal: AbortSignal;
 }
 

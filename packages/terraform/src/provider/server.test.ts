@@ -1,4 +1,5 @@
 import { createLogger } from "@rpcplugin/runtime";
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { fromDynamicValue, isUnknown, toDynamicValue } from "../cty/index.js";
 import { DiagnosticError } from "./diagnostics.js";
@@ -237,5 +238,94 @@ describe("ProviderServer", () => {
     expect(seen?.aborted).toBe(false);
     expect(server.stopProvider()).toEqual({ Error: "" });
     expect(seen?.aborted).toBe(true);
+  });
+
+  describe("context.signal", () => {
+    // create waits for the signal and gives up the way `mode` says; read reports whether its signal was aborted.
+    let mode: "reason" | "abort-error" | "other" | "diagnostic" = "reason";
+    let started: () => void = () => {};
+    const blocking = defineResource({
+      schema: { attributes: { id: { type: "string", computed: true }, aborted: { type: "bool", computed: true } } },
+      create: async (_request, context) => {
+        started();
+        await new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve(), { once: true }));
+        if (mode === "reason") context.signal.throwIfAborted();
+        if (mode === "abort-error") throw new DOMException("The operation was aborted", "AbortError");
+        if (mode === "diagnostic") throw new DiagnosticError("Gave up", { detail: "on purpose", path: ["id"] });
+        throw new Error("something else broke");
+      },
+      read: ({ state }, context) => ({ ...state, aborted: context.signal.aborted }),
+      delete: () => {},
+    });
+    const type = blockType(blocking.schema);
+    const dv = (v: unknown) => toDynamicValue(v as never, type) as { msgpack: Uint8Array; json: Uint8Array };
+    const newServer = async () => {
+      const server = new ProviderServer(defineProvider({ name: "block", schema: { attributes: {} }, resources: { block_thing: blocking } }), quiet);
+      await server.configureProvider({ terraformVersion: "1.5.7", config: undefined });
+      return server;
+    };
+    const create = (server: ProviderServer, call?: { signal: AbortSignal }) => {
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const result = server.applyResourceChange(
+        { typeName: "block_thing", priorState: dv(null), plannedState: dv({ id: null, aborted: null }), config: dv({ id: null, aborted: null }), plannedPrivate: empty },
+        call,
+      );
+      return { running, result };
+    };
+    const read = async (server: ProviderServer) => {
+      const r = await server.readResource({ typeName: "block_thing", currentState: dv({ id: "x", aborted: null }), private: empty });
+      return (fromDynamicValue(r.newState as never, type) as { aborted: boolean }).aborted;
+    };
+
+    it("StopProvider ends a call waiting on it with an 'Operation cancelled' diagnostic; later calls get a fresh signal", async () => {
+      const server = await newServer();
+      mode = "reason";
+      const { running, result } = create(server);
+      await running;
+      expect(server.stopProvider()).toEqual({ Error: "" });
+      const stopped = await result;
+      expect(stopped.newState).toBeUndefined();
+      expect(stopped.diagnostics).toEqual([
+        { severity: 1, summary: "Operation cancelled", detail: "Apply block_thing stopped before it finished: Terraform asked the provider to stop." },
+      ]);
+      expect(await read(server)).toBe(false);
+    });
+
+    it("an AbortError after the abort is a cancellation too; other errors and diagnostics stay what they are", async () => {
+      const server = await newServer();
+      const outcome = async (m: typeof mode) => {
+        mode = m;
+        const { running, result } = create(server);
+        await running;
+        server.stopProvider();
+        return (await result).diagnostics.map((d) => d.summary);
+      };
+      expect(await outcome("abort-error")).toEqual(["Operation cancelled"]);
+      expect(await outcome("other")).toEqual(["Unexpected error in apply block_thing"]);
+      expect(await outcome("diagnostic")).toEqual(["Gave up"]);
+    });
+
+    it("follows the gRPC call's signal (client cancel, deadline) and leaves no listener on it", async () => {
+      const server = await newServer();
+      mode = "reason";
+      const call = new AbortController();
+      const { running, result } = create(server, call);
+      await running;
+      expect(getEventListeners(call.signal, "abort")).toHaveLength(1);
+      call.abort(new Error("the client cancelled the call"));
+      expect((await result).diagnostics).toEqual([
+        { severity: 1, summary: "Operation cancelled", detail: "Apply block_thing stopped before it finished: the client cancelled the call." },
+      ]);
+      expect(getEventListeners(call.signal, "abort")).toHaveLength(0);
+      // A call that ends by itself leaves none either.
+      const done = new AbortController();
+      await server.readResource({ typeName: "block_thing", currentState: dv({ id: "x", aborted: null }), private: empty }, done);
+      expect(getEventListeners(done.signal, "abort")).toHaveLength(0);
+      // A StopProvider still reaches a call that came with its own signal.
+      const again = create(server, new AbortController());
+      await again.running;
+      server.stopProvider();
+      expect((await again.result).diagnostics[0]?.detail).toMatch(/Terraform asked the provider to stop/);
+    });
   });
 });

@@ -7,7 +7,10 @@
  * Every method answers user and provider problems as diagnostics, never as
  * gRPC errors: a DiagnosticError becomes its diagnostic, a codec error or any
  * other thrown error an error diagnostic naming the operation (and logged
- * with its stack).
+ * with its stack). A function that gives up on its aborted `context.signal`
+ * (StopProvider, or the gRPC call cancelled or past its deadline) by throwing
+ * the signal's reason or an AbortError answers an "Operation cancelled" error
+ * diagnostic.
  */
 import { ConfigError, type Logger } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
@@ -25,6 +28,17 @@ export interface DynamicValueBytes {
 }
 
 type Dyn = DynamicValueBytes | undefined;
+
+/**
+ * The gRPC call a request came in on (the runtime's CallContext): its signal
+ * aborts when the client cancels the call or its deadline passes.
+ */
+export interface Call {
+  readonly signal: AbortSignal;
+}
+
+/** The reason StopProvider aborts `context.signal` with. */
+const STOP_REASON_MESSAGE = "Terraform asked the provider to stop";
 
 /** Provider functions as the server calls them: the typed views of define.ts without their (deep) value types. */
 type Loose<T> = {
@@ -78,7 +92,8 @@ export class ProviderServer {
   readonly #providerType: CtyType;
   readonly #resources = new Map<string, Typed<LooseResource>>();
   readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
-  readonly #stop = new AbortController();
+  /** Aborted by StopProvider; each stop replaces it, so only the calls running then are stopped. */
+  #stop = new AbortController();
   #configured = false;
   #configuredValue: unknown;
   #schemaCache: { provider: WireSchema; resourceSchemas: Record<string, WireSchema>; dataSourceSchemas: Record<string, WireSchema> } | undefined;
@@ -133,16 +148,16 @@ export class ProviderServer {
     return { ...this.schemas(), diagnostics: [], serverCapabilities };
   }
 
-  async validateProviderConfig(request: { config?: Dyn }): Promise<DiagnosticsResponse> {
-    return this.#run("validate provider config", this.#providerType, async (context) => {
+  async validateProviderConfig(request: { config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
+    return this.#run("validate provider config", this.#providerType, call, async (context) => {
       const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
       await this.#provider.validate?.({ config }, context);
       return {};
     });
   }
 
-  async configureProvider(request: { config?: Dyn; terraformVersion: string }): Promise<DiagnosticsResponse> {
-    return this.#run("configure provider", this.#providerType, async (context) => {
+  async configureProvider(request: { config?: Dyn; terraformVersion: string }, call?: Call): Promise<DiagnosticsResponse> {
+    return this.#run("configure provider", this.#providerType, call, async (context) => {
       const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
       const value = await this.#provider.configure?.({ config, terraformVersion: request.terraformVersion }, context);
       if (!context.diagnostics.hasErrors) {
@@ -153,30 +168,30 @@ export class ProviderServer {
     });
   }
 
-  async validateResourceConfig(request: { typeName: string; config?: Dyn }): Promise<DiagnosticsResponse> {
+  async validateResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`validate ${request.typeName}`, resource.type, async (context) => {
+    return this.#run(`validate ${request.typeName}`, resource.type, call, async (context) => {
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue;
       await resource.definition.validate?.({ config }, context);
       return {};
     });
   }
 
-  async validateDataResourceConfig(request: { typeName: string; config?: Dyn }): Promise<DiagnosticsResponse> {
+  async validateDataResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
     const dataSource = this.#dataSources.get(request.typeName);
     if (!dataSource) return unknownType("data source", request.typeName);
-    return this.#run(`validate data ${request.typeName}`, dataSource.type, async (context) => {
+    return this.#run(`validate data ${request.typeName}`, dataSource.type, call, async (context) => {
       const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
       await dataSource.definition.validate?.({ config }, context);
       return {};
     });
   }
 
-  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }): Promise<UpgradeResourceStateResponse> {
+  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }, call?: Call): Promise<UpgradeResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`upgrade ${request.typeName} state`, resource.type, async (context) => {
+    return this.#run(`upgrade ${request.typeName} state`, resource.type, call, async (context) => {
       const json = request.rawState?.json ?? new Uint8Array();
       if (json.length === 0) {
         throw new DiagnosticError("Unsupported state format", {
@@ -208,10 +223,10 @@ export class ProviderServer {
     });
   }
 
-  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }): Promise<ReadResourceResponse> {
+  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }, call?: Call): Promise<ReadResourceResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`read ${request.typeName}`, resource.type, async (context) => {
+    return this.#run(`read ${request.typeName}`, resource.type, call, async (context) => {
       const state = this.#decode(request.currentState, resource.type, "current_state") as ObjectValue | null;
       if (state === null) return { newState: toDynamicValue(null, resource.type), private: request.private };
       const read = resource.definition.read;
@@ -222,10 +237,10 @@ export class ProviderServer {
     });
   }
 
-  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }): Promise<PlanResourceChangeResponse> {
+  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }, call?: Call): Promise<PlanResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`plan ${request.typeName}`, resource.type, async (context) => {
+    return this.#run(`plan ${request.typeName}`, resource.type, call, async (context) => {
       const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
       const proposed = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
@@ -244,10 +259,10 @@ export class ProviderServer {
     });
   }
 
-  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }): Promise<ApplyResourceChangeResponse> {
+  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }, call?: Call): Promise<ApplyResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`apply ${request.typeName}`, resource.type, async (context) => {
+    return this.#run(`apply ${request.typeName}`, resource.type, call, async (context) => {
       const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
       const planned = this.#decode(request.plannedState, resource.type, "planned_state") as ObjectValue | null;
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
@@ -276,10 +291,10 @@ export class ProviderServer {
     });
   }
 
-  async importResourceState(request: { typeName: string; id: string }): Promise<ImportResourceStateResponse> {
+  async importResourceState(request: { typeName: string; id: string }, call?: Call): Promise<ImportResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`import ${request.typeName}`, resource.type, async (context) => {
+    return this.#run(`import ${request.typeName}`, resource.type, call, async (context) => {
       if (!resource.definition.importState) {
         throw new DiagnosticError("Resource import not supported", { detail: `${request.typeName} cannot be imported: the provider defines no importState for it.` });
       }
@@ -290,10 +305,10 @@ export class ProviderServer {
     });
   }
 
-  async readDataSource(request: { typeName: string; config?: Dyn }): Promise<ReadDataSourceResponse> {
+  async readDataSource(request: { typeName: string; config?: Dyn }, call?: Call): Promise<ReadDataSourceResponse> {
     const dataSource = this.#dataSources.get(request.typeName);
     if (!dataSource) return unknownType("data source", request.typeName);
-    return this.#run(`read data ${request.typeName}`, dataSource.type, async (context) => {
+    return this.#run(`read data ${request.typeName}`, dataSource.type, call, async (context) => {
       const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
       const read = await dataSource.definition.read({ config }, context);
       if (context.diagnostics.hasErrors) return {};
@@ -302,10 +317,18 @@ export class ProviderServer {
     });
   }
 
-  /** Terraform's interrupt: aborts `context.signal` of running and later calls. */
+  /**
+   * Terraform's interrupt (Ctrl-C; tfplugin5 `Stop`): aborts `context.signal`
+   * of every call running now and answers at once, without waiting for them.
+   * Calls that start afterwards get a fresh signal, as in Terraform's own
+   * SDKv2: a debug server that Terraform stopped once (it stops reattached
+   * providers too) still serves the next terraform command.
+   */
   stopProvider() {
     this.#logger.info("stop requested: cancelling provider operations");
-    this.#stop.abort(new Error("Terraform asked the provider to stop"));
+    const stopping = this.#stop;
+    this.#stop = new AbortController();
+    stopping.abort(new Error(STOP_REASON_MESSAGE));
     return { Error: "" };
   }
 
@@ -329,11 +352,42 @@ export class ProviderServer {
     return value;
   }
 
-  /** Runs one provider operation with its context and turns its failures into diagnostics. */
-  async #run<R extends object>(operation: string, type: CtyType, body: (context: RequestContext) => Promise<R>): Promise<R & { diagnostics: WireDiagnostic[] }> {
+  /**
+   * Runs one provider operation with its context and turns its failures into
+   * diagnostics. `context.signal` follows StopProvider and, when the call
+   * came over gRPC, the call's own cancellation; it is made on first read
+   * (the call's signal is lazy in the runtime too).
+   */
+  async #run<R extends object>(
+    operation: string,
+    type: CtyType,
+    call: Call | undefined,
+    body: (context: RequestContext) => Promise<R>,
+  ): Promise<R & { diagnostics: WireDiagnostic[] }> {
     const diagnostics = new Diagnostics();
     const configured = this.#configured;
     const value = this.#configuredValue;
+    const stop = this.#stop.signal;
+    let signal: AbortSignal | undefined;
+    // Either source aborts it (by hand: AbortSignal.any needs Node 20.3; engines say 20). The
+    // listeners go when the operation ends, so none pile up on the provider-wide stop signal.
+    let unlink: (() => void) | undefined;
+    const signalOf = (): AbortSignal => {
+      if (signal) return signal;
+      if (!call) return (signal = stop);
+      const both = new AbortController();
+      const sources = [stop, call.signal];
+      const onAbort = (event: Event) => both.abort((event.target as AbortSignal).reason);
+      for (const source of sources) {
+        if (both.signal.aborted) break;
+        if (source.aborted) both.abort(source.reason);
+        else source.addEventListener("abort", onAbort, { once: true });
+      }
+      unlink = () => {
+        for (const source of sources) source.removeEventListener("abort", onAbort);
+      };
+      return (signal = both.signal);
+    };
     const context: RequestContext = {
       get provider() {
         if (!configured) throw new DiagnosticError("Provider not configured", { detail: "This operation needs the provider's configuration, which Terraform has not sent yet." });
@@ -341,22 +395,46 @@ export class ProviderServer {
       },
       logger: this.#logger,
       diagnostics,
-      signal: this.#stop.signal,
+      get signal() {
+        return signalOf();
+      },
     };
     let result: R | undefined;
     this.#logger.trace(operation);
     try {
       result = await body(context);
     } catch (error) {
-      if (error instanceof DiagnosticError) diagnostics.add(error.diagnostic);
+      const cancelled = signal?.aborted ? cancellation(error, signal.reason) : undefined;
+      if (cancelled !== undefined) {
+        this.#logger.info(`${operation} cancelled`, { reason: cancelled });
+        diagnostics.error("Operation cancelled", `${capitalize(operation)} stopped before it finished: ${cancelled}.`);
+      } else if (error instanceof DiagnosticError) diagnostics.add(error.diagnostic);
       else if (error instanceof CtyError) diagnostics.error(`Invalid value in ${operation}`, error.message);
       else {
         this.#logger.error(`${operation} failed`, { error: (error as Error)?.stack ?? String(error) });
         diagnostics.error(`Unexpected error in ${operation}`, error instanceof Error ? error.message : String(error));
       }
+    } finally {
+      unlink?.();
     }
     return { ...((result ?? {}) as R), diagnostics: diagnostics.toWire(type) };
   }
+}
+
+/**
+ * The reason's message when `error` is how provider code gave up on an
+ * aborted signal: the signal's reason itself (`throw signal.reason`,
+ * `signal.throwIfAborted()`) or an AbortError (what Node's APIs taking a
+ * `signal` reject with); undefined for any other error.
+ */
+function cancellation(error: unknown, reason: unknown): string | undefined {
+  const isAbort = error === reason || (error instanceof Error && error.name === "AbortError");
+  if (!isAbort) return undefined;
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function unknownType(kind: string, typeName: string) {
