@@ -48,26 +48,63 @@ interface LoadedApi {
 }
 
 let loaded: LoadedApi | undefined;
+let importing: Promise<unknown> | undefined;
+
+function adopt(api: typeof OpenTelemetry): LoadedApi {
+  loaded ??= {
+    api,
+    tracer: api.trace.getTracer(TRACER_NAME),
+    noopProvider: new api.ProxyTracerProvider().getDelegate(),
+    clientSpan: { kind: api.SpanKind.CLIENT },
+    serverSpan: { kind: api.SpanKind.SERVER },
+    internalSpan: { kind: api.SpanKind.INTERNAL },
+  };
+  return loaded;
+}
+
+/** Whether anything (a tracer provider, context manager, propagator…) is registered with the API's global. */
+function registered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[API_GLOBAL] !== undefined;
+}
 
 /**
- * The API, loaded on first use. Importing it costs a plugin ~20 ms of CPU
+ * The API if it can be had now. Importing it costs a plugin ~20 ms of CPU
  * before its handshake, and until something is registered with its global no
- * span can be recorded, so the per-call hooks do not load it (see
- * {@link activeApi}); the exported helpers that take a Context do.
+ * span can be recorded, so the per-call hooks only get here once something is
+ * (see {@link activeApi}). `require()` finds the API next to the runtime in
+ * node_modules; in a bundle, which bundlers make without following
+ * createRequire, it may not: then the bundled copy is imported (see
+ * {@link importApi}) and this call goes untraced.
  */
-function requireApi(): LoadedApi {
-  if (!loaded) {
-    const api = createRequire(import.meta.url)("@opentelemetry/api") as typeof OpenTelemetry;
-    loaded = {
-      api,
-      tracer: api.trace.getTracer(TRACER_NAME),
-      noopProvider: new api.ProxyTracerProvider().getDelegate(),
-      clientSpan: { kind: api.SpanKind.CLIENT },
-      serverSpan: { kind: api.SpanKind.SERVER },
-      internalSpan: { kind: api.SpanKind.INTERNAL },
-    };
+function apiNow(): LoadedApi | undefined {
+  if (loaded) return loaded;
+  try {
+    return adopt(createRequire(import.meta.url)("@opentelemetry/api") as typeof OpenTelemetry);
+  } catch {
+    void importApi();
+    return undefined;
   }
-  return loaded;
+}
+
+/**
+ * Loads the API through a dynamic import, which bundlers follow (and Node
+ * resolves as require() would). traced() awaits it, so in a bundled plugin
+ * or host whose SDK was registered before serve()/startPlugin() every span
+ * is recorded from the start.
+ */
+function importApi(): Promise<unknown> {
+  importing ??= import("@opentelemetry/api").then(
+    (module) => adopt(module),
+    () => undefined,
+  );
+  return importing;
+}
+
+/** The API, for the helpers that are given a Context (whoever made it has loaded the API). */
+function requireApi(): LoadedApi {
+  const otel = apiNow();
+  if (!otel) throw new Error("@opentelemetry/api could not be loaded: install it next to @rpcplugin/runtime, or register your SDK before serve()/startPlugin() in a bundled program");
+  return otel;
 }
 
 /**
@@ -79,8 +116,9 @@ function requireApi(): LoadedApi {
  * another copy of the API the no-op span path decides, as it would anyway.
  */
 function activeApi(): LoadedApi | undefined {
-  if (!loaded && (globalThis as Record<symbol, unknown>)[API_GLOBAL] === undefined) return undefined;
-  const otel = requireApi();
+  if (!loaded && !registered()) return undefined;
+  const otel = apiNow();
+  if (!otel) return undefined;
   const provider = otel.api.trace.getTracerProvider();
   if (provider instanceof otel.api.ProxyTracerProvider && provider.getDelegate() === otel.noopProvider) return undefined;
   return otel;
@@ -257,6 +295,7 @@ function tracedStream(
  * shutdown and serve.
  */
 export async function traced<T>(name: string, attributes: Attributes, run: () => Promise<T>, parentEnv?: NodeJS.ProcessEnv): Promise<T> {
+  if (!loaded && registered()) await importApi();
   const otel = activeApi();
   if (!otel) return run();
   const { api } = otel;
@@ -326,7 +365,7 @@ export function extractTraceContext(metadata: grpc.Metadata): Context {
  * loading the API when no context was given and nothing is registered with it.
  */
 export function traceEnvironment(ctx?: Context): Record<string, string> {
-  if (ctx === undefined && !loaded && (globalThis as Record<symbol, unknown>)[API_GLOBAL] === undefined) return {};
+  if (ctx === undefined && !loaded && !registered()) return {};
   const { api } = requireApi();
   const spanContext = api.trace.getSpanContext(ctx ?? api.context.active());
   if (!spanContext || !api.isSpanContextValid(spanContext)) return {};
