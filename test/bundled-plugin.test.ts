@@ -1,37 +1,26 @@
-// A plugin bundled into one file (esbuild, the way docs/benchmarks.md advises shipping TS plugins
-// for a faster start) and run from a folder where no node_modules can be found: the runtime must
+// A plugin bundled into one file (`rpcplugin bundle`: esbuild, the way docs/benchmarks.md advises
+// shipping TS plugins for a faster start) and run from a folder where no node_modules can be found: the runtime must
 // not depend on resolving packages at run time. In particular its lazily loaded OpenTelemetry API
 // (telemetry.ts) cannot be require()d there and has to come from the bundle.
-import { chmodSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { SpanKind, context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { startPlugin } from "@rpcplugin/runtime";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundlePlugin } from "../packages/cli/src/bundle.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
 
 const dir = tempDir("rpcplugin-bundle-");
 const exporter = new InMemorySpanExporter();
 
-/** Bundles a fixture plugin into `dir` as one executable ES module. */
+/** Bundles a fixture plugin into `dir` as one executable file, as `rpcplugin bundle` does. */
 async function bundle(fixture: string): Promise<string> {
-  const outfile = join(dir.path, fixture);
-  await build({
-    entryPoints: [join(repoRoot, "fixtures", "ts-plugin", fixture)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "warning",
-    // CommonJS dependencies (grpc-js) require() Node's built-ins, which an ES module bundle needs a require for.
-    banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' },
-  });
-  chmodSync(outfile, 0o755);
-  return outfile;
+  const out = join(dir.path, fixture);
+  await bundlePlugin({ entry: join(repoRoot, "fixtures", "ts-plugin", fixture), out });
+  return out;
 }
 
 beforeAll(() => {
