@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Terraform figures: the TypeScript `files` provider (examples/terraform-provider-files,
-// launched through its filesystem-mirror launcher as Terraform launches it) next to its Go
-// twin on HashiCorp's terraform-plugin-go (fixtures/go-tfprovider, same schema):
+// launched through its filesystem-mirror launcher as Terraform launches it), the same provider
+// bundled into one file (`rpcplugin bundle`, copied alone into its mirror), and its Go twin on
+// HashiCorp's terraform-plugin-go (fixtures/go-tfprovider, same schema):
 //   - cold start: spawn → handshake → AutoMTLS connection → first GetProviderSchema answer,
 //     timed by our TypeScript host (startPlugin with Terraform's cookie, offering protocols 5
 //     and 6 as Terraform does, AutoMTLS on), one unmeasured start first, TS and Go alternated;
@@ -20,6 +21,7 @@ import { startPlugin } from "@rpcplugin/runtime";
 import { TERRAFORM_HANDSHAKE } from "@rpcplugin/terraform";
 import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
 import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
+import { bundlePlugin } from "../packages/cli/dist/bundle.js";
 import { buildGo, runGo } from "./dist/go.js";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -119,31 +121,36 @@ async function main() {
   const result = { mode: quick ? "quick" : "full", config, samples: {}, stats: {}, binaries: [], processesPerPlan: {}, problems: [] };
   const add = (key, v) => (result.samples[key] ??= []).push(v);
   try {
+    const bundled = path.join(root, "terraform-provider-files.bundle.mjs");
+    await bundlePlugin({ entry: tsMain, out: bundled });
     const ts = project(root, "ts", null);
+    const tsb = project(root, "tsb", bundled);
     const go = project(root, "go", goProvider);
+    const projects = [ts, tsb, go];
 
     // Cold start, timed by our host. The providers run in a private TMPDIR (their sockets).
-    const sides = [
-      ["ts", ts.executable, { TMPDIR: ts.tmp }],
-      ["go", go.executable, { TMPDIR: go.tmp }],
-    ];
+    const sides = projects.map((p) => [p.name, p.executable, { TMPDIR: p.tmp }]);
     for (const [, cmd, env] of sides) await coldStart(cmd, env); // unmeasured: page cache, host JIT
     for (let i = 0; i < config.cold; i++) {
-      for (const [side, cmd, env] of i % 2 ? [...sides].reverse() : sides) add(`cold.${side}`, await coldStart(cmd, env));
+      // Rotated, so that no side always runs first.
+      for (let k = 0; k < sides.length; k++) {
+        const [side, cmd, env] = sides[(k + i) % sides.length];
+        add(`cold.${side}`, await coldStart(cmd, env));
+      }
     }
     log(`cold start: ${config.cold} samples each`);
 
     for (const name of config.binaries) {
       const bin = await ensureTerraformBinary(name, { log });
       result.binaries.push({ name: bin.name, version: bin.version });
-      for (const p of [ts, go]) {
+      for (const p of projects) {
         rmSync(path.join(p.work, ".terraform"), { recursive: true, force: true });
         rmSync(path.join(p.work, ".terraform.lock.hcl"), { force: true });
         await tf(bin.path, p, ["init", "-input=false", "-no-color"]);
         await tf(bin.path, p, ["plan", "-input=false", "-no-color", "-detailed-exitcode"], [2]); // unmeasured
       }
       // How many provider processes one plan starts (go-plugin logs each start at DEBUG).
-      for (const p of [ts, go]) {
+      for (const p of projects) {
         const logFile = path.join(p.tmp, "..", "plan.log");
         await tf(bin.path, { ...p, env: { ...p.env, TF_LOG: "debug", TF_LOG_PATH: logFile } }, ["plan", "-input=false", "-no-color", "-detailed-exitcode"], [2]);
         const starts = (readFileSync(logFile, "utf8").match(/plugin started/g) ?? []).length;
@@ -151,13 +158,14 @@ async function main() {
         rmSync(logFile, { force: true });
       }
       for (let i = 0; i < config.plans; i++) {
-        for (const p of i % 2 ? [go, ts] : [ts, go]) {
+        for (let k = 0; k < projects.length; k++) {
+          const p = projects[(k + i) % projects.length];
           add(`plan.${bin.name}.${p.name}`, await tf(bin.path, p, ["plan", "-input=false", "-no-color", "-detailed-exitcode"], [2]));
         }
       }
       log(`${bin.name} ${bin.version} plan: ${config.plans} samples each`);
     }
-    for (const p of [ts, go]) {
+    for (const p of projects) {
       const left = readdirSync(p.tmp);
       if (left.length > 0) result.problems.push(`${p.name} provider left in TMPDIR: ${left.join(", ")}`);
     }
@@ -172,27 +180,26 @@ async function main() {
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-/** Markdown: one row per figure, TS and Go medians (p90 · min–max) and the TS/Go ratio. */
+/** Markdown: one row per figure, TS, bundled TS and Go medians (p90 · min–max) and the ratios to Go. */
 export function render(result) {
   const lines = [];
-  lines.push("| Terraform provider: TS (examples/terraform-provider-files) vs Go (terraform-plugin-go) | unit ↓ | TS | Go | TS/Go |");
-  lines.push("|---|---|---|---|---|");
-  const row = (label, tsKey, goKey) => {
-    const t = result.stats[tsKey];
-    const g = result.stats[goKey];
+  lines.push("| Terraform provider: TS (examples/terraform-provider-files), the same bundled (`rpcplugin bundle`), Go (terraform-plugin-go) | unit ↓ | TS | TS bundled | Go | TS/Go | bundled/Go |");
+  lines.push("|---|---|---|---|---|---|---|");
+  const row = (label, key) => {
+    const [t, b, g] = ["ts", "tsb", "go"].map((side) => result.stats[`${key}.${side}`]);
     if (!t || !g) return;
-    const c = (s) => `${fmt(s.median)} <sub>p90 ${fmt(s.p90)} · ${fmt(s.min)}–${fmt(s.max)}</sub>`;
-    lines.push(`| ${label} | ms | ${c(t)} | ${c(g)} | **×${(t.median / g.median).toFixed(2)}** |`);
+    const c = (s) => (s ? `${fmt(s.median)} <sub>p90 ${fmt(s.p90)} · ${fmt(s.min)}–${fmt(s.max)}</sub>` : "n/a");
+    const ratio = (s) => (s ? `**×${(s.median / g.median).toFixed(2)}**` : "n/a");
+    lines.push(`| ${label} | ms | ${c(t)} | ${c(b)} | ${c(g)} | ${ratio(t)} | ${ratio(b)} |`);
   };
-  row("spawn → first GetProviderSchema answer (AutoMTLS, our TS host)", "cold.ts", "cold.go");
+  row("spawn → first GetProviderSchema answer (AutoMTLS, our TS host)", "cold");
   for (const b of result.binaries) {
     const ts = result.processesPerPlan[`${b.name}.ts`];
     const go = result.processesPerPlan[`${b.name}.go`];
     const starts = ts === go ? ts : `${ts} (Go: ${go})`;
     row(
       `\`${b.name} plan\` wall time, ${b.name} ${b.version} (1 resource to create + 1 data source; ${starts ?? "?"} provider processes per plan)`,
-      `plan.${b.name}.ts`,
-      `plan.${b.name}.go`,
+      `plan.${b.name}`,
     );
   }
   return lines.join("\n");
