@@ -26,7 +26,7 @@ describe("rpcplugin bundle", () => {
   beforeAll(async () => {
     bundled = join(dir.path, "kv-plugin");
     const { code, output } = await cli("bundle", kvEntry, "--out", bundled);
-    expect(output).toBe(`wrote ${bundled}\n`);
+    expect(output).toBe(`wrote ${bundled}\n(without the .mjs extension Node runs it as an ES module by module syntax detection: Node ≥ 20.19 or ≥ 22.7)\n`);
     expect(code).toBe(0);
   });
 

@@ -83,6 +83,9 @@ export async function bundle(argv: readonly string[], out: (text: string) => voi
     return 1;
   }
   out(`wrote ${target}\n`);
+  if (!/\.mjs$/.test(target)) {
+    out("(without the .mjs extension Node runs it as an ES module by module syntax detection: Node ≥ 20.19 or ≥ 22.7)\n");
+  }
   return 0;
 }
 
