@@ -524,6 +524,34 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       expect(ts.socketGone).toBe(true);
       expect(await readdir(s.sock)).toEqual([]);
     });
+
+    it("UnixSocketConfig.Group (PLUGIN_UNIX_SOCKET_GROUP): the TS plugin's socket is 0660 and that group's, by name or gid; without it 0600", async ({
+      expect,
+      onTestFinished,
+    }) => {
+      const s = await scratch(onTestFinished);
+      const ops = ["put:g=1", "get:g"];
+      // daemon (gid 1) is in every Debian image; the host runs as root, which may chown to any group.
+      const [byName, byGid, none] = await Promise.all([
+        host({ plugin: fixturePlugin, automtls: true, socketGroup: "daemon", ops }, { env: { TMPDIR: s.sock } }),
+        host({ plugin: fixturePlugin, automtls: true, socketGroup: "1", ops }, { env: { TMPDIR: s.sock } }),
+        host({ plugin: fixturePlugin, automtls: true, ops }, { env: { TMPDIR: s.sock } }),
+      ]);
+      for (const r of [byName, byGid]) {
+        expect(opRows(r)).toEqual([
+          ["put", true, null],
+          ["get", true, null],
+        ]);
+        expect({ mode: r.socketMode, gid: r.socketGid }).toEqual({ mode: "660", gid: 1 });
+      }
+      expect(none.socketMode).toBe("600");
+      expect(none.socketGid).toBe(process.getgid?.());
+      for (const r of [byName, byGid, none]) {
+        expectCleanKill(r);
+        expect(r.socketGone).toBe(true);
+      }
+      expect(await readdir(s.sock)).toEqual([]);
+    });
   });
 
   // ---- broker multiplexing (GRPCBrokerMultiplex) ------------------------------

@@ -265,6 +265,8 @@ export interface HostFlags {
   socketDir?: string;
   /** Start through a RunnerFunc, so go-plugin itself creates <socketDir>/plugin-dir*. */
   runnerFunc?: boolean;
+  /** UnixSocketConfig.Group: go-plugin passes it as PLUGIN_UNIX_SOCKET_GROUP. */
+  socketGroup?: string;
   mux?: boolean;
   /** VersionedPlugins keys; default: protocol version 1. */
   versions?: number[];
@@ -357,6 +359,9 @@ export interface HostReport {
   pluginGone: boolean;
   socketGone: boolean | null;
   socketDirEntries: string[] | null;
+  /** The unix socket's permission bits in octal ("600"), read once the plugin started. */
+  socketMode?: string;
+  socketGid?: number;
 }
 
 export interface HostRun extends HostReport {
@@ -374,6 +379,7 @@ export function hostArgs(f: HostFlags): string[] {
   if (f.automtls) a.push("-automtls");
   if (f.socketDir !== undefined) a.push("-socket-dir", f.socketDir);
   if (f.runnerFunc) a.push("-runner-func");
+  if (f.socketGroup !== undefined) a.push("-socket-group", f.socketGroup);
   if (f.mux) a.push("-mux");
   if (f.versions) a.push("-versions", f.versions.join(","));
   if (f.startTimeoutMs !== undefined) a.push("-start-timeout", ms(f.startTimeoutMs));
