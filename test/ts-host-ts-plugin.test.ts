@@ -1,6 +1,7 @@
 // TypeScript host ↔ TypeScript plugin, through real processes: unix and TCP,
 // AutoMTLS on and off, stdio forwarding, logs, broker callbacks, shutdown.
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { type PluginClient, type PluginSet, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -19,6 +20,18 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** The error code of connecting to `host:port` (undefined: it connected). */
+function connectError(address: string): Promise<string | undefined> {
+  const [host, port] = address.split(":");
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port) }, () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code));
+  });
+}
 
 function track<P extends PluginSet>(client: PluginClient<P>): PluginClient<P> {
   cleanups.push(() => client.close());
@@ -78,6 +91,7 @@ describe.each([
     expect(await waitProcessGone(pid)).toBe(true);
     expect(client.exit).toEqual({ code: 0, signal: null });
     expect(socketsIn(dir.path)).toEqual([]);
+    if (network === "tcp") expect(await connectError(client.address.address)).toBe("ECONNREFUSED");
   });
 });
 
@@ -107,14 +121,16 @@ describe("lifecycle", () => {
     expect(client.exit).toEqual({ code: 0, signal: null });
   });
 
-  it("kills a plugin that does not exit within the grace period", async () => {
+  it("kills a plugin that does not exit within the grace period, and removes the socket file it could not", async () => {
     const client = track(await startPlugin({ command: fixturePlugin, handshake, plugins: kvPlugins, killGraceMs: 200 }));
+    const socket = client.address.address;
     const kv = client.dispense("kv_grpc");
     const stuck = kv.put({ key: "slow", value: Buffer.from("60000") }).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await client.close();
     expect(client.exit).toEqual({ code: null, signal: "SIGKILL" });
     expect(await stuck).toBeInstanceOf(Error);
+    expect(existsSync(socket)).toBe(false);
   });
 
   it("ignores SIGINT like a Go plugin", async () => {
@@ -203,7 +219,9 @@ describe("a host that dies", () => {
       process.stdout.write(String(client.pid) + "\\n");
       setInterval(() => {}, 1000);
     `;
-    const host = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const host = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TMPDIR: dir.path } });
     cleanups.push(() => {
       host.kill("SIGKILL");
     });
@@ -212,7 +230,9 @@ describe("a host that dies", () => {
       host.once("exit", () => reject(new Error("host exited early")));
     });
     expect(pid).toBeGreaterThan(0);
+    expect(socketsIn(dir.path)).toHaveLength(1);
     host.kill("SIGKILL");
     expect(await waitProcessGone(pid, 10_000)).toBe(true);
+    expect(socketsIn(dir.path)).toEqual([]);
   });
 });
