@@ -22,12 +22,14 @@ import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { YamuxSession, type YamuxStream } from "../packages/runtime/src/yamux/index.js";
+import { goSkipped } from "./support/go.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const goDir = join(repoRoot, "fixtures", "go");
 const binDir = process.env.RPCPLUGIN_GO_CACHE || join(tmpdir(), "rpcplugin-go-bin");
 const peerBin = join(binDir, process.platform === "win32" ? "yamux-peer.exe" : "yamux-peer");
-const skipGo = process.env.RPCPLUGIN_SKIP_GO === "1";
+const skipGo = goSkipped();
+if (skipGo) process.stderr.write(`[go] skipping the yamux interop suite: RPCPLUGIN_SKIP_GO=${process.env.RPCPLUGIN_SKIP_GO}\n`);
 
 const STREAMS = 6;
 const BYTES_PER_STREAM = 4 * 1024 * 1024;

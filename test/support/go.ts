@@ -54,6 +54,7 @@ export function requireGo(): void {
  */
 export function describeGo(name: string, fn: () => void): void {
   const skip = goSkipped();
+  if (skip) process.stderr.write(`[go] skipping "${name}": RPCPLUGIN_SKIP_GO=${process.env.RPCPLUGIN_SKIP_GO} (unset it to run the interop suite)\n`);
   describe.skipIf(skip)(name, () => {
     if (!skip) requireGo();
     fn();
