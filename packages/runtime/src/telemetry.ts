@@ -49,6 +49,7 @@ interface LoadedApi {
 
 let loaded: LoadedApi | undefined;
 let importing: Promise<unknown> | undefined;
+let requireFailed = false;
 
 function adopt(api: typeof OpenTelemetry): LoadedApi {
   loaded ??= {
@@ -77,10 +78,12 @@ function registered(): boolean {
  * {@link importApi}) and this call goes untraced.
  */
 function apiNow(): LoadedApi | undefined {
-  if (loaded) return loaded;
+  if (loaded || requireFailed) return loaded;
   try {
     return adopt(createRequire(import.meta.url)("@opentelemetry/api") as typeof OpenTelemetry);
   } catch {
+    // Not again on every call: a failed require() searches the file system each time.
+    requireFailed = true;
     void importApi();
     return undefined;
   }
