@@ -5,16 +5,15 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { SpanKind, context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { SpanKind } from "@opentelemetry/api";
 import { startPlugin } from "@rpcplugin/runtime";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { bundlePlugin } from "../packages/cli/src/bundle.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
+import { useInMemoryTracing } from "./support/telemetry.js";
 
 const dir = tempDir("rpcplugin-bundle-");
-const exporter = new InMemorySpanExporter();
+const exporter = useInMemoryTracing();
 
 /** Bundles a fixture plugin into `dir` as one executable file, as `rpcplugin bundle` does. */
 async function bundle(fixture: string): Promise<string> {
@@ -23,15 +22,7 @@ async function bundle(fixture: string): Promise<string> {
   return out;
 }
 
-beforeAll(() => {
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-  dir.cleanup();
-});
+afterAll(() => dir.cleanup());
 
 describe("a plugin bundled into one file, run without node_modules", () => {
   it("runs where no package resolves (the premise of the other tests)", () => {

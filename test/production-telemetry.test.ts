@@ -4,26 +4,17 @@
 // host's CLIENT span, the plugin's serve span a child of the host's start span.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { Code, type PluginClientContext, addService, startPlugin } from "@rpcplugin/runtime";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
 import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
+import { useInMemoryTracing } from "./support/telemetry.js";
 
 const plugin = join(repoRoot, "fixtures", "ts-plugin", "telemetry-plugin.mjs");
-const exporter = new InMemorySpanExporter();
-
-beforeAll(() => {
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
+const exporter = useInMemoryTracing();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -8,6 +8,7 @@ import { HealthClient } from "./gen/grpc/health/v1/health_rpcplugin.js";
 import { Code } from "./rpc/code.js";
 import { RpcError } from "./rpc/errors.js";
 import { APPLICATION_HEALTH_SERVICE, ServingStatus } from "./services/health.js";
+import { anySignal } from "./util/any-signal.js";
 
 /** Options of `PluginClient.health()`. */
 export interface HealthQueryOptions {
@@ -44,14 +45,8 @@ export async function checkHealth(transport: grpc.Client, options: HealthQueryOp
  * other errors are thrown as they are.
  */
 export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
-  // Either signal stops the call (AbortSignal.any needs Node 20.3; engines say 20).
-  const stop = new AbortController();
-  const sources = [options.signal, closed].filter((source): source is AbortSignal => source !== undefined);
-  const onAbort = (event: Event) => stop.abort((event.target as AbortSignal).reason);
-  for (const source of sources) {
-    if (source.aborted) stop.abort(source.reason);
-    else source.addEventListener("abort", onAbort, { once: true });
-  }
+  // Either signal stops the call.
+  const stop = anySignal([options.signal, closed].filter((source): source is AbortSignal => source !== undefined));
   let last: ServingStatus | undefined;
   try {
     for await (const response of new HealthClient(transport).watch({ service: options.service ?? APPLICATION_HEALTH_SERVICE }, { signal: stop.signal })) {
@@ -63,7 +58,7 @@ export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, 
     const gone = closed.aborted || (error instanceof RpcError && error.code === Code.UNAVAILABLE);
     if (!gone) throw error;
   } finally {
-    for (const source of sources) source.removeEventListener("abort", onAbort);
+    stop.dispose();
   }
   if (last !== ServingStatus.NOT_SERVING) yield ServingStatus.NOT_SERVING;
 }

@@ -62,6 +62,7 @@ export {
 } from "./config.js";
 export { type TlsFiles, type LoadedTls, loadServerTls, loadClientTls } from "./tls-files.js";
 export { PluginExitCode } from "./signals.js";
+export { type CombinedSignal, anySignal } from "./util/any-signal.js";
 export { isRetryableStartError } from "./start-retry.js";
 export { type HealthReporter, ServingStatus, PLUGIN_HEALTH_SERVICE, APPLICATION_HEALTH_SERVICE } from "./services/health.js";
 export { type HealthCheckOptions, DEFAULT_HEALTH_INTERVAL_MS } from "./health-check.js";

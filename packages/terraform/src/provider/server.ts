@@ -12,7 +12,7 @@
  * the signal's reason or an AbortError answers an "Operation cancelled" error
  * diagnostic.
  */
-import { ConfigError, type Logger } from "@rpcplugin/runtime";
+import { type CombinedSignal, ConfigError, type Logger, anySignal } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
 import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
 import { type AttributePath, DiagnosticError, Diagnostics, type WireAttributePath, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
@@ -369,24 +369,14 @@ export class ProviderServer {
     const value = this.#configuredValue;
     const stop = this.#stop.signal;
     let signal: AbortSignal | undefined;
-    // Either source aborts it (by hand: AbortSignal.any needs Node 20.3; engines say 20). The
-    // listeners go when the operation ends, so none pile up on the provider-wide stop signal.
-    let unlink: (() => void) | undefined;
+    // Either source aborts it. The listeners go when the operation ends, so none pile up on the
+    // provider-wide stop signal.
+    let combined: CombinedSignal | undefined;
     const signalOf = (): AbortSignal => {
       if (signal) return signal;
       if (!call) return (signal = stop);
-      const both = new AbortController();
-      const sources = [stop, call.signal];
-      const onAbort = (event: Event) => both.abort((event.target as AbortSignal).reason);
-      for (const source of sources) {
-        if (both.signal.aborted) break;
-        if (source.aborted) both.abort(source.reason);
-        else source.addEventListener("abort", onAbort, { once: true });
-      }
-      unlink = () => {
-        for (const source of sources) source.removeEventListener("abort", onAbort);
-      };
-      return (signal = both.signal);
+      combined = anySignal([stop, call.signal]);
+      return (signal = combined.signal);
     };
     const context: RequestContext = {
       get provider() {
@@ -415,7 +405,7 @@ export class ProviderServer {
         diagnostics.error(`Unexpected error in ${operation}`, error instanceof Error ? error.message : String(error));
       }
     } finally {
-      unlink?.();
+      combined?.dispose();
     }
     return { ...((result ?? {}) as R), diagnostics: diagnostics.toWire(type) };
   }
