@@ -4,7 +4,6 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 import type {
   BidiStreamingHandler,
   BidiStreamingMethod,
@@ -18,6 +17,7 @@ import type {
   ServerStreamingHandler,
   ServerStreamingMethod,
   ServiceClient,
+  Transport,
   ServiceHandler,
   UnaryHandler,
   UnaryMethod,
@@ -195,7 +195,7 @@ describe("client class", () => {
     expectTypeOf<keyof MembersClient>().toEqualTypeOf<keyof MembersHandler>();
     expectTypeOf<EchoServiceClient>().toExtend<ServiceClient<typeof EchoService>>();
     expectTypeOf<MembersClient>().toExtend<ServiceClient<typeof Members>>();
-    expectTypeOf(EchoServiceClient).constructorParameters.toEqualTypeOf<[transport: Client]>();
+    expectTypeOf(EchoServiceClient).constructorParameters.toEqualTypeOf<[transport: Transport]>();
   });
 
   it("refuses what the RPC does not take", () => {

@@ -6,10 +6,9 @@
 
 import type { Configure_Request, Configure_RequestSchema, Configure_Response, Configure_ResponseSchema, Read_Request, Read_RequestSchema, Read_ResponseChunk, Read_ResponseChunkSchema, Write_RequestChunk, Write_RequestChunkSchema, Write_Response, Write_ResponseSchema } from "./streamer_pb.js";
 import { StreamerService } from "./streamer_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "@rpcplugin/runtime";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "@rpcplugin/runtime";
 import { createClient, definePlugin } from "@rpcplugin/runtime";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * StreamerService reads and writes one configured file in chunks.
@@ -45,7 +44,7 @@ export interface StreamerServiceHandler {
 export class StreamerServiceClient {
   readonly #client: ServiceClient<typeof StreamerService>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(StreamerService, transport);
   }
 

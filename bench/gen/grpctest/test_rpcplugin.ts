@@ -9,11 +9,10 @@
 
 import type { BidirectionalRequest, BidirectionalRequestSchema, BidirectionalResponse, BidirectionalResponseSchema, PanicRequest, PanicRequestSchema, PingRequest, PingRequestSchema, PongResponse, PongResponseSchema, PrintKVRequest, PrintKVRequestSchema, PrintKVResponse, PrintKVResponseSchema, PrintStdioRequest, PrintStdioRequestSchema, TestRequest, TestRequestSchema, TestResponse, TestResponseSchema } from "./test_pb.js";
 import { PingPong, Test } from "./test_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "@rpcplugin/runtime";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "@rpcplugin/runtime";
 import { createClient, definePlugin } from "@rpcplugin/runtime";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * What a plugin implements to serve Test: serve it with `TestPlugin.server(handler)`.
@@ -60,7 +59,7 @@ export interface TestHandler {
 export class TestClient {
   readonly #client: ServiceClient<typeof Test>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(Test, transport);
   }
 
@@ -135,7 +134,7 @@ export interface PingPongHandler {
 export class PingPongClient {
   readonly #client: ServiceClient<typeof PingPong>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(PingPong, transport);
   }
 

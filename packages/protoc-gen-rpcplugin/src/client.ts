@@ -16,7 +16,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
   if (service.methods.length === 0) {
     // Nothing to call: no runtime client either (an unread #private field fails noUnusedLocals).
     f.print(f.export(target === "dts" ? "declare class" : "class", names.client), " {");
-    f.print("  constructor(_transport", target === "js" ? "" : [": ", symbols.Client], ")", target === "dts" ? ";" : " {}");
+    f.print("  constructor(_transport", target === "js" ? "" : [": ", symbols.Transport], ")", target === "dts" ? ";" : " {}");
     f.print("}");
     f.print();
     return;
@@ -27,7 +27,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
       f.print(f.export("class", names.client), " {");
       f.print("  readonly #client: ", symbols.ServiceClient, "<typeof ", descriptor, ">;");
       f.print();
-      f.print("  constructor(", symbols.transport, ": ", symbols.Client, ") {");
+      f.print("  constructor(", symbols.transport, ": ", symbols.Transport, ") {");
       f.print("    this.#client = ", symbols.createClient, "(", descriptor, ", ", symbols.transport, ");");
       f.print("  }");
       break;
@@ -43,7 +43,7 @@ export function printClient(f: GeneratedFile, symbols: FileSymbols, service: Des
       f.print(f.export("declare class", names.client), " {");
       f.print("  #private;");
       f.print();
-      f.print("  constructor(", symbols.transport, ": ", symbols.Client, ");");
+      f.print("  constructor(", symbols.transport, ": ", symbols.Transport, ");");
       break;
   }
   for (const method of service.methods) {

@@ -15,8 +15,8 @@ export interface FileSymbols {
   readonly CallOptions: ImportSymbol;
   readonly PluginDefinition: ImportSymbol;
   readonly ServiceClient: ImportSymbol;
-  /** `@grpc/grpc-js`'s `Client`: the connection a client class is made over. */
-  readonly Client: ImportSymbol;
+  /** The runtime's `Transport` (an h2 engine channel or a grpc-js `Client`): the connection a client class is made over. */
+  readonly Transport: ImportSymbol;
   readonly MessageInitShape: ImportSymbol;
   /**
    * Names the code uses unqualified: globals and the constructor parameter
@@ -82,7 +82,7 @@ export function fileSymbols(f: GeneratedFile, file: DescFile, options: Options, 
     CallOptions: f.import("CallOptions", runtime, true),
     PluginDefinition: f.import("PluginDefinition", runtime, true),
     ServiceClient: f.import("ServiceClient", runtime, true),
-    Client: f.import("Client", "@grpc/grpc-js", true),
+    Transport: f.import("Transport", runtime, true),
     MessageInitShape: f.import("MessageInitShape", "@bufbuild/protobuf", true),
     Promise: f.import("Promise", self),
     AsyncIterable: f.import("AsyncIterable", self),

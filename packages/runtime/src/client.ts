@@ -24,7 +24,10 @@ import { type LogLevel, type LogRecord, createStderrParser, formatLogRecord, lev
 import type { DispensedClient, PluginSet } from "./plugin.js";
 import { type PluginProcess, launchPlugin } from "./process.js";
 import type { ReattachConfig } from "./reattach.js";
+import type { EngineName, Transport } from "./rpc/engine.js";
 import { RpcError } from "./rpc/errors.js";
+import { type CallHook, H2Channel } from "./rpc/h2/channel.js";
+import type { ClientTlsMaterial } from "./rpc/h2/tls.js";
 import { Code } from "./rpc/code.js";
 import {
   type CertificateCurve,
@@ -32,11 +35,12 @@ import {
   generateCertificate,
   parseCertificate,
   pinnedChannelCredentials,
+  pinnedClientTls,
   pinnedServerCredentials,
   toPem,
 } from "./tls.js";
 import { grpcTarget } from "./transport.js";
-import { type ClientConfig, type StartRetry, resolveClientConfig } from "./config.js";
+import { CONFIG_DEFAULTS, type ClientConfig, type StartRetry, clientConfigFromEnv, resolveClientConfig } from "./config.js";
 import { withStartRetries } from "./start-retry.js";
 import {
   type LoadedTls,
@@ -45,12 +49,13 @@ import {
   loadClientTls,
   probeTlsFailure,
   suppliedChannelCredentials,
+  suppliedClientTls,
   suppliedServerCredentials,
 } from "./tls-files.js";
 import { AsyncQueue } from "./util/async-queue.js";
 import { type HealthQueryOptions, type HealthWatchOptions, checkHealth, watchHealth } from "./health-watch.js";
 import type { ServingStatus } from "./services/health.js";
-import { clientTelemetryInterceptor, traceEnvironment, traced } from "./telemetry.js";
+import { clientTelemetryHook, clientTelemetryInterceptor, traceEnvironment, traced } from "./telemetry.js";
 
 /** Where plugin output goes: a stream, or a function given each chunk. */
 export type OutputSink = NodeJS.WritableStream | ((chunk: Buffer) => void);
@@ -75,6 +80,12 @@ export interface ConnectOptions<P extends PluginSet> {
   killGraceMs?: number;
   /** How long to wait for the connection and first health check (default: PLUGIN_CONNECT_TIMEOUT_MS, else 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * The RPC engine of the connection to the plugin (default: PLUGIN_RPC_ENGINE, else "grpc-js"):
+   * `"h2"` calls straight on `node:http2`, `"grpc-js"` through `@grpc/grpc-js`. The plugin may
+   * run either engine, or be a Go plugin: the wire protocol is the same.
+   */
+  engine?: EngineName;
 }
 
 /** Options of {@link startPlugin}. */
@@ -209,6 +220,7 @@ async function startOnce<P extends PluginSet>(
       child,
       timeoutMs: within(config.connectTimeoutMs),
       unixSocketDir: options.unixSocketDir,
+      engine: config.engine,
     });
     const effective = { ...options, killGraceMs: config.killGraceMs };
     return new PluginClient(plugins, info.appVersion, { ...connection, handshake: { line, info } }, effective, child, undefined);
@@ -247,6 +259,7 @@ export async function reattachPlugin<P extends PluginSet>(config: ReattachConfig
     child: undefined,
     timeoutMs: options.connectTimeoutMs ?? 10_000,
     unixSocketDir: undefined,
+    engine: options.engine ?? clientConfigFromEnv(process.env).engine ?? CONFIG_DEFAULTS.engine,
   });
   return new PluginClient(plugins, config.protocolVersion, connection, options, undefined, config);
 }
@@ -255,7 +268,7 @@ interface Connection {
   /** The handshake line and what it said (launched plugins only). */
   handshake?: { line: string; info: HandshakeInfo };
   address: { network: Network; address: string };
-  transport: grpc.Client;
+  transport: Transport;
   broker: BrokerCore;
   brokerOutgoing: AsyncQueue<ConnInfo>;
   tls: boolean;
@@ -270,6 +283,7 @@ async function connect(options: {
   child: PluginProcess | undefined;
   timeoutMs: number;
   unixSocketDir: string | undefined;
+  engine: EngineName;
 }): Promise<Connection> {
   const { own, serverCertPem, supplied, child } = options;
   const channelCredentials = () =>
@@ -285,10 +299,16 @@ async function connect(options: {
         ? pinnedServerCredentials(own, serverCertPem)
         : grpc.ServerCredentials.createInsecure();
   const tls = own !== undefined || supplied !== undefined;
-  const transport = new grpc.Client(grpcTarget(options.address), channelCredentials(), {
-    ...CHANNEL_OPTIONS,
-    interceptors: [clientTelemetryInterceptor, ...(child ? [exitAwareInterceptor(child)] : [])],
-  });
+  const transport: Transport =
+    options.engine === "h2"
+      ? new H2Channel(options.address, {
+          tls: supplied ? suppliedClientTls(supplied) : own && serverCertPem ? pinnedClientTls(own, serverCertPem) : undefined,
+          hooks: [clientTelemetryHook, ...(child ? [exitAwareHook(child)] : [])],
+        })
+      : new grpc.Client(grpcTarget(options.address), channelCredentials(), {
+          ...CHANNEL_OPTIONS,
+          interceptors: [clientTelemetryInterceptor, ...(child ? [exitAwareInterceptor(child)] : [])],
+        });
   const health = new HealthClient(transport);
   try {
     // Not wait-for-ready: a failed connect then fails the call at once with the cause (e.g. the TLS error).
@@ -320,6 +340,22 @@ function connectionError(error: unknown, address: { network: Network; address: s
   return new TransportError(`could not connect to the plugin at ${where}: ${detail}`, { cause: error });
 }
 
+/** The h2 engine's {@link exitAwareInterceptor}. */
+function exitAwareHook(child: PluginProcess): CallHook {
+  return () => (status) => {
+    if (status.code !== Code.UNAVAILABLE && status.code !== Code.INTERNAL) return status;
+    return child.exitsWithin(500).then((exited) => (exited && child.exit ? { ...status, details: exitDetails(child, status.details) } : status));
+  };
+}
+
+/** A lost call's status message once the plugin is known to have exited. */
+function exitDetails(child: PluginProcess, details: string): string {
+  const exit = child.exit as NonNullable<PluginProcess["exit"]>;
+  const tail = child.stderrTail.slice(-5);
+  const quoted = tail.length > 0 ? `; last stderr lines: ${tail.join(" | ")}` : "";
+  return `plugin exited with ${describeExit(exit.code, exit.signal)} during the call (${details})${quoted}`;
+}
+
 /** Turns "connection lost" statuses into ones that say the plugin exited, and how. */
 function exitAwareInterceptor(child: PluginProcess): grpc.Interceptor {
   return (options, nextCall) =>
@@ -334,11 +370,8 @@ function exitAwareInterceptor(child: PluginProcess): grpc.Interceptor {
                 return;
               }
               void child.exitsWithin(500).then((exited) => {
-                const exit = child.exit;
-                if (!exited || !exit) return nextStatus(status);
-                const tail = child.stderrTail.slice(-5);
-                const quoted = tail.length > 0 ? `; last stderr lines: ${tail.join(" | ")}` : "";
-                nextStatus({ ...status, details: `plugin exited with ${describeExit(exit.code, exit.signal)} during the call (${status.details})${quoted}` });
+                if (!exited || !child.exit) return nextStatus(status);
+                nextStatus({ ...status, details: exitDetails(child, status.details) });
               });
             })
             .build(),
@@ -400,8 +433,8 @@ export class PluginClient<P extends PluginSet = PluginSet> {
     return this.child?.stderrTail ?? [];
   }
 
-  /** The one gRPC connection to the plugin, shared by every dispensed client. */
-  get transport(): grpc.Client {
+  /** The one gRPC connection to the plugin, shared by every dispensed client (an h2 engine channel or a grpc-js `Client`, by `engine`). */
+  get transport(): Transport {
     return this.connection.transport;
   }
 

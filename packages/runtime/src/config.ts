@@ -18,6 +18,7 @@
 import { ConfigError } from "./errors.js";
 import { type Network, type PluginEnvironment, readPluginEnvironment } from "./handshake.js";
 import type { LogLevel } from "./log.js";
+import { ENGINES, type EngineName } from "./rpc/engine.js";
 import type { TlsFiles } from "./tls-files.js";
 
 /** The `PLUGIN_*` variables rpcplugin adds to go-plugin's contract. */
@@ -46,6 +47,8 @@ export const ConfigEnv = {
   killGraceMs: "PLUGIN_KILL_GRACE_MS",
   /** Host: how many times to try starting the plugin (1 = no retry). */
   startAttempts: "PLUGIN_START_ATTEMPTS",
+  /** Both: the RPC engine this side runs its connection on, `h2` or `grpc-js`. */
+  engine: "PLUGIN_RPC_ENGINE",
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error"];
@@ -73,6 +76,7 @@ export interface StartRetry {
 /** Settings of a plugin that can be given in code (the rest of {@link ServeOptions}). */
 export interface ServerSettings {
   network?: Network | undefined;
+  engine?: EngineName | undefined;
   logLevel?: LogLevel | undefined;
   shutdownGraceMs?: number | undefined;
   tls?: TlsFiles | undefined;
@@ -82,6 +86,8 @@ export interface ServerSettings {
 /** A plugin's effective configuration. */
 export interface ServerConfig {
   network: Network;
+  /** The RPC engine of the plugin's server. */
+  engine: EngineName;
   logLevel: LogLevel;
   shutdownGraceMs: number;
   /** Supplied certificate files, or undefined for AutoMTLS (when the host asks) or plaintext. */
@@ -94,6 +100,7 @@ export interface ServerConfig {
 
 /** Settings of a host that can be given in code. */
 export interface ClientSettings {
+  engine?: EngineName | undefined;
   logLevel?: LogLevel | undefined;
   startTimeoutMs?: number | undefined;
   connectTimeoutMs?: number | undefined;
@@ -108,6 +115,8 @@ export type ClientTls = { mode: "auto" } | { mode: "off" } | { mode: "files"; fi
 
 /** A host's effective configuration. */
 export interface ClientConfig {
+  /** The RPC engine of the host's connection to the plugin. */
+  engine: EngineName;
   logLevel: LogLevel;
   startTimeoutMs: number;
   connectTimeoutMs: number;
@@ -119,6 +128,7 @@ export interface ClientConfig {
 /** Defaults of every setting. */
 export const CONFIG_DEFAULTS = {
   network: "unix" as Network,
+  engine: "grpc-js" as EngineName,
   serverLogLevel: "debug" as LogLevel,
   clientLogLevel: "info" as LogLevel,
   shutdownGraceMs: 2000,
@@ -136,6 +146,8 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerSettings & { 
     if (transport !== "unix" && transport !== "tcp") throw invalid(ConfigEnv.transport, transport, "a transport: unix or tcp");
     settings.network = transport;
   }
+  const engine = engineFrom(env);
+  if (engine !== undefined) settings.engine = engine;
   const logLevel = logLevelFrom(env);
   if (logLevel !== undefined) settings.logLevel = logLevel;
   const grace = duration(env, ConfigEnv.shutdownGraceMs);
@@ -154,6 +166,8 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerSettings & { 
 /** A host's settings as its environment gives them (only the variables that are set). */
 export function clientConfigFromEnv(env: NodeJS.ProcessEnv): ClientSettings {
   const settings: ClientSettings = {};
+  const engine = engineFrom(env);
+  if (engine !== undefined) settings.engine = engine;
   const logLevel = logLevelFrom(env);
   if (logLevel !== undefined) settings.logLevel = logLevel;
   const start = duration(env, ConfigEnv.startTimeoutMs, 1);
@@ -175,6 +189,7 @@ export function resolveServerConfig(explicit: ServerSettings, env: NodeJS.Proces
   const fromEnv = serverConfigFromEnv(env);
   return {
     network: explicit.network ?? fromEnv.network ?? CONFIG_DEFAULTS.network,
+    engine: explicit.engine ?? fromEnv.engine ?? CONFIG_DEFAULTS.engine,
     logLevel: explicit.logLevel ?? fromEnv.logLevel ?? CONFIG_DEFAULTS.serverLogLevel,
     shutdownGraceMs: explicit.shutdownGraceMs ?? fromEnv.shutdownGraceMs ?? CONFIG_DEFAULTS.shutdownGraceMs,
     tls: explicit.tls ?? fromEnv.tls,
@@ -203,6 +218,7 @@ export function resolveClientConfig(explicit: ClientSettings, env: NodeJS.Proces
     throw new ConfigError(`retry.maxDelayMs (${retry.maxDelayMs}) is less than retry.initialDelayMs (${retry.initialDelayMs}): the maximum delay must be at least the initial one`);
   }
   return {
+    engine: explicit.engine ?? fromEnv.engine ?? CONFIG_DEFAULTS.engine,
     logLevel: explicit.logLevel ?? fromEnv.logLevel ?? CONFIG_DEFAULTS.clientLogLevel,
     startTimeoutMs: explicit.startTimeoutMs ?? fromEnv.startTimeoutMs ?? CONFIG_DEFAULTS.startTimeoutMs,
     connectTimeoutMs: explicit.connectTimeoutMs ?? fromEnv.connectTimeoutMs ?? CONFIG_DEFAULTS.connectTimeoutMs,
@@ -215,6 +231,9 @@ export function resolveClientConfig(explicit: ClientSettings, env: NodeJS.Proces
 function checkExplicit(explicit: ServerSettings & ClientSettings): void {
   if (explicit.network !== undefined && explicit.network !== "unix" && explicit.network !== "tcp") {
     throw new ConfigError(`option network=${JSON.stringify(explicit.network)} is not a transport: use "unix" or "tcp"`);
+  }
+  if (explicit.engine !== undefined && !ENGINES.includes(explicit.engine)) {
+    throw new ConfigError(`option engine=${JSON.stringify(explicit.engine)} is not an RPC engine: use ${ENGINES.map((name) => JSON.stringify(name)).join(" or ")}`);
   }
   if (explicit.logLevel !== undefined && !LOG_LEVELS.includes(explicit.logLevel)) {
     throw new ConfigError(`option logLevel=${JSON.stringify(explicit.logLevel)} is not a log level: use one of ${LOG_LEVELS.join(", ")}`);
@@ -268,6 +287,13 @@ function tlsFilesFrom(env: NodeJS.ProcessEnv): TlsFiles | undefined {
     ...(caFile === undefined ? {} : { caFile }),
     source: "env",
   };
+}
+
+function engineFrom(env: NodeJS.ProcessEnv): EngineName | undefined {
+  const value = text(env, ConfigEnv.engine);
+  if (value === undefined) return undefined;
+  if (!(ENGINES as readonly string[]).includes(value)) throw invalid(ConfigEnv.engine, value, `an RPC engine: ${ENGINES.join(" or ")}`);
+  return value as EngineName;
 }
 
 function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel | undefined {

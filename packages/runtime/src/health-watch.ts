@@ -3,7 +3,7 @@
  * service name "" by default: see services/health.ts): one check, or a
  * stream of statuses as they change.
  */
-import type * as grpc from "@grpc/grpc-js";
+import type { Transport } from "./rpc/engine.js";
 import { HealthClient } from "./gen/grpc/health/v1/health_rpcplugin.js";
 import { Code } from "./rpc/code.js";
 import { RpcError } from "./rpc/errors.js";
@@ -27,7 +27,7 @@ export interface HealthWatchOptions {
 }
 
 /** The plugin's current status of `service`; RpcError NOT_FOUND if it does not report that name. */
-export async function checkHealth(transport: grpc.Client, options: HealthQueryOptions = {}): Promise<ServingStatus> {
+export async function checkHealth(transport: Transport, options: HealthQueryOptions = {}): Promise<ServingStatus> {
   const response = await new HealthClient(transport).check(
     { service: options.service ?? APPLICATION_HEALTH_SERVICE },
     { timeoutMs: options.timeoutMs ?? 5000 },
@@ -44,7 +44,7 @@ export async function checkHealth(transport: grpc.Client, options: HealthQueryOp
  * caller's `signal` fails the iteration with its reason, as for any call;
  * other errors are thrown as they are.
  */
-export async function* watchHealth(transport: grpc.Client, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
+export async function* watchHealth(transport: Transport, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
   // Either signal stops the call.
   const stop = anySignal([options.signal, closed].filter((source): source is AbortSignal => source !== undefined));
   let last: ServingStatus | undefined;

@@ -9,10 +9,10 @@
  * ones use {@link servicePlugin} and {@link clientPlugin}.
  */
 import type { DescService } from "@bufbuild/protobuf";
-import type * as grpc from "@grpc/grpc-js";
 import type { Broker } from "./broker.js";
 import type { Logger } from "./log.js";
 import { type ServiceClient, createClient } from "./rpc/client.js";
+import type { RpcServer, Transport } from "./rpc/engine.js";
 import { type ServiceHandler, addService } from "./rpc/server.js";
 
 /** Passed to a plugin when the plugin process registers its services. */
@@ -25,16 +25,19 @@ export interface PluginServerContext {
 
 /** Passed to a plugin when a host dispenses it. */
 export interface PluginClientContext {
-  /** The one gRPC connection to the plugin process, shared by every service. */
-  transport: grpc.Client;
+  /** The one gRPC connection to the plugin process, shared by every service (an h2 engine channel or a grpc-js `Client`). */
+  transport: Transport;
   /** Serves callback services to the plugin and dials services it offers. */
   broker: Broker;
 }
 
 /** A plugin: the plugin side registers services, the host side builds a client. */
 export interface Plugin<TClient = unknown> {
-  /** Plugin side: registers this plugin's services on the plugin's gRPC server. */
-  register?(server: grpc.Server, context: PluginServerContext): void;
+  /**
+   * Plugin side: registers this plugin's services on the plugin's gRPC server (an h2 engine
+   * server or a grpc-js `Server`, by the plugin's engine; `addService` takes either).
+   */
+  register?(server: RpcServer, context: PluginServerContext): void;
   /** Host side: makes what `PluginClient.dispense()` returns. */
   client?(context: PluginClientContext): TClient;
 }

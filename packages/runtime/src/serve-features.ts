@@ -5,7 +5,7 @@
  * services: {@link installServerInterceptors} before, {@link startApplicationHealth}
  * after.
  */
-import type * as grpc from "@grpc/grpc-js";
+import type { RpcServer } from "./rpc/engine.js";
 import { type HealthCheckLoop, type HealthCheckOptions, startHealthChecks } from "./health-check.js";
 import type { Logger } from "./log.js";
 import { type RateLimit, type RateLimitOptions, checkRateLimitMethods, rateLimitInterceptor } from "./rate-limit.js";
@@ -21,7 +21,7 @@ import { serverTelemetryInterceptor } from "./telemetry.js";
  * for malformed limits.
  */
 export function installServerInterceptors(
-  server: grpc.Server,
+  server: RpcServer,
   global: RateLimit | undefined,
   methods: Record<string, RateLimit> | undefined,
 ): RateLimitOptions {
@@ -37,7 +37,7 @@ export function installServerInterceptors(
  * once before this resolves).
  */
 export async function startApplicationHealth(
-  server: grpc.Server,
+  server: RpcServer,
   health: HealthState,
   limits: RateLimitOptions,
   options: HealthCheckOptions,

@@ -12,6 +12,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { BrokerCore, type BrokerMultiplexer, SERVER_OPTIONS } from "./broker.js";
 import { ConfigError, PluginError } from "./errors.js";
 import {
@@ -23,16 +24,19 @@ import {
 } from "./handshake.js";
 import { type ServerConfig, type RateLimitSettings, resolveServerConfig } from "./config.js";
 import { PluginExitCode, handleStopSignals } from "./signals.js";
-import { type TlsFiles, loadServerTls, suppliedChannelCredentials, suppliedServerCredentials } from "./tls-files.js";
+import { type TlsFiles, loadServerTls, suppliedChannelCredentials, suppliedServerCredentials, suppliedServerTls } from "./tls-files.js";
 import { type LogLevel, type Logger, createLogger } from "./log.js";
 import type { PluginSet } from "./plugin.js";
+import type { EngineName, RpcServer } from "./rpc/engine.js";
+import { H2Server } from "./rpc/h2/server.js";
+import type { ServerTlsMaterial } from "./rpc/h2/tls.js";
 import { addService } from "./rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "./services/broker.js";
 import { GRPCController, controllerHandler } from "./services/controller.js";
 import { Health, HealthState, type HealthReporter } from "./services/health.js";
 import { addReflection } from "./services/reflection.js";
 import { GRPCStdio, StdioCapture } from "./services/stdio.js";
-import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials } from "./tls.js";
+import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials, pinnedServerTls } from "./tls.js";
 import { type PluginListener, listen } from "./transport.js";
 import { watchParent } from "./util/parent.js";
 import type { HealthCheckOptions } from "./health-check.js";
@@ -57,6 +61,12 @@ export interface ServeOptions {
   protocolVersion?: number;
   /** Transport (default: PLUGIN_TRANSPORT, else "unix"). Go hosts accept both. */
   network?: Network;
+  /**
+   * The RPC engine of the plugin's server (default: PLUGIN_RPC_ENGINE, else "grpc-js"):
+   * `"h2"` serves gRPC straight on `node:http2` (see docs/benchmarks.md), `"grpc-js"` on `@grpc/grpc-js`.
+   * Both speak the same wire protocol; services and handlers are the same.
+   */
+  engine?: EngineName;
   /** Logger for the plugin's own records (default: hclog JSON on the real stderr). */
   logger?: Logger;
   /** Level of the default logger (default: PLUGIN_LOG_LEVEL, else "debug"). */
@@ -164,11 +174,13 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
 
   let serverCredentials = grpc.ServerCredentials.createInsecure();
   let channelCredentials = grpc.credentials.createInsecure();
+  let serverTls: ServerTlsMaterial | undefined;
   let serverCert: Buffer | undefined;
   if (config.tls !== undefined) {
     // Checked now, so a wrong file fails the start rather than the first call.
     const supplied = loadServerTls(config.tls);
     serverCredentials = suppliedServerCredentials(supplied);
+    serverTls = suppliedServerTls(supplied);
     channelCredentials = suppliedChannelCredentials(supplied); // for dialing the host's brokered services
     logger.debug("serving supplied TLS", { subject: supplied.identity?.leaf.subject, client_ca: supplied.caPem !== undefined });
   } else if (hostEnv.clientCertPem !== undefined) {
@@ -176,6 +188,7 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     const own = generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {});
     serverCert = own.certDer;
     serverCredentials = pinnedServerCredentials(own, hostEnv.clientCertPem);
+    serverTls = pinnedServerTls(own, hostEnv.clientCertPem);
     channelCredentials = pinnedChannelCredentials(own, hostEnv.clientCertPem);
   }
 
@@ -187,9 +200,9 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     maxPort: hostEnv.maxPort,
   };
 
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const { server, inject } = engineServer(config.engine, serverCredentials, serverTls);
+  logger.debug("rpc engine", { engine: config.engine });
   const rateLimits = installServerInterceptors(server, config.rateLimit, options.methodRateLimits);
-  const injector = server.createConnectionInjector(serverCredentials);
   let multiplexer: (BrokerMultiplexer & { close(): void }) | undefined;
   const broker = new BrokerCore({
     send: (info) => brokerStream.send(info),
@@ -228,10 +241,10 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     }
     if (multiplexing && firstConnection) {
       firstConnection = false;
-      multiplexer = multiplexing.startMultiplexing(socket, (stream) => injector.injectConnection(stream), logger);
+      multiplexer = multiplexing.startMultiplexing(socket, inject, logger);
       return;
     }
-    injector.injectConnection(socket);
+    inject(socket);
   };
   const listener: PluginListener = await listen(listenOptions, onConnection);
   // A plugin that calls process.exit() mid-call skips shutdown(); still take the socket file away.
@@ -296,6 +309,21 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   };
   options.onServing?.(serving);
   return serving;
+}
+
+/** The plugin's server on `engine`, and how a connection (socket or yamux stream) is handed to it. */
+function engineServer(
+  engine: EngineName,
+  credentials: grpc.ServerCredentials,
+  tls: ServerTlsMaterial | undefined,
+): { server: RpcServer; inject: (connection: Duplex) => void } {
+  if (engine === "h2") {
+    const server = new H2Server({ tls });
+    return { server, inject: (connection) => server.injectConnection(connection) };
+  }
+  const server = new grpc.Server(SERVER_OPTIONS);
+  const injector = server.createConnectionInjector(credentials);
+  return { server, inject: (connection) => injector.injectConnection(connection) };
 }
 
 function pluginSets(options: ServeOptions): Map<number, PluginSet | PluginSetLoader> {

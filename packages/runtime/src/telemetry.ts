@@ -27,6 +27,7 @@ import { Code } from "./rpc/code.js";
 import type { CallContext } from "./rpc/context.js";
 import { RpcError } from "./rpc/errors.js";
 import type { HandlerInterceptor, UntypedHandler } from "./rpc/server.js";
+import type { CallHook } from "./rpc/h2/channel.js";
 
 /** The instrumentation scope of the runtime's spans. */
 export const TRACER_NAME = "@rpcplugin/runtime";
@@ -169,27 +170,16 @@ function endWithCode(otel: LoadedApi, span: Span, code: number, message: string 
  */
 export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) => {
   // grpc-js only needs the call interface back; passing the next call through allocates nothing.
-  const passThrough = () => nextCall(options) as grpc.InterceptingCall;
-  const otel = activeApi();
-  if (!otel) return passThrough();
-  const about = methodSpan(options.method_definition.path);
-  if (about.untraced) return passThrough();
-  const { api } = otel;
-  const parent = api.context.active();
-  const span = otel.tracer.startSpan(about.name, otel.clientSpan, parent);
-  const recording = span.isRecording();
-  // Not recording but part of a sampled-out or upstream trace: still pass the context on.
-  if (!recording && !api.isSpanContextValid(span.spanContext())) return passThrough();
-  if (recording) span.setAttributes(about.attributes);
-  const spanContext = api.trace.setSpan(parent, span);
+  const span = startClientSpan(options.method_definition.path);
+  if (!span) return nextCall(options) as grpc.InterceptingCall;
   return new grpc.InterceptingCall(nextCall(options), {
     start(metadata, listener, next) {
-      injectTraceContext(spanContext, metadata);
+      span.inject(metadata);
       next(
         metadata,
         new grpc.ListenerBuilder()
           .withOnReceiveStatus((status, nextStatus) => {
-            endWithCode(otel, span, status.code, status.details);
+            span.end(status.code, status.details);
             nextStatus(status);
           })
           .build(),
@@ -197,6 +187,40 @@ export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) 
     },
   });
 };
+
+/**
+ * The h2 engine's {@link clientTelemetryInterceptor}: a call hook
+ * (`H2ChannelOptions.hooks`) that traces every call of a channel the same way.
+ */
+export const clientTelemetryHook: CallHook = (path, metadata) => {
+  const span = startClientSpan(path);
+  if (!span) return undefined;
+  span.inject(metadata);
+  return (status) => {
+    span.end(status.code, status.details);
+    return status;
+  };
+};
+
+/** A CLIENT span for a call of `path` about to start, or undefined when nothing is traced. */
+function startClientSpan(path: string): { inject(metadata: grpc.Metadata): void; end(code: number, details: string): void } | undefined {
+  const otel = activeApi();
+  if (!otel) return undefined;
+  const about = methodSpan(path);
+  if (about.untraced) return undefined;
+  const { api } = otel;
+  const parent = api.context.active();
+  const span = otel.tracer.startSpan(about.name, otel.clientSpan, parent);
+  const recording = span.isRecording();
+  // Not recording but part of a sampled-out or upstream trace: still pass the context on.
+  if (!recording && !api.isSpanContextValid(span.spanContext())) return undefined;
+  if (recording) span.setAttributes(about.attributes);
+  const spanContext = api.trace.setSpan(parent, span);
+  return {
+    inject: (metadata) => injectTraceContext(spanContext, metadata),
+    end: (code, details) => endWithCode(otel, span, code, details),
+  };
+}
 
 /**
  * A server interceptor (for `useInterceptors`/`addService`) that traces every

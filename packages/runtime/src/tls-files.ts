@@ -22,6 +22,7 @@ import { type KeyObject, X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ConfigEnv } from "./config.js";
 import { TLSError } from "./errors.js";
+import type { ClientTlsMaterial, ServerTlsMaterial } from "./rpc/h2/tls.js";
 
 /** PEM files for supplied TLS. */
 export interface TlsFiles {
@@ -110,6 +111,17 @@ export function suppliedServerCredentials(tls: LoadedTls): grpc.ServerCredential
 /** Channel credentials for supplied TLS: the plugin must present a certificate signed by the CA; ours is presented if we have one. */
 export function suppliedChannelCredentials(tls: LoadedTls): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(tls.caPem ?? null, tls.identity?.keyPem ?? null, tls.identity?.certPem ?? null);
+}
+
+/** {@link suppliedServerCredentials} for the h2 engine. */
+export function suppliedServerTls(tls: LoadedTls): ServerTlsMaterial {
+  const identity = tls.identity as NonNullable<LoadedTls["identity"]>;
+  return { certPem: identity.certPem, keyPem: identity.keyPem, caPem: tls.caPem, requireClientCert: tls.caPem !== undefined };
+}
+
+/** {@link suppliedChannelCredentials} for the h2 engine (the plugin's certificate is verified for `localhost`, as with grpc-js). */
+export function suppliedClientTls(tls: LoadedTls): ClientTlsMaterial {
+  return { caPem: tls.caPem, certPem: tls.identity?.certPem, keyPem: tls.identity?.keyPem, serverName: "localhost" };
 }
 
 /** A connect-time TLS failure, explained in terms of the supplied files. */

@@ -12,6 +12,7 @@
  * stack supports it. P-384 and P-521 are available.
  */
 import * as grpc from "@grpc/grpc-js";
+import type { ClientTlsMaterial, ServerTlsMaterial } from "./rpc/h2/tls.js";
 import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import * as der from "./der.js";
 import { TLSError } from "./errors.js";
@@ -169,6 +170,16 @@ export function pinnedServerCredentials(own: CertificateKeyPair, clientCertPem: 
  */
 export function pinnedChannelCredentials(own: CertificateKeyPair, serverCertPem: string): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(Buffer.from(serverCertPem), Buffer.from(own.keyPem), Buffer.from(own.certPem));
+}
+
+/** {@link pinnedServerCredentials} for the h2 engine. */
+export function pinnedServerTls(own: CertificateKeyPair, clientCertPem: string): ServerTlsMaterial {
+  return { certPem: own.certPem, keyPem: own.keyPem, caPem: clientCertPem, requireClientCert: true };
+}
+
+/** {@link pinnedChannelCredentials} for the h2 engine. */
+export function pinnedClientTls(own: CertificateKeyPair, serverCertPem: string): ClientTlsMaterial {
+  return { caPem: serverCertPem, certPem: own.certPem, keyPem: own.keyPem, serverName: "localhost" };
 }
 
 /** Channel options that make grpc-js verify and send SNI `localhost` whatever the target address. */

@@ -8,10 +8,9 @@
 
 import type { Empty, EmptySchema, GetRequest, GetRequestSchema, GetResponse, GetResponseSchema, PutRequest, PutRequestSchema, SumRequest, SumRequestSchema, SumResponse, SumResponseSchema } from "./counter_pb.js";
 import { AddHelper, Counter } from "./counter_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "@rpcplugin/runtime";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "@rpcplugin/runtime";
 import { createClient, definePlugin } from "@rpcplugin/runtime";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * Counter keeps integer counters by key; Put adds through AddHelper.
@@ -42,7 +41,7 @@ export interface CounterHandler {
 export class CounterClient {
   readonly #client: ServiceClient<typeof Counter>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(Counter, transport);
   }
 
@@ -95,7 +94,7 @@ export interface AddHelperHandler {
 export class AddHelperClient {
   readonly #client: ServiceClient<typeof AddHelper>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(AddHelper, transport);
   }
 

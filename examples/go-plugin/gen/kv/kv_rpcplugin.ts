@@ -7,10 +7,9 @@
 
 import type { Empty, EmptySchema, GetRequest, GetRequestSchema, GetResponse, GetResponseSchema, PutRequest, PutRequestSchema } from "./kv_pb.js";
 import { KV } from "./kv_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "@rpcplugin/runtime";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "@rpcplugin/runtime";
 import { createClient, definePlugin } from "@rpcplugin/runtime";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * KV stores byte values by key.
@@ -41,7 +40,7 @@ export interface KVHandler {
 export class KVClient {
   readonly #client: ServiceClient<typeof KV>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(KV, transport);
   }
 

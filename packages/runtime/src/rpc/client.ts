@@ -8,6 +8,7 @@ import type { DescMessage, DescMethod, DescService, Message, MessageInitShape, M
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "./code.js";
 import { methodDefinition, toMessage } from "./definition.js";
+import type { CallTransport, Transport } from "./engine.js";
 import { RpcError } from "./errors.js";
 import { type MetadataInit, toMetadata } from "./metadata.js";
 import { type CallRetry, callRetryPolicy, retryUnavailable } from "./retry.js";
@@ -109,7 +110,8 @@ export function clientMethodName(localName: string): string {
 }
 
 /**
- * A client of `service` over `transport`, a plain
+ * A client of `service` over `transport`: a connection of the runtime's (the
+ * h2 engine's channel or a grpc-js client) or a plain
  * `new grpc.Client(target, credentials, options)`. One transport (one
  * connection) serves any number of service clients; closing it is the
  * caller's business.
@@ -118,7 +120,9 @@ export function clientMethodName(localName: string): string {
  * transport is made with `grpc.max_receive_message_length` (rpcplugin's own
  * connections allow 2^31-1, as go-plugin does).
  */
-export function createClient<S extends DescService>(service: S, transport: grpc.Client): ServiceClient<S> {
+export function createClient<S extends DescService>(service: S, connection: Transport): ServiceClient<S> {
+  // Both engines' connections make calls with grpc-js's signatures.
+  const transport = connection as unknown as CallTransport;
   const client: Record<string, unknown> = Object.create(null);
   for (const method of service.methods) {
     const name = clientMethodName(method.localName);
@@ -258,7 +262,7 @@ class ClientCall {
 }
 
 /** A unary call, repeated on UNAVAILABLE when the method or the call allows it (see `retry.ts`). */
-function callUnaryRetrying(transport: grpc.Client, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
+function callUnaryRetrying(transport: CallTransport, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
   let policy: ReturnType<typeof callRetryPolicy>;
   try {
     policy = callRetryPolicy(method, options.retry);
@@ -271,7 +275,7 @@ function callUnaryRetrying(transport: grpc.Client, method: DescMethod, request: 
   return retryUnavailable(policy, deadline, options.signal, () => callUnary(transport, method, request, each));
 }
 
-function callUnary(transport: grpc.Client, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
+function callUnary(transport: CallTransport, method: DescMethod, request: unknown, options: CallOptions): Promise<Message> {
   return new Promise((resolve, reject) => {
     const state = new ClientCall(method, options);
     const definition = methodDefinition(method);
@@ -308,7 +312,7 @@ function callUnary(transport: grpc.Client, method: DescMethod, request: unknown,
   });
 }
 
-function callClientStream(transport: grpc.Client, method: DescMethod, requests: Requests, options: CallOptions): Promise<Message> {
+function callClientStream(transport: CallTransport, method: DescMethod, requests: Requests, options: CallOptions): Promise<Message> {
   return new Promise((resolve, reject) => {
     const state = new ClientCall(method, options);
     const definition = methodDefinition(method);
@@ -345,7 +349,7 @@ function callClientStream(transport: grpc.Client, method: DescMethod, requests: 
 }
 
 async function* callServerStream(
-  transport: grpc.Client,
+  transport: CallTransport,
   method: DescMethod,
   request: unknown,
   options: CallOptions,
@@ -373,7 +377,7 @@ async function* callServerStream(
 }
 
 async function* callBidiStream(
-  transport: grpc.Client,
+  transport: CallTransport,
   method: DescMethod,
   requests: Requests,
   options: CallOptions,

@@ -1,6 +1,6 @@
 /**
- * The typed RPC layer: protobuf-es service descriptors served on grpc-js
- * with async functions ({@link addService}) and called through typed clients
+ * The typed RPC layer: protobuf-es service descriptors served on either
+ * engine (grpc-js or the h2 engine on node:http2) with async functions ({@link addService}) and called through typed clients
  * ({@link createClient}), with one error type ({@link RpcError}).
  */
 export { Code, codeName } from "./code.js";
@@ -33,4 +33,8 @@ export {
   type BidiStreamingMethod,
   type AnyClientMethod,
 } from "./client.js";
+export { type EngineName, type Transport, type RpcServer, ENGINES } from "./engine.js";
+export { H2Channel, type H2ChannelOptions, type ChannelTarget, type CallHook, type CallStatus } from "./h2/channel.js";
+export { H2Server, type H2ServerOptions } from "./h2/server.js";
+export type { ClientTlsMaterial, ServerTlsMaterial } from "./h2/tls.js";
 export { type CallRetry, DEFAULT_CALL_RETRY, isIdempotent } from "./retry.js";

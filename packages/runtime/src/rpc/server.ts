@@ -10,6 +10,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { Code } from "./code.js";
 import { type CallContext, ServerCallState } from "./context.js";
 import { serviceDefinition, toMessage } from "./definition.js";
+import type { RpcServer } from "./engine.js";
 import { RpcError } from "./errors.js";
 import { readMessages, writeMessages } from "./stream.js";
 
@@ -96,7 +97,7 @@ export interface AddServiceOptions {
  * allow 2^31-1, as go-plugin does).
  */
 export function addService<S extends DescService>(
-  server: grpc.Server,
+  server: RpcServer,
   service: S,
   handler: Partial<ServiceHandler<S>>,
   options: AddServiceOptions = {},
@@ -121,8 +122,8 @@ export function addService<S extends DescService>(
   registry.set(server, registered);
 }
 
-const registry = new WeakMap<grpc.Server, DescService[]>();
-const serverInterceptors = new WeakMap<grpc.Server, readonly HandlerInterceptor[]>();
+const registry = new WeakMap<RpcServer, DescService[]>();
+const serverInterceptors = new WeakMap<RpcServer, readonly HandlerInterceptor[]>();
 
 /**
  * Wraps every handler of every service added to `server` from now on with
@@ -131,12 +132,12 @@ const serverInterceptors = new WeakMap<grpc.Server, readonly HandlerInterceptor[
  * descriptor) whether to act, e.g. to leave lifecycle services alone.
  * Services registered on the grpc-js server directly are not wrapped.
  */
-export function useInterceptors(server: grpc.Server, interceptors: readonly HandlerInterceptor[]): void {
+export function useInterceptors(server: RpcServer, interceptors: readonly HandlerInterceptor[]): void {
   serverInterceptors.set(server, [...(serverInterceptors.get(server) ?? []), ...interceptors]);
 }
 
 /** The services registered on `server` with {@link addService}, in order (used by server reflection). */
-export function registeredServices(server: grpc.Server): readonly DescService[] {
+export function registeredServices(server: RpcServer): readonly DescService[] {
   return registry.get(server) ?? [];
 }
 

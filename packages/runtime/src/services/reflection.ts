@@ -6,7 +6,7 @@
  */
 import { type DescFile, type DescService, create, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import type * as grpc from "@grpc/grpc-js";
+import type { RpcServer } from "../rpc/engine.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Code } from "../rpc/code.js";
@@ -15,7 +15,7 @@ import { addService, registeredServices } from "../rpc/server.js";
 type Request = v1.ServerReflectionRequest;
 
 /** Registers both reflection services on `server`; they describe whatever is registered on it when asked. */
-export function addReflection(server: grpc.Server): void {
+export function addReflection(server: RpcServer): void {
   const answer = async function* (requests: AsyncIterable<Request>) {
     for await (const request of requests) yield respond(registeredServices(server), request);
   };

@@ -8,10 +8,9 @@
 
 import type { ConnInfo, ConnInfoSchema } from "./grpc_broker_pb.js";
 import { GRPCBroker } from "./grpc_broker_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "../../codegen.js";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "../../codegen.js";
 import { createClient, definePlugin } from "../../codegen.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * GRPCBroker carries ConnInfo both ways for the lifetime of the connection.
@@ -37,7 +36,7 @@ export interface GRPCBrokerHandler {
 export class GRPCBrokerClient {
   readonly #client: ServiceClient<typeof GRPCBroker>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(GRPCBroker, transport);
   }
 

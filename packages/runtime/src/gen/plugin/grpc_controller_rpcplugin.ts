@@ -6,10 +6,9 @@
 
 import type { Empty, EmptySchema } from "./grpc_controller_pb.js";
 import { GRPCController } from "./grpc_controller_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "../../codegen.js";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "../../codegen.js";
 import { createClient, definePlugin } from "../../codegen.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * What a plugin implements to serve GRPCController: serve it with `GRPCControllerPlugin.server(handler)`.
@@ -33,7 +32,7 @@ export interface GRPCControllerHandler {
 export class GRPCControllerClient {
   readonly #client: ServiceClient<typeof GRPCController>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(GRPCController, transport);
   }
 

@@ -6,12 +6,11 @@
 /* eslint-disable */
 
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "../../codegen.js";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "../../codegen.js";
 import { createClient, definePlugin } from "../../codegen.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { StdioData, StdioDataSchema } from "./grpc_stdio_pb.js";
 import { GRPCStdio } from "./grpc_stdio_pb.js";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * What a plugin implements to serve GRPCStdio: serve it with `GRPCStdioPlugin.server(handler)`.
@@ -36,7 +35,7 @@ export interface GRPCStdioHandler {
 export class GRPCStdioClient {
   readonly #client: ServiceClient<typeof GRPCStdio>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(GRPCStdio, transport);
   }
 

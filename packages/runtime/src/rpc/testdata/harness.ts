@@ -1,10 +1,15 @@
 /**
- * Test harness of rpc/*.test.ts: the echo service served on a real grpc-js
- * server on 127.0.0.1 and a typed client over a real connection. Not part of
+ * Test harness of rpc/*.test.ts: the echo service served on a real server
+ * on 127.0.0.1 and a typed client over a real connection, each on the engine
+ * {@link useEngines} chose (grpc-js unless a suite asks for h2). Not part of
  * the public API.
  */
+import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { type ServiceClient, createClient } from "../client.js";
+import type { EngineName, RpcServer, Transport } from "../engine.js";
+import { H2Channel } from "../h2/channel.js";
+import { H2Server } from "../h2/server.js";
 import { type AddServiceOptions, type ServiceHandler, addService } from "../server.js";
 import { EchoService } from "./gen/echo_pb.js";
 
@@ -14,10 +19,19 @@ export const LARGE_MESSAGES = {
   "grpc.max_send_message_length": 2147483647,
 } as const;
 
+/** The engines of the harness's server and client. */
+export const harnessEngines: { server: EngineName; client: EngineName } = { server: "grpc-js", client: "grpc-js" };
+
+/** Runs the suites imported after this call with these engines (see rpc/engines-*.test.ts). */
+export function useEngines(server: EngineName, client: EngineName): void {
+  harnessEngines.server = server;
+  harnessEngines.client = client;
+}
+
 /** A running echo server and a client of it. */
 export interface EchoHarness {
-  server: grpc.Server;
-  transport: grpc.Client;
+  server: RpcServer;
+  transport: Transport;
   client: ServiceClient<typeof EchoService>;
   target: string;
   /** Closes the client connection and the server (in-flight calls are cut). */
@@ -30,13 +44,37 @@ export async function startEcho(
   options: { grpc?: grpc.ChannelOptions; addService?: AddServiceOptions } = {},
 ): Promise<EchoHarness> {
   const channelOptions = options.grpc ?? LARGE_MESSAGES;
-  const server = new grpc.Server(channelOptions);
-  addService(server, EchoService, handler, options.addService);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
-  });
+  // The h2 engine's limit is one number for both directions; grpc-js's default is 4 MiB.
+  const maxMessageSize = channelOptions["grpc.max_receive_message_length"] ?? 4 * 1024 * 1024;
+  let server: RpcServer;
+  let port: number;
+  if (harnessEngines.server === "h2") {
+    const h2 = new H2Server({ maxMessageSize });
+    addService(h2, EchoService, handler, options.addService);
+    const listener = createServer((socket) => h2.injectConnection(socket));
+    port = await new Promise<number>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(0, "127.0.0.1", () => resolve((listener.address() as { port: number }).port));
+    });
+    const force = h2.forceShutdown.bind(h2);
+    h2.forceShutdown = () => {
+      listener.close();
+      force();
+    };
+    server = h2;
+  } else {
+    const grpcServer = new grpc.Server(channelOptions);
+    addService(grpcServer, EchoService, handler, options.addService);
+    port = await new Promise<number>((resolve, reject) => {
+      grpcServer.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    });
+    server = grpcServer;
+  }
   const target = `127.0.0.1:${port}`;
-  const transport = new grpc.Client(target, grpc.credentials.createInsecure(), channelOptions);
+  const transport: Transport =
+    harnessEngines.client === "h2"
+      ? new H2Channel({ network: "tcp", address: target }, { maxMessageSize })
+      : new grpc.Client(target, grpc.credentials.createInsecure(), channelOptions);
   return {
     server,
     transport,

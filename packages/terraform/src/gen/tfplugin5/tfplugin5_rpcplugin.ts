@@ -26,10 +26,9 @@
 
 import type { ApplyResourceChange_Request, ApplyResourceChange_RequestSchema, ApplyResourceChange_Response, ApplyResourceChange_ResponseSchema, CallFunction_Request, CallFunction_RequestSchema, CallFunction_Response, CallFunction_ResponseSchema, CloseEphemeralResource_Request, CloseEphemeralResource_RequestSchema, CloseEphemeralResource_Response, CloseEphemeralResource_ResponseSchema, Configure_Request, Configure_RequestSchema, Configure_Response, Configure_ResponseSchema, GenerateResourceConfig_Request, GenerateResourceConfig_RequestSchema, GenerateResourceConfig_Response, GenerateResourceConfig_ResponseSchema, GetFunctions_Request, GetFunctions_RequestSchema, GetFunctions_Response, GetFunctions_ResponseSchema, GetMetadata_Request, GetMetadata_RequestSchema, GetMetadata_Response, GetMetadata_ResponseSchema, GetProviderSchema_Request, GetProviderSchema_RequestSchema, GetProviderSchema_Response, GetProviderSchema_ResponseSchema, GetProvisionerSchema_Request, GetProvisionerSchema_RequestSchema, GetProvisionerSchema_Response, GetProvisionerSchema_ResponseSchema, GetResourceIdentitySchemas_Request, GetResourceIdentitySchemas_RequestSchema, GetResourceIdentitySchemas_Response, GetResourceIdentitySchemas_ResponseSchema, ImportResourceState_Request, ImportResourceState_RequestSchema, ImportResourceState_Response, ImportResourceState_ResponseSchema, InvokeAction_Event, InvokeAction_EventSchema, InvokeAction_Request, InvokeAction_RequestSchema, ListResource_Event, ListResource_EventSchema, ListResource_Request, ListResource_RequestSchema, MoveResourceState_Request, MoveResourceState_RequestSchema, MoveResourceState_Response, MoveResourceState_ResponseSchema, OpenEphemeralResource_Request, OpenEphemeralResource_RequestSchema, OpenEphemeralResource_Response, OpenEphemeralResource_ResponseSchema, PlanAction_Request, PlanAction_RequestSchema, PlanAction_Response, PlanAction_ResponseSchema, PlanResourceChange_Request, PlanResourceChange_RequestSchema, PlanResourceChange_Response, PlanResourceChange_ResponseSchema, PrepareProviderConfig_Request, PrepareProviderConfig_RequestSchema, PrepareProviderConfig_Response, PrepareProviderConfig_ResponseSchema, ProvisionResource_Request, ProvisionResource_RequestSchema, ProvisionResource_Response, ProvisionResource_ResponseSchema, ReadDataSource_Request, ReadDataSource_RequestSchema, ReadDataSource_Response, ReadDataSource_ResponseSchema, ReadResource_Request, ReadResource_RequestSchema, ReadResource_Response, ReadResource_ResponseSchema, RenewEphemeralResource_Request, RenewEphemeralResource_RequestSchema, RenewEphemeralResource_Response, RenewEphemeralResource_ResponseSchema, Stop_Request, Stop_RequestSchema, Stop_Response, Stop_ResponseSchema, UpgradeResourceIdentity_Request, UpgradeResourceIdentity_RequestSchema, UpgradeResourceIdentity_Response, UpgradeResourceIdentity_ResponseSchema, UpgradeResourceState_Request, UpgradeResourceState_RequestSchema, UpgradeResourceState_Response, UpgradeResourceState_ResponseSchema, ValidateActionConfig_Request, ValidateActionConfig_RequestSchema, ValidateActionConfig_Response, ValidateActionConfig_ResponseSchema, ValidateDataSourceConfig_Request, ValidateDataSourceConfig_RequestSchema, ValidateDataSourceConfig_Response, ValidateDataSourceConfig_ResponseSchema, ValidateEphemeralResourceConfig_Request, ValidateEphemeralResourceConfig_RequestSchema, ValidateEphemeralResourceConfig_Response, ValidateEphemeralResourceConfig_ResponseSchema, ValidateListResourceConfig_Request, ValidateListResourceConfig_RequestSchema, ValidateListResourceConfig_Response, ValidateListResourceConfig_ResponseSchema, ValidateProvisionerConfig_Request, ValidateProvisionerConfig_RequestSchema, ValidateProvisionerConfig_Response, ValidateProvisionerConfig_ResponseSchema, ValidateResourceTypeConfig_Request, ValidateResourceTypeConfig_RequestSchema, ValidateResourceTypeConfig_Response, ValidateResourceTypeConfig_ResponseSchema } from "./tfplugin5_pb.js";
 import { Provider, Provisioner } from "./tfplugin5_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "@rpcplugin/runtime";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "@rpcplugin/runtime";
 import { createClient, definePlugin } from "@rpcplugin/runtime";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * ////// Information about what a provider supports/expects
@@ -222,7 +221,7 @@ export interface ProviderHandler {
 export class ProviderClient {
   readonly #client: ServiceClient<typeof Provider>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(Provider, transport);
   }
 
@@ -500,7 +499,7 @@ export interface ProvisionerHandler {
 export class ProvisionerClient {
   readonly #client: ServiceClient<typeof Provisioner>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(Provisioner, transport);
   }
 

@@ -7,10 +7,9 @@
 
 import type { HealthCheckRequest, HealthCheckRequestSchema, HealthCheckResponse, HealthCheckResponseSchema, HealthListRequest, HealthListRequestSchema, HealthListResponse, HealthListResponseSchema } from "./health_pb.js";
 import { Health } from "./health_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "../../../../codegen.js";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "../../../../codegen.js";
 import { createClient, definePlugin } from "../../../../codegen.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * What a plugin implements to serve Health: serve it with `HealthPlugin.server(handler)`.
@@ -48,7 +47,7 @@ export interface HealthHandler {
 export class HealthClient {
   readonly #client: ServiceClient<typeof Health>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(Health, transport);
   }
 

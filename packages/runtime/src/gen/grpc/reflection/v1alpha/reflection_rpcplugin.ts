@@ -7,10 +7,9 @@
 
 import type { ServerReflectionRequest, ServerReflectionRequestSchema, ServerReflectionResponse, ServerReflectionResponseSchema } from "./reflection_pb.js";
 import { ServerReflection } from "./reflection_pb.js";
-import type { CallContext, CallOptions, PluginDefinition, ServiceClient } from "../../../../codegen.js";
+import type { CallContext, CallOptions, PluginDefinition, ServiceClient, Transport } from "../../../../codegen.js";
 import { createClient, definePlugin } from "../../../../codegen.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Client } from "@grpc/grpc-js";
 
 /**
  * What a plugin implements to serve ServerReflection: serve it with `ServerReflectionPlugin.server(handler)`.
@@ -32,7 +31,7 @@ export interface ServerReflectionHandler {
 export class ServerReflectionClient {
   readonly #client: ServiceClient<typeof ServerReflection>;
 
-  constructor(transport: Client) {
+  constructor(transport: Transport) {
     this.#client = createClient(ServerReflection, transport);
   }
 
