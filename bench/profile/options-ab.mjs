@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// A/B of grpc-js options in the real bench processes, without changing the
-// runtime: each variant sets BENCH_CHANNEL_OPTIONS / BENCH_SERVER_OPTIONS
-// (merged into the runtime's exported CHANNEL_OPTIONS / SERVER_OPTIONS by the
-// TypeScript bench host and plugin, see bench/src/common.ts) and runs the
-// steady job; variants alternate round by round. Build first.
+// A/B of grpc-js options or environments in the real bench processes, without
+// changing the runtime: each variant sets BENCH_CHANNEL_OPTIONS /
+// BENCH_SERVER_OPTIONS (merged into the runtime's exported CHANNEL_OPTIONS /
+// SERVER_OPTIONS by the TypeScript bench host and plugin, see
+// bench/src/common.ts) and any `env` it gives (e.g. PLUGIN_RPC_ENGINE, which
+// the host reads and the plugin inherits), and runs the steady job; variants
+// alternate round by round. Build first.
+//
+//   node bench/profile/options-ab.mjs --pairing ts-ts --rounds 5 \
+//     'grpc-js={"env":{"PLUGIN_RPC_ENGINE":"grpc-js"}}' 'h2={"env":{"PLUGIN_RPC_ENGINE":"h2"}}'
 //
 //   node bench/profile/options-ab.mjs --pairing ts-ts --rounds 3 \
 //     --params '{"phases":["stream","stdio"]}' \
@@ -46,7 +51,7 @@ const goHost = hostKind === "go" ? await buildGo("benchhost", "./cmd/benchhost")
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < variants.length; i++) {
     const v = variants[(i + r) % variants.length];
-    const env = { TMPDIR: tmp, BENCH_CHANNEL_OPTIONS: JSON.stringify(v.channel ?? {}), BENCH_SERVER_OPTIONS: JSON.stringify(v.server ?? {}) };
+    const env = { ...(v.env ?? {}), TMPDIR: tmp, BENCH_CHANNEL_OPTIONS: JSON.stringify(v.channel ?? {}), BENCH_SERVER_OPTIONS: JSON.stringify(v.server ?? {}) };
     const [bin, argv] = goHost
       ? [goHost, ["-job", "steady", "-params", JSON.stringify(params)]]
       : [process.execPath, ["--expose-gc", path.join(benchDir, "dist", "src", "host.js"), "steady", JSON.stringify(params)]];

@@ -14,11 +14,12 @@
  * then opens a new stream, which the acceptor hands to that id's server.
  */
 import { create } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { Duplex } from "node:stream";
 import { TransportError } from "./errors.js";
 import { type ConnInfo, ConnInfoSchema } from "./gen/plugin/grpc_broker_pb.js";
 import { type ListenOptions, type PluginListener, grpcTarget, listen } from "./transport.js";
+import { loadGrpcJs } from "./rpc/grpc-js.js";
 import { useInterceptors } from "./rpc/server.js";
 import { clientTelemetryInterceptor, serverTelemetryInterceptor } from "./telemetry.js";
 
@@ -138,6 +139,8 @@ export class BrokerCore implements Broker {
 
   async acceptAndServe(id: number, register: (server: grpc.Server) => void): Promise<BrokeredServer> {
     this.assertOpen();
+    // Brokered connections run on grpc-js whichever engine the main connection has.
+    const grpc = await loadGrpcJs();
     const server = new grpc.Server(SERVER_OPTIONS);
     useInterceptors(server, [serverTelemetryInterceptor]);
     register(server);
@@ -170,6 +173,7 @@ export class BrokerCore implements Broker {
 
   async dial(id: number, options: { timeoutMs?: number } = {}): Promise<grpc.Client> {
     this.assertOpen();
+    const grpc = await loadGrpcJs();
     const timeoutMs = options.timeoutMs ?? DIAL_TIMEOUT_MS;
     const multiplexer = this.options.multiplexer;
     let client: grpc.Client;

@@ -8,7 +8,7 @@
  * grace period for the process to exit → SIGKILL; the socket file never
  * outlives the plugin.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { lstatSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { BrokerCore, CHANNEL_OPTIONS, type Broker } from "./broker.js";
@@ -26,6 +26,7 @@ import { type PluginProcess, launchPlugin } from "./process.js";
 import type { ReattachConfig } from "./reattach.js";
 import type { EngineName, Transport } from "./rpc/engine.js";
 import { RpcError } from "./rpc/errors.js";
+import { grpcJs, loadGrpcJs } from "./rpc/grpc-js.js";
 import { type CallHook, H2Channel } from "./rpc/h2/channel.js";
 import type { ClientTlsMaterial } from "./rpc/h2/tls.js";
 import { Code } from "./rpc/code.js";
@@ -291,21 +292,22 @@ async function connect(options: {
       ? suppliedChannelCredentials(supplied)
       : own && serverCertPem
         ? pinnedChannelCredentials(own, serverCertPem)
-        : grpc.credentials.createInsecure();
+        : grpcJs().credentials.createInsecure();
   const serverCredentials = () =>
     supplied?.identity
       ? suppliedServerCredentials(supplied)
       : own && serverCertPem
         ? pinnedServerCredentials(own, serverCertPem)
-        : grpc.ServerCredentials.createInsecure();
+        : grpcJs().ServerCredentials.createInsecure();
   const tls = own !== undefined || supplied !== undefined;
+  if (options.engine === "grpc-js") await loadGrpcJs();
   const transport: Transport =
     options.engine === "h2"
       ? new H2Channel(options.address, {
           tls: supplied ? suppliedClientTls(supplied) : own && serverCertPem ? pinnedClientTls(own, serverCertPem) : undefined,
           hooks: [clientTelemetryHook, ...(child ? [exitAwareHook(child)] : [])],
         })
-      : new grpc.Client(grpcTarget(options.address), channelCredentials(), {
+      : new (grpcJs().Client)(grpcTarget(options.address), channelCredentials(), {
           ...CHANNEL_OPTIONS,
           interceptors: [clientTelemetryInterceptor, ...(child ? [exitAwareInterceptor(child)] : [])],
         });
@@ -358,6 +360,7 @@ function exitDetails(child: PluginProcess, details: string): string {
 
 /** Turns "connection lost" statuses into ones that say the plugin exited, and how. */
 function exitAwareInterceptor(child: PluginProcess): grpc.Interceptor {
+  const grpc = grpcJs();
   return (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {

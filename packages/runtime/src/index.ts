@@ -81,6 +81,7 @@ export {
 export {
   TRACER_NAME,
   clientTelemetryInterceptor,
+  clientTelemetryHook,
   serverTelemetryInterceptor,
   injectTraceContext,
   extractTraceContext,
@@ -97,3 +98,4 @@ export {
   PluginExitedError,
 } from "./errors.js";
 export * from "./rpc/index.js";
+export { loadGrpcJs } from "./rpc/grpc-js.js";

@@ -11,16 +11,19 @@
  * hosts in turn (Terraform connects once per command and never stops a
  * reattached provider).
  */
-import * as grpc from "@grpc/grpc-js";
-import { BrokerCore, SERVER_OPTIONS } from "./broker.js";
+import { BrokerCore } from "./broker.js";
+import { CONFIG_DEFAULTS, serverConfigFromEnv } from "./config.js";
 import type { Network } from "./handshake.js";
 import { type Logger, createLogger } from "./log.js";
 import type { PluginSet } from "./plugin.js";
 import type { ReattachConfig } from "./reattach.js";
+import type { EngineName } from "./rpc/engine.js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import { addService } from "./rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "./services/broker.js";
 import { GRPCController, controllerHandler } from "./services/controller.js";
 import { Health, HealthState } from "./services/health.js";
+import { createEngineServer } from "./server-engine.js";
 import { type PluginListener, listen } from "./transport.js";
 
 /** Options of {@link serveUnmanaged}. */
@@ -37,6 +40,8 @@ export interface ServeUnmanagedOptions {
   logger?: Logger;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
+  /** The RPC engine (default: PLUGIN_RPC_ENGINE, else the runtime's default). */
+  engine?: EngineName;
 }
 
 /** A plugin served with {@link serveUnmanaged}. */
@@ -56,13 +61,14 @@ export interface UnmanagedPlugin extends AsyncDisposable {
 export async function serveUnmanaged(options: ServeUnmanagedOptions): Promise<UnmanagedPlugin> {
   const logger = options.logger ?? createLogger({ level: "info", write: (line) => process.stderr.write(line) });
   const listenOptions = { network: options.network ?? "unix", unixSocketDir: options.unixSocketDir };
-  const insecureServer = () => grpc.ServerCredentials.createInsecure();
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const insecureServer = () => grpcJs().ServerCredentials.createInsecure();
+  const engine = options.engine ?? serverConfigFromEnv(process.env).engine ?? CONFIG_DEFAULTS.engine;
+  const { server, inject } = await createEngineServer(engine, undefined, insecureServer);
   const broker = new BrokerCore({
     send: (info) => brokerStream.send(info),
     listen: listenOptions,
     serverCredentials: insecureServer,
-    channelCredentials: () => grpc.credentials.createInsecure(),
+    channelCredentials: () => grpcJs().credentials.createInsecure(),
   });
   const brokerStream = brokerStreamHandler(broker);
   const health = new HealthState();
@@ -91,8 +97,7 @@ export async function serveUnmanaged(options: ServeUnmanagedOptions): Promise<Un
   addService(server, GRPCController, controllerHandler(() => void stop()));
   for (const plugin of Object.values(options.plugins)) plugin.register?.(server, { broker, logger });
 
-  const injector = server.createConnectionInjector(insecureServer());
-  const listener: PluginListener = await listen(listenOptions, (socket) => injector.injectConnection(socket));
+  const listener: PluginListener = await listen(listenOptions, inject);
   if (options.signal?.aborted) await stop();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
   logger.debug("plugin serving unmanaged", { network: listener.address.network, address: listener.address.address });

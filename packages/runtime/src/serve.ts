@@ -9,11 +9,10 @@
  * the cookie check, so nothing user code prints while serve() starts (a
  * loader, `register()`, the first health check) can come before that line.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
-import type { Duplex } from "node:stream";
-import { BrokerCore, type BrokerMultiplexer, SERVER_OPTIONS } from "./broker.js";
+import { BrokerCore, type BrokerMultiplexer } from "./broker.js";
 import { ConfigError, PluginError } from "./errors.js";
 import {
   type HandshakeConfig,
@@ -27,8 +26,8 @@ import { PluginExitCode, handleStopSignals } from "./signals.js";
 import { type TlsFiles, loadServerTls, suppliedChannelCredentials, suppliedServerCredentials, suppliedServerTls } from "./tls-files.js";
 import { type LogLevel, type Logger, createLogger } from "./log.js";
 import type { PluginSet } from "./plugin.js";
-import type { EngineName, RpcServer } from "./rpc/engine.js";
-import { H2Server } from "./rpc/h2/server.js";
+import type { EngineName } from "./rpc/engine.js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import type { ServerTlsMaterial } from "./rpc/h2/tls.js";
 import { addService } from "./rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "./services/broker.js";
@@ -42,6 +41,7 @@ import { watchParent } from "./util/parent.js";
 import type { HealthCheckOptions } from "./health-check.js";
 import type { RateLimit } from "./rate-limit.js";
 import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
+import { createEngineServer, once } from "./server-engine.js";
 import { traced } from "./telemetry.js";
 
 /** Options of {@link serve}. */
@@ -172,24 +172,26 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   }
   const plugins = await loadPluginSet(sets.get(negotiated.version) as PluginSet | PluginSetLoader, negotiated.version);
 
-  let serverCredentials = grpc.ServerCredentials.createInsecure();
-  let channelCredentials = grpc.credentials.createInsecure();
+  // grpc-js credentials are made only if grpc-js runs (the grpc-js engine, or the broker).
+  let serverCredentials = (): grpc.ServerCredentials => grpcJs().ServerCredentials.createInsecure();
+  let channelCredentials = (): grpc.ChannelCredentials => grpcJs().credentials.createInsecure();
   let serverTls: ServerTlsMaterial | undefined;
   let serverCert: Buffer | undefined;
   if (config.tls !== undefined) {
     // Checked now, so a wrong file fails the start rather than the first call.
     const supplied = loadServerTls(config.tls);
-    serverCredentials = suppliedServerCredentials(supplied);
+    serverCredentials = once(() => suppliedServerCredentials(supplied));
     serverTls = suppliedServerTls(supplied);
-    channelCredentials = suppliedChannelCredentials(supplied); // for dialing the host's brokered services
+    channelCredentials = once(() => suppliedChannelCredentials(supplied)); // for dialing the host's brokered services
     logger.debug("serving supplied TLS", { subject: supplied.identity?.leaf.subject, client_ca: supplied.caPem !== undefined });
   } else if (hostEnv.clientCertPem !== undefined) {
     parseCertificate(hostEnv.clientCertPem, "the host's certificate in PLUGIN_CLIENT_CERT");
     const own = generateCertificate(options.certificateCurve ? { curve: options.certificateCurve } : {});
     serverCert = own.certDer;
-    serverCredentials = pinnedServerCredentials(own, hostEnv.clientCertPem);
-    serverTls = pinnedServerTls(own, hostEnv.clientCertPem);
-    channelCredentials = pinnedChannelCredentials(own, hostEnv.clientCertPem);
+    const clientCertPem = hostEnv.clientCertPem;
+    serverCredentials = once(() => pinnedServerCredentials(own, clientCertPem));
+    serverTls = pinnedServerTls(own, clientCertPem);
+    channelCredentials = once(() => pinnedChannelCredentials(own, clientCertPem));
   }
 
   const listenOptions = {
@@ -200,15 +202,15 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
     maxPort: hostEnv.maxPort,
   };
 
-  const { server, inject } = engineServer(config.engine, serverCredentials, serverTls);
+  const { server, inject } = await createEngineServer(config.engine, serverTls, serverCredentials);
   logger.debug("rpc engine", { engine: config.engine });
   const rateLimits = installServerInterceptors(server, config.rateLimit, options.methodRateLimits);
   let multiplexer: (BrokerMultiplexer & { close(): void }) | undefined;
   const broker = new BrokerCore({
     send: (info) => brokerStream.send(info),
     listen: listenOptions,
-    serverCredentials: () => serverCredentials,
-    channelCredentials: () => channelCredentials,
+    serverCredentials: () => serverCredentials(),
+    channelCredentials: () => channelCredentials(),
     get multiplexer() {
       return multiplexer;
     },
@@ -309,21 +311,6 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
   };
   options.onServing?.(serving);
   return serving;
-}
-
-/** The plugin's server on `engine`, and how a connection (socket or yamux stream) is handed to it. */
-function engineServer(
-  engine: EngineName,
-  credentials: grpc.ServerCredentials,
-  tls: ServerTlsMaterial | undefined,
-): { server: RpcServer; inject: (connection: Duplex) => void } {
-  if (engine === "h2") {
-    const server = new H2Server({ tls });
-    return { server, inject: (connection) => server.injectConnection(connection) };
-  }
-  const server = new grpc.Server(SERVER_OPTIONS);
-  const injector = server.createConnectionInjector(credentials);
-  return { server, inject: (connection) => injector.injectConnection(connection) };
 }
 
 function pluginSets(options: ServeOptions): Map<number, PluginSet | PluginSetLoader> {

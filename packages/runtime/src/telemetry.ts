@@ -22,7 +22,8 @@
 import type { Attributes, Context, Span, SpanContext, SpanOptions, TextMapGetter, TextMapSetter, Tracer, TracerProvider } from "@opentelemetry/api";
 import type * as OpenTelemetry from "@opentelemetry/api";
 import { createRequire } from "node:module";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import { Code } from "./rpc/code.js";
 import type { CallContext } from "./rpc/context.js";
 import { RpcError } from "./rpc/errors.js";
@@ -172,6 +173,7 @@ export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) 
   // grpc-js only needs the call interface back; passing the next call through allocates nothing.
   const span = startClientSpan(options.method_definition.path);
   if (!span) return nextCall(options) as grpc.InterceptingCall;
+  const grpc = grpcJs();
   return new grpc.InterceptingCall(nextCall(options), {
     start(metadata, listener, next) {
       span.inject(metadata);

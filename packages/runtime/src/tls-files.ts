@@ -17,11 +17,12 @@
  * it). The host verifies the plugin's certificate against its CA file and the
  * name `localhost`; it does not pin anything from the handshake line.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { type KeyObject, X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ConfigEnv } from "./config.js";
 import { TLSError } from "./errors.js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import type { ClientTlsMaterial, ServerTlsMaterial } from "./rpc/h2/tls.js";
 
 /** PEM files for supplied TLS. */
@@ -105,12 +106,12 @@ function load(files: TlsFiles, now: Date): LoadedTls {
 /** Server credentials for supplied TLS: our certificate; with a CA, client certificates required and verified against it. */
 export function suppliedServerCredentials(tls: LoadedTls): grpc.ServerCredentials {
   const identity = tls.identity as NonNullable<LoadedTls["identity"]>;
-  return grpc.ServerCredentials.createSsl(tls.caPem ?? null, [{ private_key: identity.keyPem, cert_chain: identity.certPem }], tls.caPem !== undefined);
+  return grpcJs().ServerCredentials.createSsl(tls.caPem ?? null, [{ private_key: identity.keyPem, cert_chain: identity.certPem }], tls.caPem !== undefined);
 }
 
 /** Channel credentials for supplied TLS: the plugin must present a certificate signed by the CA; ours is presented if we have one. */
 export function suppliedChannelCredentials(tls: LoadedTls): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(tls.caPem ?? null, tls.identity?.keyPem ?? null, tls.identity?.certPem ?? null);
+  return grpcJs().credentials.createSsl(tls.caPem ?? null, tls.identity?.keyPem ?? null, tls.identity?.certPem ?? null);
 }
 
 /** {@link suppliedServerCredentials} for the h2 engine. */

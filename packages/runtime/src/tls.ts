@@ -11,7 +11,8 @@
  * is several times faster to generate and to handshake with, and every TLS
  * stack supports it. P-384 and P-521 are available.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import type { ClientTlsMaterial, ServerTlsMaterial } from "./rpc/h2/tls.js";
 import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import * as der from "./der.js";
@@ -156,7 +157,7 @@ export function parseCertificate(input: string | Uint8Array, what: string): X509
  * `clientCertPem` (the host's AutoMTLS certificate).
  */
 export function pinnedServerCredentials(own: CertificateKeyPair, clientCertPem: string): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createSsl(
+  return grpcJs().ServerCredentials.createSsl(
     Buffer.from(clientCertPem),
     [{ private_key: Buffer.from(own.keyPem), cert_chain: Buffer.from(own.certPem) }],
     true,
@@ -169,7 +170,7 @@ export function pinnedServerCredentials(own: CertificateKeyPair, clientCertPem: 
  * `localhost` as go-plugin does.
  */
 export function pinnedChannelCredentials(own: CertificateKeyPair, serverCertPem: string): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(serverCertPem), Buffer.from(own.keyPem), Buffer.from(own.certPem));
+  return grpcJs().credentials.createSsl(Buffer.from(serverCertPem), Buffer.from(own.keyPem), Buffer.from(own.certPem));
 }
 
 /** {@link pinnedServerCredentials} for the h2 engine. */

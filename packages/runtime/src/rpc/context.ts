@@ -4,7 +4,8 @@
  * once, when the client cancels, the deadline passes or the call ends,
  * whichever comes first.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
+import { Metadata } from "./grpc-metadata.js";
 import { Code } from "./code.js";
 import { RpcError } from "./errors.js";
 
@@ -71,8 +72,8 @@ export class ServerCallState {
       },
       peer: call.getPeer(),
       method: call.getPath(),
-      responseHeaders: new grpc.Metadata(),
-      responseTrailers: new grpc.Metadata(),
+      responseHeaders: new Metadata(),
+      responseTrailers: new Metadata(),
     };
     const onCancelled = () => {
       if (this.state !== "running") return;

@@ -73,6 +73,7 @@ export class H2Channel {
   /** Why the current (or last) connection failed, for the status of calls it takes down. */
   private connectionError: Error | undefined;
   private closed = false;
+  private readonly activeStreams = new Map<ClientHttp2Session, number>();
   readonly maxMessageSize: number;
   private readonly authority: string;
   private readonly hooks: readonly CallHook[];
@@ -160,7 +161,25 @@ export class H2Channel {
     if (this.closed) throw statusError(Code.UNAVAILABLE, `the channel to ${this.description} is closed`);
     const session = this.session();
     headers[h2.HTTP2_HEADER_AUTHORITY] = this.authority;
-    return session.request(headers, { endStream: false });
+    const stream = session.request(headers, { endStream: false });
+    this.track(session, stream);
+    return stream;
+  }
+
+  /** Keeps the process alive while the connection has calls in flight (as grpc-js does), not while it idles. */
+  private track(session: ClientHttp2Session, stream: ClientHttp2Stream): void {
+    const count = (this.activeStreams.get(session) ?? 0) + 1;
+    this.activeStreams.set(session, count);
+    if (count === 1) session.ref();
+    stream.once("close", () => {
+      const left = (this.activeStreams.get(session) ?? 1) - 1;
+      if (left > 0) {
+        this.activeStreams.set(session, left);
+        return;
+      }
+      this.activeStreams.delete(session);
+      if (!session.destroyed) session.unref();
+    });
   }
 
   /** @internal Whether the connection failed (calls it takes down are UNAVAILABLE). */
@@ -207,6 +226,15 @@ export class H2Channel {
   }
 
   private openConnection(): Duplex {
+    const connection = this.dial();
+    // A socket error comes before http2 closes the session's streams: keep it for their status.
+    connection.once("error", (error: Error) => {
+      this.connectionError ??= error;
+    });
+    return connection;
+  }
+
+  private dial(): Duplex {
     const target = this.target;
     const tls = this.options.tls;
     if ("open" in target) {
@@ -309,6 +337,8 @@ const EMPTY_METADATA_HEADERS: OutgoingHttpHeaders = {};
  */
 class CallCore {
   stream: ClientHttp2Stream | undefined;
+  // Kept: a closed stream no longer knows its session.
+  private session: ClientHttp2Session | undefined;
   private decoder: MessageDecoder | undefined;
   private timer: NodeJS.Timeout | undefined;
   private status: CallStatus | undefined;
@@ -357,6 +387,7 @@ class CallCore {
       return;
     }
     this.stream = stream;
+    this.session = stream.session;
     stream.on("response", (responseHeaders) => this.onResponse(responseHeaders));
     stream.on("trailers", (trailers) => this.onTrailers(trailers));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -469,7 +500,7 @@ class CallCore {
       return;
     }
     const stream = this.stream;
-    const session = stream?.session;
+    const session = this.session;
     if (!session || session.destroyed || this.channel.hasConnectionError()) {
       this.finish({ code: Code.UNAVAILABLE, details: this.channel.lostConnectionDetails(), metadata: new Metadata() });
       return;

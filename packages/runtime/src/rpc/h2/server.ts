@@ -269,10 +269,7 @@ class ServerStreamState extends EventEmitter {
     this.metadata = metadata;
     stream.once("close", () => this.onClose());
     if (Number.isFinite(deadline)) {
-      this.timer = setTimeout(() => {
-        this.sendStatus(Code.DEADLINE_EXCEEDED, "Deadline exceeded");
-        this.markCancelled();
-      }, Math.max(0, deadline - Date.now()));
+      this.timer = setTimeout(() => this.fail(Code.DEADLINE_EXCEEDED, "Deadline exceeded"), Math.max(0, deadline - Date.now()));
     }
   }
 
@@ -330,15 +327,13 @@ class ServerStreamState extends EventEmitter {
         decoder.push(chunk);
       } catch (error) {
         const { code, rawMessage } = error as { code: Code; rawMessage: string };
-        this.sendStatus(code, rawMessage);
-        this.markCancelled();
+        this.fail(code, rawMessage);
       }
     });
     this.stream.once("end", () => {
       if (this.done) return;
       if (decoder.partial) {
-        this.sendStatus(Code.INTERNAL, "the request stream ended in the middle of a message");
-        this.markCancelled();
+        this.fail(Code.INTERNAL, "the request stream ended in the middle of a message");
         return;
       }
       onEnd();
@@ -388,14 +383,32 @@ class ServerStreamState extends EventEmitter {
       fields[h2.HTTP2_HEADER_STATUS] = 200;
       fields[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
       stream.respond(fields, { endStream: true });
+      this.stopClientSending();
     } else {
-      stream.once("wantTrailers", () => stream.sendTrailers(fields));
+      stream.once("wantTrailers", () => {
+        stream.sendTrailers(fields);
+        this.stopClientSending();
+      });
       stream.end();
     }
-    // The client may still be sending (a call answered early): stop reading it.
-    if (!stream.readableEnded) {
-      stream.resume();
-    }
+  }
+
+  /**
+   * After the status, a client still sending (a call answered early) is told
+   * to stop with RST_STREAM(NO_ERROR), queued behind the status, as grpc-go
+   * does; until then what it sends is read and dropped.
+   */
+  private stopClientSending(): void {
+    const stream = this.stream;
+    if (stream.readableEnded || stream.destroyed) return;
+    stream.resume();
+    stream.close(h2.NGHTTP2_NO_ERROR);
+  }
+
+  /** Ends the call with a status of the engine's own (a request it cannot read): the handler's signal aborts too. */
+  fail(code: Code, details: string): void {
+    this.sendStatus(code, details);
+    this.markCancelled();
   }
 
   private onClose(): void {
@@ -552,7 +565,7 @@ function readRequests(readable: Readable, call: ServerStreamState, deserialize: 
       try {
         request = deserialize(bytes);
       } catch (error) {
-        call.sendStatus(Code.INTERNAL, `failed to parse a request: ${(error as Error)?.message ?? String(error)}`);
+        call.fail(Code.INTERNAL, `failed to parse a request: ${(error as Error)?.message ?? String(error)}`);
         readable.destroy();
         return true;
       }
