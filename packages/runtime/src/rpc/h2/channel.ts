@@ -387,7 +387,7 @@ class CallCore {
       return;
     }
     this.stream = stream;
-    this.session = stream.session;
+    this.session = stream.session as ClientHttp2Session | undefined;
     stream.on("response", (responseHeaders) => this.onResponse(responseHeaders));
     stream.on("trailers", (trailers) => this.onTrailers(trailers));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
