@@ -4,7 +4,7 @@
 // BENCH_SERVER_OPTIONS (merged into the runtime's exported CHANNEL_OPTIONS /
 // SERVER_OPTIONS by the TypeScript bench host and plugin, see
 // bench/src/common.ts) and any `env` it gives (e.g. PLUGIN_RPC_ENGINE, which
-// the host reads and the plugin inherits), and runs the steady job; variants
+// the host reads and the plugin inherits), and runs the steady job (or --job); variants
 // alternate round by round. Build first.
 //
 //   node bench/profile/options-ab.mjs --pairing ts-ts --rounds 5 \
@@ -23,9 +23,10 @@ const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const pairing = flag("--pairing", "ts-ts");
+const job = flag("--job", "steady");
 const rounds = Number(flag("--rounds", "3"));
 const [hostKind, pluginKind] = pairing.split("-");
-const flagValues = new Set(["--pairing", "--rounds", "--params"].map((f) => flag(f)));
+const flagValues = new Set(["--pairing", "--rounds", "--params", "--job"].map((f) => flag(f)));
 const variants = args.filter((a) => !a.startsWith("--") && a.includes("=") && !flagValues.has(a)).map((a) => {
   const i = a.indexOf("={");
   return { name: a.slice(0, i), ...JSON.parse(a.slice(i + 1)), samples: {} };
@@ -53,8 +54,8 @@ for (let r = 0; r < rounds; r++) {
     const v = variants[(i + r) % variants.length];
     const env = { ...(v.env ?? {}), TMPDIR: tmp, BENCH_CHANNEL_OPTIONS: JSON.stringify(v.channel ?? {}), BENCH_SERVER_OPTIONS: JSON.stringify(v.server ?? {}) };
     const [bin, argv] = goHost
-      ? [goHost, ["-job", "steady", "-params", JSON.stringify(params)]]
-      : [process.execPath, ["--expose-gc", path.join(benchDir, "dist", "src", "host.js"), "steady", JSON.stringify(params)]];
+      ? [goHost, ["-job", job, "-params", JSON.stringify(params)]]
+      : [process.execPath, ["--expose-gc", path.join(benchDir, "dist", "src", "host.js"), job, JSON.stringify(params)]];
     const res = await runGo(bin, argv, { env, timeoutMs: 300_000 });
     if (res.code !== 0) throw new Error(`${v.name}: ${res.stderr}`);
     for (const [k, xs] of Object.entries(JSON.parse(res.stdout.trim().split("\n").pop()).metrics)) (v.samples[k] ??= []).push(...xs);
@@ -63,6 +64,6 @@ for (let r = 0; r < rounds; r++) {
 rmSync(tmp, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const keys = [...new Set(variants.flatMap((v) => Object.keys(v.samples)))].sort();
-console.log(`${pairing}, steady job, ${rounds} rounds, medians; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(`${pairing}, ${job} job, ${rounds} rounds, medians; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
 console.log(`${"metric".padEnd(26)}${variants.map((v) => v.name.padStart(22)).join("")}`);
 for (const k of keys) console.log(`${k.padEnd(26)}${variants.map((v) => (v.samples[k] ? med(v.samples[k]).toFixed(1) : "–").padStart(22)).join("")}`);

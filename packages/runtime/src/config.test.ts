@@ -98,7 +98,7 @@ describe("client config", () => {
 
   it("defaults: AutoMTLS, no retry, go-plugin's timeouts", () => {
     expect(resolveClientConfig({}, {})).toEqual({
-      engine: "grpc-js",
+      engine: "h2",
       logLevel: "info",
       startTimeoutMs: 60_000,
       connectTimeoutMs: 10_000,
@@ -109,12 +109,12 @@ describe("client config", () => {
     expect(CONFIG_DEFAULTS.retry.attempts).toBe(1);
   });
 
-  it("engine: explicit option > PLUGIN_RPC_ENGINE > grpc-js, on both sides; anything else is a ConfigError naming the engines", () => {
-    expect(resolveClientConfig({}, { PLUGIN_RPC_ENGINE: "h2" }).engine).toBe("h2");
-    expect(resolveClientConfig({ engine: "grpc-js" }, { PLUGIN_RPC_ENGINE: "h2" }).engine).toBe("grpc-js");
-    expect(resolveServerConfig({}, { PLUGIN_RPC_ENGINE: "h2" }).engine).toBe("h2");
-    expect(resolveServerConfig({ engine: "h2" }, {}).engine).toBe("h2");
-    expect(resolveServerConfig({}, {}).engine).toBe("grpc-js");
+  it("engine: explicit option > PLUGIN_RPC_ENGINE > h2, on both sides; anything else is a ConfigError naming the engines", () => {
+    expect(resolveClientConfig({}, { PLUGIN_RPC_ENGINE: "grpc-js" }).engine).toBe("grpc-js");
+    expect(resolveClientConfig({ engine: "h2" }, { PLUGIN_RPC_ENGINE: "grpc-js" }).engine).toBe("h2");
+    expect(resolveServerConfig({}, { PLUGIN_RPC_ENGINE: "grpc-js" }).engine).toBe("grpc-js");
+    expect(resolveServerConfig({ engine: "grpc-js" }, {}).engine).toBe("grpc-js");
+    expect(resolveServerConfig({}, {}).engine).toBe("h2");
     expect(() => resolveServerConfig({}, { PLUGIN_RPC_ENGINE: "http2" })).toThrow(ConfigError);
     expect(() => resolveServerConfig({}, { PLUGIN_RPC_ENGINE: "http2" })).toThrow(/PLUGIN_RPC_ENGINE="http2" is not an RPC engine: grpc-js or h2/);
     expect(() => resolveClientConfig({ engine: "fast" as never }, {})).toThrow(/option engine="fast" is not an RPC engine/);

@@ -128,7 +128,7 @@ export interface ClientConfig {
 /** Defaults of every setting. */
 export const CONFIG_DEFAULTS = {
   network: "unix" as Network,
-  engine: "grpc-js" as EngineName,
+  engine: "h2" as EngineName,
   serverLogLevel: "debug" as LogLevel,
   clientLogLevel: "info" as LogLevel,
   shutdownGraceMs: 2000,

@@ -62,7 +62,7 @@ export interface ServeOptions {
   /** Transport (default: PLUGIN_TRANSPORT, else "unix"). Go hosts accept both. */
   network?: Network;
   /**
-   * The RPC engine of the plugin's server (default: PLUGIN_RPC_ENGINE, else "grpc-js"):
+   * The RPC engine of the plugin's server (default: PLUGIN_RPC_ENGINE, else "h2"):
    * `"h2"` serves gRPC straight on `node:http2` (see docs/benchmarks.md), `"grpc-js"` on `@grpc/grpc-js`.
    * Both speak the same wire protocol; services and handlers are the same.
    */
