@@ -62,11 +62,15 @@ config.repeats = Number(flag("--repeats") ?? config.repeats);
 const SIZES = [100, 64 * 1024];
 const CONC = [1, 16, 64];
 
+// TS sides run the default engine (h2); "TS→TS grpc-js" is the same pairing on the grpc-js engine,
+// alternated with the others like any pairing: the engine A/B (last column: h2 over grpc-js).
+const H2 = { PLUGIN_RPC_ENGINE: "h2" };
 const PAIRINGS = [
-  { id: "ts-ts", host: "ts", plugin: "ts", label: "TS→TS" },
-  { id: "ts-go", host: "ts", plugin: "go", label: "TS→Go" },
-  { id: "go-ts", host: "go", plugin: "ts", label: "Go→TS" },
-  { id: "go-go", host: "go", plugin: "go", label: "Go→Go" },
+  { id: "ts-ts", host: "ts", plugin: "ts", label: "TS→TS", env: H2 },
+  { id: "ts-go", host: "ts", plugin: "go", label: "TS→Go", env: H2 },
+  { id: "go-ts", host: "go", plugin: "ts", label: "Go→TS", env: H2 },
+  { id: "go-go", host: "go", plugin: "go", label: "Go→Go", env: H2 },
+  { id: "ts-ts-grpc-js", host: "ts", plugin: "ts", label: "TS→TS grpc-js", env: { PLUGIN_RPC_ENGINE: "grpc-js" } },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -224,7 +228,7 @@ async function main() {
         ? [process.execPath, ["--expose-gc", bins.tsHost, name, JSON.stringify(params)]]
         : [bins.goHost, ["-job", name, "-params", JSON.stringify(params)]];
     const t0 = Date.now();
-    const r = await runGo(bin, argv, { timeoutMs: job.timeoutMs, cwd: tmp, env: { TMPDIR: tmp } });
+    const r = await runGo(bin, argv, { timeoutMs: job.timeoutMs, cwd: tmp, env: { ...pairing.env, TMPDIR: tmp } });
     const took = ((Date.now() - t0) / 1000).toFixed(1);
     if (r.leftoverPids.length > 0) problems.push(`${name} ${pairing.label}: left processes ${r.leftoverPids.join(",")} (killed)`);
     if (r.code !== 0 || r.timedOut) {
@@ -386,15 +390,18 @@ function render(result) {
   lines.push("Cells: median (×ratio to Go→Go's median) with p90 · min–max over all samples. ↓ lower is better, ↑ higher is better.");
   lines.push("");
   if (M.some((m) => stats[m.key])) {
-    lines.push(`| scenario | unit | ${PAIRINGS.map((p) => p.label).join(" | ")} |`);
-    lines.push(`|---|---|${PAIRINGS.map(() => "---").join("|")}|`);
+    lines.push(`| scenario | unit | ${PAIRINGS.map((p) => p.label).join(" | ")} | engine A/B: h2 ÷ grpc-js (TS→TS) |`);
+    lines.push(`|---|---|${PAIRINGS.map(() => "---").join("|")}|---|`);
   }
   for (const m of M) {
     const row = stats[m.key];
     if (!row) continue;
     const base = row["go-go"];
     const cells = PAIRINGS.map((p) => (m.tcp && p.plugin === "go" ? "n/a (Go plugins: unix only)" : cell(row[p.id], p.id === "go-go" ? undefined : base, m)));
-    lines.push(`| ${m.label} | ${m.unit} ${m.better === "low" ? "↓" : "↑"} | ${cells.join(" | ")} |`);
+    const h2 = row["ts-ts"];
+    const grpcJs = row["ts-ts-grpc-js"];
+    const ab = h2 && grpcJs && grpcJs.median !== 0 ? `**×${(h2.median / grpcJs.median).toFixed(2)}**` : "–";
+    lines.push(`| ${m.label} | ${m.unit} ${m.better === "low" ? "↓" : "↑"} | ${cells.join(" | ")} | ${ab} |`);
   }
   const certs = Object.keys(stats).filter((k) => k.startsWith("certgen.")).sort();
   if (certs.length > 0) {
