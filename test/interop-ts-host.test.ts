@@ -493,6 +493,20 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
     },
   );
 
+  it.each([{ autoMTLS: true }, { autoMTLS: false }])(
+    "AutoMTLS $autoMTLS: 64 calls in flight at once all answer (grpc-go writes HEADERS, DATA and trailers together)",
+    async ({ autoMTLS }) => {
+      const client = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, autoMTLS, ...where(), ...collector().options }));
+      const kv = client.dispense("kv_grpc");
+      await kv.put({ key: "c", value: Buffer.from("x".repeat(100)) });
+      for (let round = 0; round < 5; round++) {
+        const values = await Promise.all(Array.from({ length: 64 }, () => kv.get({ key: "c" })));
+        expect(values.every((answer) => Buffer.from(answer.value).toString() === "x".repeat(100))).toBe(true);
+      }
+      await closeAndExpectClean(client);
+    },
+  );
+
   it("1 MiB of binary bytes on the plugin's os.Stdout/os.Stderr arrive over GRPCStdio exactly, in order", async () => {
     const seen = collector();
     const client = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), ...seen.options }));

@@ -345,6 +345,8 @@ class CallCore {
   private finished = false;
   private httpStatus = 0;
   private grpcResponse = false;
+  /** DATA that came before the 'response' event: node:http2 emits that event a tick late. */
+  private early: Buffer[] | undefined;
   private watchers: ((status: CallStatus) => CallStatus | Promise<CallStatus>)[] | undefined;
 
   constructor(
@@ -450,20 +452,29 @@ class CallCore {
   private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
     this.httpStatus = Number(headers[h2.HTTP2_HEADER_STATUS]);
     this.grpcResponse = this.httpStatus === 200 && isGrpcContentType(headers[h2.HTTP2_HEADER_CONTENT_TYPE] as string | undefined);
+    const early = this.early;
+    this.early = undefined;
     if (headers["grpc-status"] !== undefined) {
       // Trailers-only: the status comes in the headers.
       this.onTrailers(headers);
       return;
     }
-    if (!this.grpcResponse) return;
-    this.decoder = new MessageDecoder(this.channel.maxMessageSize, (bytes) => this.owner.onMessage(bytes));
-    this.owner.onHeaders(Metadata.fromHttp2Headers(headers));
+    if (this.grpcResponse) {
+      this.decoder = new MessageDecoder(this.channel.maxMessageSize, (bytes) => this.owner.onMessage(bytes));
+      this.owner.onHeaders(Metadata.fromHttp2Headers(headers));
+    }
+    for (const chunk of early ?? []) this.onData(chunk);
   }
 
   private onData(chunk: Buffer): void {
     if (this.finished) return;
     const decoder = this.decoder;
     if (!decoder) {
+      if (this.httpStatus === 0) {
+        // HEADERS and DATA read together: node:http2 emits 'response' on the next tick, 'data' now.
+        (this.early ??= []).push(chunk);
+        return;
+      }
       this.abort(this.nonGrpcCode(), this.nonGrpcDetails());
       return;
     }
