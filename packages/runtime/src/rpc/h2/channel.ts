@@ -352,11 +352,7 @@ class CallCore {
   constructor(
     readonly channel: H2Channel,
     readonly path: string,
-    private readonly owner: {
-      onHeaders(metadata: grpc.Metadata): void;
-      onMessage(bytes: Uint8Array): void;
-      onStatus(status: CallStatus): void;
-    },
+    private readonly owner: CallOwner,
   ) {}
 
   start(metadata: grpc.Metadata, deadline: grpc.Deadline | undefined, firstMessage: Buffer | undefined, endAfter: boolean): void {
@@ -403,6 +399,18 @@ class CallCore {
         if (endAfter) stream.end();
       }
     }
+  }
+
+  /** Serializes and sends one request message (a serializer's throw fails the write). */
+  writeMessage(serialize: Serialize, message: unknown, done: (error?: Error | null) => void): void {
+    let bytes: Buffer;
+    try {
+      bytes = serialize(message);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    this.write(bytes, done);
   }
 
   /** Sends one request message; `done` runs when it is handed to the connection. */
@@ -560,38 +568,54 @@ function parseFailure(error: unknown): CallStatus {
   return { code: Code.INTERNAL, details: `failed to parse the server's response: ${(error as Error)?.message ?? String(error)}`, metadata: new Metadata() };
 }
 
+/** What a call's core reports to the call object that owns it. */
+interface CallOwner {
+  onHeaders(metadata: grpc.Metadata): void;
+  onMessage(bytes: Uint8Array): void;
+  onStatus(status: CallStatus): void;
+}
+
+/**
+ * The owner of a call with one response (unary, client streaming): exactly
+ * one message before an OK status, handed to `callback` (grpc-js's order:
+ * the callback, then the 'status' event).
+ */
+function singleResponse(call: EventEmitter, kind: string, deserialize: Deserialize, callback: UnaryCallback, core: () => CallCore): CallOwner {
+  let response: unknown;
+  let responses = 0;
+  return {
+    onHeaders: (metadata) => call.emit("metadata", metadata),
+    onMessage: (bytes) => {
+      responses += 1;
+      if (responses > 1) {
+        core().abort(Code.INTERNAL, `the server sent more than one response to a ${kind}`);
+        return;
+      }
+      try {
+        response = deserialize(bytes as Buffer);
+      } catch (error) {
+        const failure = parseFailure(error);
+        core().abort(failure.code, failure.details);
+      }
+    },
+    onStatus: (status) => {
+      if (status.code === Code.OK && responses !== 1) {
+        status = { code: Code.INTERNAL, details: `the server sent no response message to a ${kind}`, metadata: status.metadata };
+      }
+      if (status.code === Code.OK) callback(null, response);
+      else callback(statusError(status.code, status.details, status.metadata));
+      call.emit("status", status);
+    },
+  };
+}
+
 /** A unary call (grpc-js's `ClientUnaryCall` events: metadata, status). */
 export class H2UnaryCall extends EventEmitter {
   private readonly core: CallCore;
-  private response: unknown;
-  private responses = 0;
 
   constructor(channel: H2Channel, path: string, deserialize: Deserialize, callback: UnaryCallback) {
     super();
-    this.core = new CallCore(channel, path, {
-      onHeaders: (metadata) => this.emit("metadata", metadata),
-      onMessage: (bytes) => {
-        this.responses += 1;
-        if (this.responses > 1) {
-          this.core.abort(Code.INTERNAL, "the server sent more than one response to a unary call");
-          return;
-        }
-        try {
-          this.response = deserialize(bytes as Buffer);
-        } catch (error) {
-          const failure = parseFailure(error);
-          this.core.abort(failure.code, failure.details);
-        }
-      },
-      onStatus: (status) => {
-        if (status.code === Code.OK && this.responses !== 1) {
-          status = { code: Code.INTERNAL, details: "the server sent no response message to a unary call", metadata: status.metadata };
-        }
-        if (status.code === Code.OK) callback(null, this.response);
-        else callback(statusError(status.code, status.details, status.metadata));
-        this.emit("status", status);
-      },
-    });
+    this.core = new CallCore(channel, path, singleResponse(this, "unary call", deserialize, callback, () => this.core));
   }
 
   /** @internal */
@@ -607,46 +631,14 @@ export class H2UnaryCall extends EventEmitter {
 /** A client-streaming call: an object-mode Writable of requests (grpc-js's `ClientWritableStream`). */
 export class H2ClientStreamCall extends Writable {
   readonly core: CallCore;
-  private response: unknown;
-  private responses = 0;
 
   constructor(channel: H2Channel, path: string, private readonly serialize: Serialize, deserialize: Deserialize, callback: UnaryCallback) {
     super({ objectMode: true });
-    this.core = new CallCore(channel, path, {
-      onHeaders: (metadata) => this.emit("metadata", metadata),
-      onMessage: (bytes) => {
-        this.responses += 1;
-        if (this.responses > 1) {
-          this.core.abort(Code.INTERNAL, "the server sent more than one response to a client-streaming call");
-          return;
-        }
-        try {
-          this.response = deserialize(bytes as Buffer);
-        } catch (error) {
-          const failure = parseFailure(error);
-          this.core.abort(failure.code, failure.details);
-        }
-      },
-      onStatus: (status) => {
-        if (status.code === Code.OK && this.responses !== 1) {
-          status = { code: Code.INTERNAL, details: "the server sent no response message to a client-streaming call", metadata: status.metadata };
-        }
-        if (status.code === Code.OK) callback(null, this.response);
-        else callback(statusError(status.code, status.details, status.metadata));
-        this.emit("status", status);
-      },
-    });
+    this.core = new CallCore(channel, path, singleResponse(this, "client-streaming call", deserialize, callback, () => this.core));
   }
 
   override _write(message: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    let bytes: Buffer;
-    try {
-      bytes = this.serialize(message);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    this.core.write(bytes, done);
+    this.core.writeMessage(this.serialize, message, done);
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -691,14 +683,7 @@ export class H2BidiCall extends Duplex {
   }
 
   override _write(message: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    let bytes: Buffer;
-    try {
-      bytes = this.serialize(message);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    this.core.write(bytes, done);
+    this.core.writeMessage(this.serialize, message, done);
   }
 
   override _final(done: (error?: Error | null) => void): void {

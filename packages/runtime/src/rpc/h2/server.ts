@@ -18,7 +18,7 @@ import {
   createSecureServer,
   createServer,
 } from "node:http2";
-import { Duplex, Readable, Writable } from "node:stream";
+import { Duplex, Readable } from "node:stream";
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
@@ -186,13 +186,13 @@ export class H2Server {
     } else if (definition.requestStream && !definition.responseStream) {
       invoke(new H2ServerReadableCall(call, definition.requestDeserialize), unaryCallback(call, definition.responseSerialize));
     } else if (!definition.requestStream) {
-      const surface = new H2ServerWritableCall(call, definition.responseSerialize);
+      const surface = new H2ServerResponseStreamCall(call, undefined, definition.responseSerialize);
       call.readUnary(definition.requestDeserialize, (request) => {
         surface.request = request;
         invoke(surface);
       });
     } else {
-      invoke(new H2ServerDuplexCall(call, definition.requestDeserialize, definition.responseSerialize));
+      invoke(new H2ServerResponseStreamCall(call, definition.requestDeserialize, definition.responseSerialize));
     }
   }
 
@@ -483,17 +483,24 @@ class H2ServerReadableCall extends Readable {
   }
 }
 
-/** A server-streaming call: an object-mode Writable of responses (grpc-js's `ServerWritableStream`). */
-class H2ServerWritableCall extends Writable {
+/**
+ * A call with a response stream: server streaming (grpc-js's
+ * `ServerWritableStream`; no request stream, `request` holds the one
+ * request) or bidi (`ServerDuplexStream`: requests readable too).
+ */
+class H2ServerResponseStreamCall extends Duplex {
   request: unknown;
   private trailers: grpc.Metadata | undefined;
 
   constructor(
     private readonly call: ServerStreamState,
+    deserialize: Deserialize | undefined,
     private readonly serialize: Serialize,
   ) {
-    super({ objectMode: true });
+    super({ objectMode: true, read: () => call.resume() });
     surface(this, call);
+    if (deserialize) readRequests(this, call, deserialize);
+    else this.push(null); // server streaming: no request stream
   }
 
   override _write(message: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
@@ -507,54 +514,14 @@ class H2ServerWritableCall extends Writable {
 
   /** grpc-js's `end(metadata)`: ends the stream with OK and these trailers. */
   override end(...args: unknown[]): this {
-    if (args[0] instanceof Metadata) {
-      this.trailers = args[0];
-      return super.end();
-    }
-    return super.end(...(args as []));
+    if (!(args[0] instanceof Metadata)) return super.end(...(args as []));
+    this.trailers = args[0];
+    return super.end();
   }
 
   /** grpc-js's `emit("error", status)`: ends the call with that status. */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "error" && isStatus(args[0])) return sendErrorStatus(this.call, args[0]);
-    return super.emit(event, ...args);
-  }
-}
-
-/** A bidirectional call: requests in, responses out (grpc-js's `ServerDuplexStream`). */
-class H2ServerDuplexCall extends Duplex {
-  private trailers: grpc.Metadata | undefined;
-
-  constructor(
-    private readonly call: ServerStreamState,
-    deserialize: Deserialize,
-    private readonly serialize: Serialize,
-  ) {
-    super({ objectMode: true, read: () => call.resume() });
-    surface(this, call);
-    readRequests(this, call, deserialize);
-  }
-
-  override _write(message: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    writeResponse(this.call, this.serialize, message, done);
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    this.call.sendStatus(Code.OK, "", this.trailers);
-    done();
-  }
-
-  override end(...args: unknown[]): this {
-    if (args[0] instanceof Metadata) {
-      this.trailers = args[0];
-      return super.end();
-    }
-    return super.end(...(args as []));
-  }
-
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "error" && isStatus(args[0])) return sendErrorStatus(this.call, args[0]);
-    return super.emit(event, ...args);
+    return isErrorStatus(event, args[0]) ? sendErrorStatus(this.call, args[0]) : super.emit(event, ...args);
   }
 }
 
@@ -596,6 +563,6 @@ function sendErrorStatus(call: ServerStreamState, status: Partial<grpc.StatusObj
   return true;
 }
 
-function isStatus(value: unknown): value is Partial<grpc.StatusObject> & { code: number } {
-  return typeof value === "object" && value !== null && typeof (value as { code?: unknown }).code === "number";
+function isErrorStatus(event: string | symbol, value: unknown): value is Partial<grpc.StatusObject> & { code: number } {
+  return event === "error" && typeof value === "object" && value !== null && typeof (value as { code?: unknown }).code === "number";
 }
