@@ -328,8 +328,6 @@ export function statusError(code: Code, details: string, metadata: grpc.Metadata
   return error;
 }
 
-const EMPTY_METADATA_HEADERS: OutgoingHttpHeaders = {};
-
 /**
  * One call's HTTP/2 stream: request headers and messages out, response
  * headers, messages and status in. Reports through the owner's callbacks;
@@ -357,7 +355,7 @@ class CallCore {
 
   start(metadata: grpc.Metadata, deadline: grpc.Deadline | undefined, firstMessage: Buffer | undefined, endAfter: boolean): void {
     this.watchers = this.channel.startHooks(this.path, metadata);
-    const headers: OutgoingHttpHeaders = Object.keys(metadata.getMap()).length > 0 ? metadata.toHttp2Headers() : { ...EMPTY_METADATA_HEADERS };
+    const headers: OutgoingHttpHeaders = metadata.toHttp2Headers();
     headers[h2.HTTP2_HEADER_METHOD] = "POST";
     headers[h2.HTTP2_HEADER_PATH] = this.path;
     headers[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";

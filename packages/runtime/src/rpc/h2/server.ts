@@ -263,9 +263,7 @@ class ServerStreamState extends EventEmitter {
   ) {
     super();
     const metadata = Metadata.fromHttp2Headers(headers);
-    for (const key of ["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "user-agent"]) {
-      if (key !== "user-agent") metadata.remove(key);
-    }
+    for (const key of ["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"]) metadata.remove(key);
     this.metadata = metadata;
     stream.once("close", () => this.onClose());
     if (Number.isFinite(deadline)) {
@@ -299,15 +297,7 @@ class ServerStreamState extends EventEmitter {
         this.sendStatus(Code.UNIMPLEMENTED, "the client sent more than one request message to a method that takes one");
       }
     });
-    this.stream.on("data", (chunk: Buffer) => {
-      if (this.done) return;
-      try {
-        decoder.push(chunk);
-      } catch (error) {
-        const { code, rawMessage } = error as { code: Code; rawMessage: string };
-        this.sendStatus(code, rawMessage);
-      }
-    });
+    this.feed(decoder, (code, details) => this.sendStatus(code, details));
     this.stream.once("end", () => {
       if (this.done) return;
       if (decoder.partial) this.sendStatus(Code.INTERNAL, "the request ended in the middle of a message");
@@ -316,20 +306,25 @@ class ServerStreamState extends EventEmitter {
     });
   }
 
-  /** Reads a request stream: each message to `onMessage`, then `onEnd`; errors end the call. */
-  readStream(onMessage: (bytes: Buffer) => boolean, onEnd: () => void): void {
-    const decoder = new MessageDecoder(this.maxMessageSize, (bytes) => {
-      if (!onMessage(bytes as Buffer)) this.stream.pause();
-    });
+  /** Hands the stream's DATA to `decoder`; what it refuses (a bad frame, a message over the limit) goes to `refuse`. */
+  private feed(decoder: MessageDecoder, refuse: (code: Code, details: string) => void): void {
     this.stream.on("data", (chunk: Buffer) => {
       if (this.done) return;
       try {
         decoder.push(chunk);
       } catch (error) {
         const { code, rawMessage } = error as { code: Code; rawMessage: string };
-        this.fail(code, rawMessage);
+        refuse(code, rawMessage);
       }
     });
+  }
+
+  /** Reads a request stream: each message to `onMessage`, then `onEnd`; errors end the call. */
+  readStream(onMessage: (bytes: Buffer) => boolean, onEnd: () => void): void {
+    const decoder = new MessageDecoder(this.maxMessageSize, (bytes) => {
+      if (!onMessage(bytes as Buffer)) this.stream.pause();
+    });
+    this.feed(decoder, (code, details) => this.fail(code, details));
     this.stream.once("end", () => {
       if (this.done) return;
       if (decoder.partial) {
