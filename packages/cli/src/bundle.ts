@@ -95,7 +95,7 @@ function usageError(out: (text: string) => void, message: string): number {
 }
 
 /** esbuild's errors, one per line with their place, else the error's message. */
-function describeBuildError(error: unknown): string {
+export function describeBuildError(error: unknown): string {
   const errors = (error as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
   if (!Array.isArray(errors) || errors.length === 0) return `  ${error instanceof Error ? error.message : String(error)}`;
   return errors.map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ""}${e.text}`).join("\n");

@@ -1,4 +1,5 @@
 /** `rpcplugin` — the command line entry point. */
+import { BUILD_USAGE, build } from "./build.js";
 import { BUNDLE_USAGE, bundle } from "./bundle.js"; // esbuild loads only when the command runs
 import { probe } from "./probe.js";
 
@@ -13,7 +14,7 @@ const USAGE = `Usage:
   rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 1,2,...] [--timeout MS] [--env KEY=VALUE]... -- <command> [args...]
       Launch any go-plugin plugin (TypeScript or Go), print its handshake, negotiated version,
       transport, certificate, health and services, then shut it down cleanly.
-${SCAFFOLD_USAGE}${BUNDLE_USAGE}`;
+${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}`;
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], out: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
@@ -29,6 +30,8 @@ export async function main(argv: readonly string[], out: (text: string) => void 
       return (await import("./scaffold.js")).scaffold(rest, out);
     case "bundle":
       return bundle(rest, out);
+    case "build":
+      return build(rest, out);
     case undefined:
     case "-h":
     case "--help":

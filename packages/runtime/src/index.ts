@@ -36,6 +36,7 @@ export {
   type Network,
   CORE_PROTOCOL_VERSION,
   Env,
+  NOT_A_PLUGIN_MESSAGE,
   formatHandshakeLine,
   parseHandshakeLine,
   readPluginEnvironment,

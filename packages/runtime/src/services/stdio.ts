@@ -9,7 +9,8 @@
  * and the plugin's own hclog logger use the real writes.
  *
  * Writes made directly to file descriptors 1/2 (fs.writeSync, child
- * processes inheriting stdio) bypass the capture.
+ * processes inheriting stdio) bypass the capture. Output held from before
+ * serve() (held-stdout.ts) comes first.
  */
 import { create } from "@bufbuild/protobuf";
 import { GRPCStdio, type StdioData, StdioDataSchema, StdioData_Channel as StdioChannel } from "../gen/plugin/grpc_stdio_pb.js";
@@ -17,6 +18,7 @@ import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
 import type { GRPCStdioHandler } from "../gen/plugin/grpc_stdio_rpcplugin.js";
 import { AsyncQueue } from "../util/async-queue.js";
+import { takeHeldStdout } from "./held-stdout.js";
 
 export { GRPCStdio, StdioChannel };
 
@@ -32,12 +34,14 @@ export class StdioCapture {
   private droppedBytes = 0;
   private consumed = false;
   private restore: (() => void) | undefined;
+  private held: Uint8Array[];
 
   /** The real writes, for the handshake line and the logger. */
   readonly realStdoutWrite: (chunk: string | Uint8Array) => boolean;
   readonly realStderrWrite: (chunk: string | Uint8Array) => boolean;
 
   constructor() {
+    this.held = takeHeldStdout(); // first: it gives process.stdout its real write back
     const out = process.stdout.write.bind(process.stdout) as Write;
     const err = process.stderr.write.bind(process.stderr) as Write;
     this.realStdoutWrite = (chunk) => out(chunk);
@@ -51,6 +55,8 @@ export class StdioCapture {
     const stderrWrite = process.stderr.write;
     process.stdout.write = this.capture(StdioChannel.STDOUT);
     process.stderr.write = this.capture(StdioChannel.STDERR);
+    for (const chunk of this.held) process.stdout.write(chunk);
+    this.held = [];
     this.restore = () => {
       process.stdout.write = stdoutWrite;
       process.stderr.write = stderrWrite;
