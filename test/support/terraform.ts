@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -22,7 +22,7 @@ import {
   type TerraformBinary,
   terraformOnPath,
 } from "../../scripts/terraform-binaries.mjs";
-import { layOutMirror, PROVIDER_SOURCE } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
+import { layOutMirror, platformName, PROVIDER_SOURCE } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
 import { repoRoot, runGo, type RunResult } from "./go.js";
 import { isProcessGone, killProcessGroup } from "./process.js";
 
@@ -115,7 +115,12 @@ export class TerraformProject {
    */
   static async create(
     binary: TerraformBinary,
-    opts: { env?: Record<string, string | undefined>; protocol?: 5 | 6 } = {},
+    opts: {
+      env?: Record<string, string | undefined>;
+      protocol?: 5 | 6;
+      /** A release zip (`rpcplugin release`) to install from, in the mirror's packed layout, instead of the launcher. */
+      packagedZip?: string;
+    } = {},
   ): Promise<TerraformProject> {
     if (!existsSync(providerMain)) {
       throw new Error(`${providerMain} does not exist: run \`npx tsc -b\` before the Terraform tests`);
@@ -131,7 +136,17 @@ export class TerraformProject {
     };
     for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
     const cliConfig = path.join(root, "cli.tfrc");
-    const { executable } = layOutMirror({ mirrorDir: dirs.mirror });
+    let executable: string;
+    if (opts.packagedZip) {
+      // Packed layout: <mirror>/<host>/<namespace>/<type>/terraform-provider-<type>_<version>_<os>_<arch>.zip
+      const packed = path.join(dirs.mirror, ...PROVIDER_SOURCE.split("/"));
+      await mkdir(packed, { recursive: true });
+      await copyFile(opts.packagedZip, path.join(packed, path.basename(opts.packagedZip)));
+      // Where init unpacks it (the executable's name inside the zip).
+      executable = path.join(dirs.work, ".terraform", "providers", ...PROVIDER_SOURCE.split("/"), "0.1.0", platformName(), "terraform-provider-files_v0.1.0");
+    } else {
+      executable = layOutMirror({ mirrorDir: dirs.mirror }).executable;
+    }
     if (opts.protocol === 5) await writeFile(executable, protocol5Launcher(), { mode: 0o755 });
     await writeFile(
       cliConfig,

@@ -106,7 +106,7 @@ interface Run {
 }
 
 /** The environment of the build-time runs: no go-plugin configuration, so serve() stops at its cookie check. */
-function runEnvironment(): NodeJS.ProcessEnv {
+export function runEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("PLUGIN_") && key !== "NODE_OPTIONS" && !key.endsWith("_MAGIC_COOKIE")) env[key] = value;
@@ -115,7 +115,7 @@ function runEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** Runs a command to its end (SIGTERM when it prints a handshake line after all, SIGKILL after the timeout). */
-function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+export function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -205,7 +205,7 @@ export async function build(argv: readonly string[], out: (text: string) => void
   } catch (error) {
     if (!(error instanceof BuildError)) throw error;
     out(`rpcplugin build: ${error.message}\n`);
-    return error.reason === "entry" || error.reason === "output" ? 2 : 1;
+    return error.reason === "entry" || error.reason === "output" || error.reason === "arguments" ? 2 : 1;
   }
 }
 

@@ -2,6 +2,7 @@
 import { BUILD_USAGE, build } from "./build.js";
 import { BUNDLE_USAGE, bundle } from "./bundle.js"; // esbuild loads only when the command runs
 import { probe } from "./probe.js";
+import { RELEASE_USAGE, release } from "./release.js";
 
 // Kept in sync with scaffold.ts; that module (and ts-morph) loads only when the command runs.
 const SCAFFOLD_USAGE = `  rpcplugin scaffold <service> [--gen DIR] [--proto-dir DIR] [--out FILE] [--host-out FILE] [--name NAME]
@@ -14,7 +15,7 @@ const USAGE = `Usage:
   rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 1,2,...] [--timeout MS] [--env KEY=VALUE]... -- <command> [args...]
       Launch any go-plugin plugin (TypeScript or Go), print its handshake, negotiated version,
       transport, certificate, health and services, then shut it down cleanly.
-${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}`;
+${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}${RELEASE_USAGE}`;
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], out: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
@@ -32,6 +33,8 @@ export async function main(argv: readonly string[], out: (text: string) => void 
       return bundle(rest, out);
     case "build":
       return build(rest, out);
+    case "release":
+      return release(rest, out);
     case undefined:
     case "-h":
     case "--help":

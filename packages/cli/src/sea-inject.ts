@@ -13,7 +13,7 @@ import path from "node:path";
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 /** Why a build step failed: what the user has to change. */
-export type BuildFailure = "entry" | "bundle" | "output" | "unsupported-node" | "no-serve" | "inject";
+export type BuildFailure = "arguments" | "entry" | "bundle" | "output" | "unsupported-node" | "no-serve" | "inject";
 
 /** A build that could not be made; `reason` says which step, the message what to do. */
 export class BuildError extends Error {

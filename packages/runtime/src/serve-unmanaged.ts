@@ -25,6 +25,7 @@ import { GRPCController, controllerHandler } from "./services/controller.js";
 import { Health, HealthState } from "./services/health.js";
 import { createEngineServer } from "./server-engine.js";
 import { type PluginListener, listen } from "./transport.js";
+import { takeHeldStdout } from "./services/held-stdout.js";
 
 /** Options of {@link serveUnmanaged}. */
 export interface ServeUnmanagedOptions {
@@ -59,6 +60,8 @@ export interface UnmanagedPlugin extends AsyncDisposable {
 
 /** Serves `plugins` in this process for hosts that reattach (plaintext, no handshake). */
 export async function serveUnmanaged(options: ServeUnmanagedOptions): Promise<UnmanagedPlugin> {
+  // No host reads GRPCStdio here: output held from before (a built executable's) goes to the real stdout, and stops being held.
+  for (const chunk of takeHeldStdout()) process.stdout.write(chunk);
   const logger = options.logger ?? createLogger({ level: "info", write: (line) => process.stderr.write(line) });
   const listenOptions = { network: options.network ?? "unix", unixSocketDir: options.unixSocketDir };
   const insecureServer = () => grpcJs().ServerCredentials.createInsecure();

@@ -1,5 +1,6 @@
 import { Console } from "node:console";
 import { describe, expect, it } from "vitest";
+import { HELD_STDOUT } from "./held-stdout.js";
 import { StdioCapture, StdioChannel } from "./stdio.js";
 
 /** What the StreamStdio handler streams, as a host would read it. */
@@ -37,6 +38,38 @@ describe("StdioCapture", () => {
       [StdioChannel.STDOUT, "bytes"],
       [StdioChannel.STDERR, "console.error\n"],
     ]);
+  });
+
+  it("takes stdout held from before serve() (a built executable's loader) and streams it first; the holder gives the real write back", async () => {
+    const realStdout = process.stdout.write;
+    const holding = (() => true) as typeof process.stdout.write;
+    process.stdout.write = holding;
+    let taken = 0;
+    (globalThis as Record<symbol, unknown>)[HELD_STDOUT] = {
+      take: () => {
+        taken++;
+        process.stdout.write = realStdout;
+        delete (globalThis as Record<symbol, unknown>)[HELD_STDOUT];
+        return [Buffer.from("printed at import\n")];
+      },
+    };
+    const capture = new StdioCapture();
+    expect(taken).toBe(1);
+    capture.start();
+    try {
+      process.stdout.write("inside serve\n");
+    } finally {
+      capture.stop();
+    }
+    expect(process.stdout.write).toBe(realStdout);
+    const received: [StdioChannel, string][] = [];
+    for await (const item of hostStream(capture)) received.push(item);
+    expect(received).toEqual([
+      [StdioChannel.STDOUT, "printed at import\n"],
+      [StdioChannel.STDOUT, "inside serve\n"],
+    ]);
+    expect(new StdioCapture()).toBeInstanceOf(StdioCapture); // nothing held any more: no second take
+    expect(taken).toBe(1);
   });
 
   it("stopAndFlush() writes what no host took, in order, ending the last line", () => {
