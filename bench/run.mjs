@@ -5,7 +5,7 @@
 //
 //   npm run bench                 full run (< 10 min on 2 cores)
 //   npm run bench -- --quick      quick run (< 1 min)
-//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen,terraform
+//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen,startup,terraform
 //
 // Hosts are bench/dist/src/host.js (TypeScript, @rpcplugin/runtime) and
 // fixtures/go/cmd/benchhost (go-plugin v1.8.0); plugins are bench/plugin and
@@ -261,7 +261,8 @@ async function main() {
   }
 
   const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
-  const terraform = !only || only.includes("terraform") ? await runTerraform() : { status: "skipped", note: "not selected with --only" };
+  const startup = !only || only.includes("startup") ? await runScript("startup.mjs", 5 * 60_000) : { status: "skipped", note: "not selected with --only" };
+  const terraform = !only || only.includes("terraform") ? await runScript("terraform.mjs", 40 * 60_000) : { status: "skipped", note: "not selected with --only" };
   // Jobs that run once, after everything else: the memory run takes what is left of the budget.
   for (const name of names.filter((n) => JOBS[n].last)) {
     process.stderr.write(`${name} (${run.elapsedSeconds().toFixed(0)}s)\n`);
@@ -290,12 +291,14 @@ async function main() {
     samples,
     extra,
     codegen,
+    startup,
     terraform,
     problems,
     jobTimes,
     memcallsSeconds: run.memcallsSeconds,
   };
   if (terraform.status !== "ran" && terraform.status !== "skipped") problems.push(`terraform: ${terraform.status}: ${terraform.note}`);
+  if (startup.status !== "ran" && startup.status !== "skipped") problems.push(`startup: ${startup.status}: ${startup.note}`);
   for (const p of terraform.problems ?? []) problems.push(`terraform: ${p}`);
   const table = render(result);
   mkdirSync(path.join(benchDir, "results"), { recursive: true });
@@ -322,12 +325,12 @@ function summarize(values) {
 }
 
 /**
- * Terraform providers: bench/terraform.mjs (TS files provider vs its terraform-plugin-go twin:
- * spawn → first GetProviderSchema, and `terraform plan` wall time), in its own process.
+ * A figure script of bench/ in its own process, `--json` (and `--quick`): startup.mjs (spawn →
+ * handshake line, plain, bundled and built) and terraform.mjs (the TS files provider, bundled and
+ * built, against its terraform-plugin-go twin: first GetProviderSchema, `terraform plan`).
  */
-async function runTerraform() {
-  const argv = [path.join(benchDir, "terraform.mjs"), "--json", ...(quick ? ["--quick"] : [])];
-  const timeoutMs = 40 * 60_000; // includes a first (cold) build of terraform/tofu
+async function runScript(script, timeoutMs) {
+  const argv = [path.join(benchDir, script), "--json", ...(quick ? ["--quick"] : [])];
   const r = await runGo(process.execPath, argv, { timeoutMs, cwd: repoRoot });
   if (r.code !== 0 || r.timedOut) {
     const why = r.timedOut ? `timed out after ${timeoutMs / 1000} s` : `failed (exit ${r.code})`;
@@ -426,6 +429,9 @@ function render(result) {
     lines.push(`| packages/protoc-gen-rpcplugin/bench | **${cg.status === "pending" ? "pending" : cg.status}**${cg.note ? ` — ${cg.note}` : ""} |`);
   }
   if (cg.stdout) lines.push("", "```", `$ ${cg.command}`, cg.stdout || cg.stderr, "```");
+  lines.push("");
+  const st = result.startup;
+  lines.push(st.status === "ran" ? st.table : `Start-up (bench/startup.mjs): **${st.status}**${st.note ? ` — ${st.note}` : ""}`);
   lines.push("");
   const tf = result.terraform;
   if (tf.status === "ran") {

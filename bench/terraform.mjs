@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Terraform figures: the TypeScript `files` provider (examples/terraform-provider-files,
 // launched through its filesystem-mirror launcher as Terraform launches it), the same provider
-// bundled into one file (`rpcplugin bundle`, copied alone into its mirror), and its Go twin on
+// bundled into one file (`rpcplugin bundle`, copied alone into its mirror), the same built into a
+// standalone executable (`rpcplugin build`, copied alone into its mirror), and its Go twin on
 // HashiCorp's terraform-plugin-go (fixtures/go-tfprovider, same schema):
 //   - cold start: spawn → handshake → AutoMTLS connection → first GetProviderSchema answer,
 //     timed by our TypeScript host (startPlugin with Terraform's cookie, offering protocols 5
@@ -21,6 +22,7 @@ import { startPlugin } from "@rpcplugin/runtime";
 import { TERRAFORM_HANDSHAKE } from "@rpcplugin/terraform";
 import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
 import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
+import { buildExecutable } from "../packages/cli/dist/build.js";
 import { bundlePlugin } from "../packages/cli/dist/bundle.js";
 import { buildGo, runGo } from "./dist/go.js";
 
@@ -125,8 +127,11 @@ async function main() {
     await bundlePlugin({ entry: tsMain, out: bundled });
     const ts = project(root, "ts", null);
     const tsb = project(root, "tsb", bundled);
+    const built = await buildExecutable({ entry: tsMain, out: path.join(root, "terraform-provider-files") });
+    result.executableBytes = built.bytes;
+    const tse = project(root, "tse", built.out);
     const go = project(root, "go", goProvider);
-    const projects = [ts, tsb, go];
+    const projects = [ts, tsb, tse, go];
 
     // Cold start, timed by our host. The providers run in a private TMPDIR (their sockets).
     const sides = projects.map((p) => [p.name, p.executable, { TMPDIR: p.tmp }]);
@@ -180,17 +185,19 @@ async function main() {
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-/** Markdown: one row per figure, TS, bundled TS and Go medians (p90 · min–max) and the ratios to Go. */
+/** Markdown: one row per figure, TS, bundled TS, built TS and Go medians (p90 · min–max) and the ratios to Go. */
 export function render(result) {
   const lines = [];
-  lines.push("| Terraform provider: TS (examples/terraform-provider-files), the same bundled (`rpcplugin bundle`), Go (terraform-plugin-go) | unit ↓ | TS | TS bundled | Go | TS/Go | bundled/Go |");
-  lines.push("|---|---|---|---|---|---|---|");
+  lines.push(
+    "| Terraform provider: TS (examples/terraform-provider-files), the same bundled (`rpcplugin bundle`) and built (`rpcplugin build`), Go (terraform-plugin-go) | unit ↓ | TS | TS bundled | TS built | Go | TS/Go | bundled/Go | built/Go |",
+  );
+  lines.push("|---|---|---|---|---|---|---|---|---|");
   const row = (label, key) => {
-    const [t, b, g] = ["ts", "tsb", "go"].map((side) => result.stats[`${key}.${side}`]);
+    const [t, b, e, g] = ["ts", "tsb", "tse", "go"].map((side) => result.stats[`${key}.${side}`]);
     if (!t || !g) return;
     const c = (s) => (s ? `${fmt(s.median)} <sub>p90 ${fmt(s.p90)} · ${fmt(s.min)}–${fmt(s.max)}</sub>` : "n/a");
     const ratio = (s) => (s ? `**×${(s.median / g.median).toFixed(2)}**` : "n/a");
-    lines.push(`| ${label} | ms | ${c(t)} | ${c(b)} | ${c(g)} | ${ratio(t)} | ${ratio(b)} |`);
+    lines.push(`| ${label} | ms | ${c(t)} | ${c(b)} | ${c(e)} | ${c(g)} | ${ratio(t)} | ${ratio(b)} | ${ratio(e)} |`);
   };
   row("spawn → first GetProviderSchema answer (AutoMTLS, our TS host)", "cold");
   for (const b of result.binaries) {
