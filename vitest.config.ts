@@ -29,6 +29,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // Fails the run when a process it started, or a socket file, outlives it.
+    globalSetup: ["test/support/leak-check.ts"],
     projects: [
       {
         extends: true,

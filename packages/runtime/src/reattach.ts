@@ -35,7 +35,9 @@ export function parseReattachProviders(json: string): Record<string, ReattachCon
     throw new ConfigError("Invalid format for TF_REATTACH_PROVIDERS: expected a JSON object keyed by provider address");
   }
   const configs: Record<string, ReattachConfig> = {};
-  for (const [name, value] of Object.entries(parsed)) configs[name] = fromJson(name, value);
+  for (const [name, value] of Object.entries(parsed)) {
+    ownKey(configs, name, fromJson(name, value));
+  }
   return configs;
 }
 
@@ -43,15 +45,20 @@ export function parseReattachProviders(json: string): Record<string, ReattachCon
 export function formatReattachProviders(configs: Record<string, ReattachConfig>): string {
   const out: Record<string, unknown> = {};
   for (const [name, config] of Object.entries(configs)) {
-    out[name] = {
+    ownKey(out, name, {
       Protocol: config.protocol,
       ProtocolVersion: config.protocolVersion,
       Pid: config.pid,
       Test: config.test,
       Addr: { Network: config.address.network, String: config.address.address },
-    };
+    });
   }
   return JSON.stringify(out);
+}
+
+/** `target[key] = value` as an own property, also for keys such as "__proto__" (a provider address is any text). */
+function ownKey(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function fromJson(name: string, value: unknown): ReattachConfig {

@@ -1,0 +1,96 @@
+// vitest globalSetup: the test run fails when something it started outlives it.
+//
+// Setup puts a marker in the environment (RPCPLUGIN_TEST_RUN=<random>), which the test workers
+// inherit, and so every plugin, host, terraform and provider process they start with an
+// environment made over process.env (as the tests' helpers, startPlugin and Terraform do; a process
+// given an environment built from nothing is not seen). Teardown, after every worker has ended,
+// looks for live processes carrying the marker and for unix socket files left in the temporary
+// directory since setup; it kills what it finds, names it (command line, pid) and throws, which
+// makes `vitest run` exit non-zero. Projects that extend the root config run setup again: the
+// marker is made once.
+import { randomBytes } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const MARKER = "RPCPLUGIN_TEST_RUN";
+
+interface Leftover {
+  pid: number;
+  command: string;
+}
+
+/** Live processes (not zombies) whose environment carries `MARKER=value`, other than this one. */
+export function processesMarked(value: string): Leftover[] {
+  const needle = `${MARKER}=${value}`;
+  const found: Leftover[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      if (!readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(needle)) continue;
+      found.push({ pid: Number(name), command: readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ").trim() });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Socket files under `dir` (two levels deep) changed after `since` (ms). */
+export function socketsSince(dir: string, since: number, depth = 2): string[] {
+  const found: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const st = lstatSync(file);
+      if (st.isSocket() && st.ctimeMs >= since) found.push(file);
+      else if (st.isDirectory() && depth > 1) found.push(...socketsSince(file, since, depth - 1));
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return found;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export default function setup(): () => Promise<void> {
+  if (process.env[MARKER]) return async () => {};
+  const value = randomBytes(8).toString("hex");
+  process.env[MARKER] = value;
+  const started = Date.now() - 1000;
+  const tmp = os.tmpdir();
+  return async () => {
+    if (process.platform !== "linux") return;
+    // The workers themselves carry the marker: give them a moment to be gone.
+    let left = processesMarked(value);
+    for (let i = 0; i < 50 && left.some((p) => /vitest/.test(p.command)); i++) {
+      await sleep(100);
+      left = processesMarked(value);
+    }
+    const leaked = left.filter((p) => !/vitest/.test(p.command));
+    for (const p of leaked) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    const sockets = socketsSince(tmp, started);
+    const problems = [
+      ...leaked.map((p) => `process ${p.pid} still running: ${p.command} (killed)`),
+      ...sockets.map((file) => `socket file left behind: ${file}`),
+    ];
+    if (problems.length > 0) {
+      throw new Error(`the test run left ${problems.length} thing(s) behind:\n  ${problems.join("\n  ")}`);
+    }
+  };
+}
