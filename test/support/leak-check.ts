@@ -6,14 +6,18 @@
 // given an environment built from nothing is not seen). Teardown, after every worker has ended,
 // looks for live processes carrying the marker and for unix socket files left in the temporary
 // directory since setup; it kills what it finds, names it (command line, pid) and throws, which
-// makes `vitest run` exit non-zero. Projects that extend the root config run setup again: the
+// makes `vitest run` exit non-zero; scripts/test-summary.mjs counts each as a failure (from
+// LEFTOVERS_FILE). Projects that extend the root config run setup again: the
 // marker is made once.
 import { randomBytes } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 export const MARKER = "RPCPLUGIN_TEST_RUN";
+
+/** Where teardown lists what it found, one line each, for scripts/test-summary.mjs to count as failures. */
+export const LEFTOVERS_FILE = path.join(".cache", "test-leftovers.txt");
 
 interface Leftover {
   pid: number;
@@ -67,6 +71,7 @@ export default function setup(): () => Promise<void> {
   const value = randomBytes(8).toString("hex");
   process.env[MARKER] = value;
   const started = Date.now() - 1000;
+  rmSync(LEFTOVERS_FILE, { force: true });
   const tmp = os.tmpdir();
   return async () => {
     if (process.platform !== "linux") return;
@@ -90,6 +95,10 @@ export default function setup(): () => Promise<void> {
       ...sockets.map((file) => `socket file left behind: ${file}`),
     ];
     if (problems.length > 0) {
+      mkdirSync(path.dirname(LEFTOVERS_FILE), { recursive: true });
+      writeFileSync(LEFTOVERS_FILE, `${problems.join("\n")}\n`);
+      // vitest reports an error thrown here ("error during close") but keeps its exit code.
+      process.exitCode = 1;
       throw new Error(`the test run left ${problems.length} thing(s) behind:\n  ${problems.join("\n  ")}`);
     }
   };
