@@ -235,6 +235,8 @@ describe("TLS", () => {
       expect((errors[name] as RpcError).code, name).toBe(Code.UNAVAILABLE);
     }
     expect((errors.anonymous as Error).message).toContain("alert certificate required");
+    // The real host is unaffected by the refused clients.
+    await expect(put("host")).resolves.toBeDefined();
 
     // The same at the TLS level. The client accepts the plugin's certificate each time; the
     // plugin ends a handshake without the host's certificate with a certificate_required alert,
@@ -246,6 +248,7 @@ describe("TLS", () => {
     });
     expect(await tlsHandshake(socket, pluginCertPem, impostorCert)).toMatchObject({ pluginVerified: true, pluginSpoke: false });
     expect(await tlsHandshake(socket, pluginCertPem, hostCert)).toEqual({ pluginVerified: true, pluginSpoke: true });
+    await expect(put("host")).resolves.toBeDefined();
   });
 });
 

@@ -7,7 +7,6 @@
  *
  * This module formats and parses; it opens nothing and reads no global state.
  */
-import { X509Certificate } from "node:crypto";
 import { ConfigError, HandshakeError, IncompatibleVersionError } from "./errors.js";
 
 /** go-plugin's core protocol version; it has never changed. */
@@ -143,12 +142,6 @@ export function parseHandshakeLine(rawLine: string, options: ParseHandshakeOptio
       fail("error parsing server cert: expected unpadded standard base64 of a DER certificate");
     }
     serverCert = Buffer.from(cert, "base64");
-    // As go-plugin's loadServerCert: the DER must be a certificate, whatever the host does with it later.
-    try {
-      new X509Certificate(serverCert);
-    } catch (cause) {
-      fail(`error parsing server cert: ${(cause as Error).message}`);
-    }
   }
   let multiplex = false;
   if (options.multiplexRequested) {
