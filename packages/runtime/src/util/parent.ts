@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 
-const POLL_MS = 1000;
+const POLL_MS = 200;
 
 /** Calls `onGone` once the parent process has exited. */
 export function watchParent(onGone: () => void): { stop(): void } {
