@@ -22,9 +22,9 @@ import {
   STEP_TIMEOUT_MS,
   TF_FLAGS,
   binaryMatrix,
+  disposeProject,
   expectNegotiated,
   lifecycleTests,
-  processesMentioning,
   TerraformProject,
 } from "./support/terraform.js";
 
@@ -45,9 +45,7 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
         afterAll(async () => {
           if (!p) return;
           // Terraform must have stopped every provider process it started, and each removed its socket.
-          expect(processesMentioning(p.executable)).toEqual([]);
-          expect(await p.tmpEntries()).toEqual([]);
-          await p.dispose();
+          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
         });
 
         it("reports the expected version", async () => {

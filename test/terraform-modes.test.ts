@@ -21,6 +21,7 @@ import {
   STEP_TIMEOUT_MS,
   TF_FLAGS as flags,
   binaryMatrix,
+  disposeProject,
   expectNegotiated,
   fileResource as resource,
   lifecycleTests,
@@ -60,11 +61,9 @@ describeGo("real terraform/tofu binaries: reattach, plaintext, diagnostics, logs
       }, BUILD_TIMEOUT_MS);
 
       afterAll(async () => {
-        for (const p of projects) {
-          expect(processesMentioning(p.executable)).toEqual([]);
-          expect(await p.tmpEntries()).toEqual([]);
-          await p.dispose();
-        }
+        // Every project is cleaned up (its leftovers killed) before any is judged.
+        const left = await Promise.all(projects.map((p) => disposeProject(p)));
+        expect(left).toEqual(projects.map(() => ({ processes: [], tmp: [] })));
       });
 
       for (const protocol of [6, 5] as const) {

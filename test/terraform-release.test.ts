@@ -19,7 +19,7 @@ import {
   TF_FLAGS,
   TerraformProject,
   binaryMatrix,
-  processesMentioning,
+  disposeProject,
   providerMain,
 } from "./support/terraform.js";
 
@@ -99,9 +99,7 @@ describeGo("a provider released with rpcplugin release, installed by real terraf
 
       afterAll(async () => {
         if (!p) return;
-        expect(processesMentioning(p.executable)).toEqual([]);
-        expect(await p.tmpEntries()).toEqual([]);
-        await p.dispose();
+        expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
       });
 
       it("init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash", async () => {

@@ -359,6 +359,24 @@ function debugV5Launcher(): string {
   ].join("\n");
 }
 
+/**
+ * What a project left: live processes mentioning its executable (SIGKILLed here, so that a failed
+ * test does not leave them running) and entries in its TMPDIR. Then the project is removed.
+ */
+export async function disposeProject(p: TerraformProject, executable = p.executable): Promise<{ processes: number[]; tmp: string[] }> {
+  const processes = processesMentioning(executable);
+  for (const pid of processes) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tmp = await p.tmpEntries().catch(() => []);
+  await p.dispose();
+  return { processes, tmp };
+}
+
 /** Live processes whose command line mentions `needle` (e.g. a provider executable's path). */
 export function processesMentioning(needle: string): number[] {
   const out: number[] = [];
