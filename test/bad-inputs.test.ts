@@ -2,6 +2,8 @@
 // socket file. Plugins here are real processes.
 import { execFile, spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
@@ -27,6 +29,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
 import { fixturePlugin, handshake, kvPlugins, processGone, socketsIn, tempDir } from "./fixture.js";
+import { buildGo, describeGo, runGo } from "./support/go.js";
 
 /** How plugin errors introduce the plugin's stderr tail. */
 const STDERR_HEADING = "Last lines the plugin wrote to stderr:";
@@ -138,7 +141,7 @@ describe("handshake failures", () => {
   });
 
   it("a start timeout also ends what a launcher script started (the plugin's process group)", async () => {
-    const { writeFileSync, readFileSync } = await import("node:fs");
+    const { readFileSync } = await import("node:fs");
     const dir = socketDir();
     const script = `${dir}/launcher.sh`;
     writeFileSync(script, `#!/bin/sh\nsleep 30 &\necho $! > "${dir}/child.pid"\nwait\n`, { mode: 0o755 });
@@ -173,7 +176,7 @@ describe("handshake failures", () => {
 
   for (const what of ["does not exist", "is not executable"] as const) {
     it(`a command that ${what} → TransportError naming it, at once`, async () => {
-      const { writeFileSync } = await import("node:fs");
+
       let command = "/nonexistent/plugin";
       if (what === "is not executable") {
         command = `${socketDir()}/plugin.mjs`;
@@ -249,6 +252,32 @@ describe("TLS", () => {
     expect(await tlsHandshake(socket, pluginCertPem, impostorCert)).toMatchObject({ pluginVerified: true, pluginSpoke: false });
     expect(await tlsHandshake(socket, pluginCertPem, hostCert)).toEqual({ pluginVerified: true, pluginSpoke: true });
     await expect(put("host")).resolves.toBeDefined();
+  });
+});
+
+describeGo("TLS: the host's certificate without its key", () => {
+  it("a local client presenting the host's certificate, signing with another key (Go: fixtures/go cmd/tlsimpostor), is refused; the host's calls go on", async () => {
+    const impostor = await buildGo("tlsimpostor", "./cmd/tlsimpostor");
+    const { hostCert, pluginCertPem, socket } = await launchWithAutoMTLS();
+    const files = tempDir("rpcplugin-impostor-");
+    cleanups.push(files.cleanup);
+    writeFileSync(join(files.path, "host.pem"), hostCert.certPem);
+    writeFileSync(join(files.path, "plugin.pem"), pluginCertPem);
+    const run = await runGo(impostor, ["-unix", socket, "-cert", join(files.path, "host.pem"), "-trust", join(files.path, "plugin.pem")]);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { handshake: string; read?: string };
+    // TLS 1.3: the client may finish its side of the handshake before the plugin checks the
+    // signature; the plugin's alert then ends the first read. Either way no HTTP/2 SETTINGS comes.
+    expect(result.read ?? result.handshake).toMatch(/remote error: tls: (error decrypting message|bad certificate|handshake failure)/);
+    expect(result.read ?? "").not.toMatch(/^frame type/);
+    const transport = new grpc.Client(`unix://${socket}`, grpc.credentials.createSsl(Buffer.from(pluginCertPem), Buffer.from(hostCert.keyPem), Buffer.from(hostCert.certPem)), {
+      "grpc.ssl_target_name_override": "localhost",
+    });
+    try {
+      await expect(createClient(KV, transport).put({ key: "after", value: new Uint8Array([1]) }, { timeoutMs: 3000 })).resolves.toBeDefined();
+    } finally {
+      transport.close();
+    }
   });
 });
 
