@@ -21,6 +21,7 @@ const engineMatrix = [
   "test/terraform-modes.test.ts",
   "test/terraform-provider.test.ts",
   "test/cli-bundle.test.ts",
+  "test/pyvider-interop.test.ts",
 ];
 
 export default defineConfig({

@@ -4,13 +4,15 @@
 // inherit, and so every plugin, host, terraform and provider process they start with an
 // environment made over process.env (as the tests' helpers, startPlugin and Terraform do; a process
 // given an environment built from nothing is not seen). Teardown, after every worker has ended,
-// looks for live processes carrying the marker and for unix socket files left in the temporary
-// directory since setup; it kills what it finds, names it (command line, pid) and throws, which
+// looks for live processes carrying the marker and for unix socket files left in the run's own
+// temporary directory (setup points TMPDIR at a fresh one, so every temp dir, socket and Go or
+// Terraform temp file of the run is in it, and nothing else is); it kills what it finds, names it
+// (command line, pid; the socket's path, which says whose temp dir it was in) and throws, which
 // makes `vitest run` exit non-zero; scripts/test-summary.mjs counts each as a failure (from
 // LEFTOVERS_FILE). Projects that extend the root config run setup again: the
 // marker is made once.
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -42,8 +44,8 @@ export function processesMarked(value: string): Leftover[] {
   return found;
 }
 
-/** Socket files under `dir` (two levels deep) changed after `since` (ms). */
-export function socketsSince(dir: string, since: number, depth = 2): string[] {
+/** Socket files under `dir` (at most `depth` levels deep). */
+export function socketsUnder(dir: string, depth = 8): string[] {
   const found: string[] = [];
   let names: string[];
   try {
@@ -55,8 +57,8 @@ export function socketsSince(dir: string, since: number, depth = 2): string[] {
     const file = path.join(dir, name);
     try {
       const st = lstatSync(file);
-      if (st.isSocket() && st.ctimeMs >= since) found.push(file);
-      else if (st.isDirectory() && depth > 1) found.push(...socketsSince(file, since, depth - 1));
+      if (st.isSocket()) found.push(file);
+      else if (st.isDirectory() && depth > 1) found.push(...socketsUnder(file, depth - 1));
     } catch {
       // removed meanwhile
     }
@@ -70,11 +72,18 @@ export default function setup(): () => Promise<void> {
   if (process.env[MARKER]) return async () => {};
   const value = randomBytes(8).toString("hex");
   process.env[MARKER] = value;
-  const started = Date.now() - 1000;
   rmSync(LEFTOVERS_FILE, { force: true });
-  const tmp = os.tmpdir();
+  // The caches of built peers live across runs, in the machine's temporary directory.
+  process.env.RPCPLUGIN_GO_CACHE ||= path.join(os.tmpdir(), "rpcplugin-go-bin");
+  process.env.RPCPLUGIN_PYTHON_CACHE ||= path.join(os.tmpdir(), "rpcplugin-python");
+  // Short: unix socket paths are limited to ~104 bytes, and tests nest temp dirs in it.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "rt-"));
+  process.env.TMPDIR = tmp;
   return async () => {
-    if (process.platform !== "linux") return;
+    if (process.platform !== "linux") {
+      rmSync(tmp, { recursive: true, force: true });
+      return;
+    }
     // The workers themselves carry the marker: give them a moment to be gone.
     let left = processesMarked(value);
     for (let i = 0; i < 50 && left.some((p) => /vitest/.test(p.command)); i++) {
@@ -89,11 +98,12 @@ export default function setup(): () => Promise<void> {
         // already gone
       }
     }
-    const sockets = socketsSince(tmp, started);
+    const sockets = socketsUnder(tmp);
     const problems = [
       ...leaked.map((p) => `process ${p.pid} still running: ${p.command} (killed)`),
       ...sockets.map((file) => `socket file left behind: ${file}`),
     ];
+    rmSync(tmp, { recursive: true, force: true });
     if (problems.length > 0) {
       mkdirSync(path.dirname(LEFTOVERS_FILE), { recursive: true });
       writeFileSync(LEFTOVERS_FILE, `${problems.join("\n")}\n`);
