@@ -5,7 +5,7 @@
 //
 //   npm run bench                 full run (< 10 min on 2 cores)
 //   npm run bench -- --quick      quick run (< 1 min)
-//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen,startup,terraform
+//   options: --repeats N  --only floor,coldstart,steady,memidle,certgen,memcalls,codegen,startup,pyvider,terraform
 //
 // Hosts are bench/dist/src/host.js (TypeScript, @rpcplugin/runtime) and
 // fixtures/go/cmd/benchhost (go-plugin v1.8.0); plugins are bench/plugin and
@@ -262,6 +262,7 @@ async function main() {
 
   const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
   const startup = !only || only.includes("startup") ? await runScript("startup.mjs", 5 * 60_000) : { status: "skipped", note: "not selected with --only" };
+  const pyvider = !only || only.includes("pyvider") ? await runScript("pyvider.mjs", 15 * 60_000) : { status: "skipped", note: "not selected with --only" };
   const terraform = !only || only.includes("terraform") ? await runScript("terraform.mjs", 40 * 60_000) : { status: "skipped", note: "not selected with --only" };
   // Jobs that run once, after everything else: the memory run takes what is left of the budget.
   for (const name of names.filter((n) => JOBS[n].last)) {
@@ -292,6 +293,7 @@ async function main() {
     extra,
     codegen,
     startup,
+    pyvider,
     terraform,
     problems,
     jobTimes,
@@ -299,6 +301,7 @@ async function main() {
   };
   if (terraform.status !== "ran" && terraform.status !== "skipped") problems.push(`terraform: ${terraform.status}: ${terraform.note}`);
   if (startup.status !== "ran" && startup.status !== "skipped") problems.push(`startup: ${startup.status}: ${startup.note}`);
+  if (pyvider.status !== "ran" && pyvider.status !== "skipped") problems.push(`pyvider: ${pyvider.status}: ${pyvider.note}`);
   for (const p of terraform.problems ?? []) problems.push(`terraform: ${p}`);
   const table = render(result);
   mkdirSync(path.join(benchDir, "results"), { recursive: true });
@@ -326,7 +329,8 @@ function summarize(values) {
 
 /**
  * A figure script of bench/ in its own process, `--json` (and `--quick`): startup.mjs (spawn →
- * handshake line, plain, bundled and built) and terraform.mjs (the TS files provider, bundled and
+ * handshake line, plain, bundled and built), pyvider.mjs (TS and pyvider-rpcplugin hosts and
+ * plugins, paired four ways) and terraform.mjs (the TS files provider, bundled and
  * built, against its terraform-plugin-go twin: first GetProviderSchema, `terraform plan`).
  */
 async function runScript(script, timeoutMs) {
@@ -432,6 +436,9 @@ function render(result) {
   lines.push("");
   const st = result.startup;
   lines.push(st.status === "ran" ? st.table : `Start-up (bench/startup.mjs): **${st.status}**${st.note ? ` — ${st.note}` : ""}`);
+  lines.push("");
+  const py = result.pyvider;
+  lines.push(py.status === "ran" ? py.table : `pyvider-rpcplugin (bench/pyvider.mjs): **${py.status}**${py.note ? ` — ${py.note}` : ""}`);
   lines.push("");
   const tf = result.terraform;
   if (tf.status === "ran") {
