@@ -68,6 +68,18 @@ export function socketsUnder(dir: string, depth = 8): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** " (made while <test files> ran)", from the JSON report's per-file times, to say whose it is. */
+function madeDuring(file: string): string {
+  try {
+    const made = lstatSync(file).ctimeMs;
+    const report = JSON.parse(readFileSync(path.join(".cache", "test-results.json"), "utf8")) as { testResults?: { name: string; startTime: number; endTime: number }[] };
+    const files = (report.testResults ?? []).filter((r) => r.startTime - 1000 <= made && made <= r.endTime + 1000).map((r) => path.relative(process.cwd(), r.name));
+    return files.length > 0 ? ` (made while ${files.join(", ")} ran)` : "";
+  } catch {
+    return "";
+  }
+}
+
 export default function setup(): () => Promise<void> {
   if (process.env[MARKER]) return async () => {};
   const value = randomBytes(8).toString("hex");
@@ -101,7 +113,7 @@ export default function setup(): () => Promise<void> {
     const sockets = socketsUnder(tmp);
     const problems = [
       ...leaked.map((p) => `process ${p.pid} still running: ${p.command} (killed)`),
-      ...sockets.map((file) => `socket file left behind: ${file}`),
+      ...sockets.map((file) => `socket file left behind: ${file}${madeDuring(file)}`),
     ];
     rmSync(tmp, { recursive: true, force: true });
     if (problems.length > 0) {
