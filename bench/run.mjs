@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGo, goAvailable, runGo } from "./dist/go.js";
+import { summarize } from "./stats.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -313,18 +314,6 @@ async function main() {
     process.stderr.write(`problems:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
     process.exitCode = 1;
   }
-}
-
-function summarize(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q) => {
-    // linear interpolation between closest ranks
-    const pos = q * (s.length - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.ceil(pos);
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-  };
-  return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
 }
 
 /**

@@ -8,25 +8,13 @@
 // Run by bench/run.mjs (`npm run bench`, `--only startup`), or alone after a build:
 //   node bench/startup.mjs [--quick] [--json]
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuMs, summarize } from "./stats.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-
-/** CPU ms of all threads of a running process. */
-function cpuMs(pid) {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e6;
-}
 
 /** Spawns `argv`, waits for its first stdout line (a handshake), returns wall and CPU ms until then, and kills it. */
 function untilFirstLine(argv, env) {
@@ -74,17 +62,6 @@ export async function measureHandshakes(commands, rounds) {
     rmSync(dir, { recursive: true, force: true });
   }
   return { wall, cpu };
-}
-
-function summarize(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q) => {
-    const pos = q * (s.length - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.ceil(pos);
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-  };
-  return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
 }
 
 async function main(quick) {

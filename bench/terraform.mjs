@@ -25,6 +25,7 @@ import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
 import { buildExecutable } from "../packages/cli/dist/build.js";
 import { bundlePlugin } from "../packages/cli/dist/bundle.js";
 import { buildGo, runGo } from "./dist/go.js";
+import { summarize } from "./stats.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -38,17 +39,6 @@ const { layOutMirror, platformName, PROVIDER_SOURCE } = await import(
 );
 
 const log = (line) => process.stderr.write(`[bench terraform] ${line}\n`);
-
-function summarize(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q) => {
-    const pos = q * (s.length - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.ceil(pos);
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-  };
-  return { n: s.length, median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
-}
 
 /** Spawn → first GetProviderSchema answer, AutoMTLS on, protocols 5 and 6 offered. */
 async function coldStart(command, env) {

@@ -7,7 +7,7 @@
 //
 //   node bench/profile/terraform-coldstart.mjs [--rounds 15] <label>=<command> ...
 //   e.g. ts=examples/terraform-provider-files/terraform-provider-files
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -15,25 +15,13 @@ import { startPlugin } from "@rpcplugin/runtime";
 import { TERRAFORM_HANDSHAKE } from "@rpcplugin/terraform";
 import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
 import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
+import { cpuMs } from "../stats.mjs";
 
 const args = process.argv.slice(2);
 const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : 15;
 const commands = args.filter((a) => a.includes("=")).map((a) => a.split("="));
 if (commands.length === 0) throw new Error("usage: terraform-coldstart.mjs [--rounds N] <label>=<command> ...");
 const dir = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-tfcold-"));
-
-/** CPU ms of all threads of a running process. */
-function cpuMs(pid) {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e6;
-}
 
 async function coldStart(command) {
   const t0 = performance.now();
