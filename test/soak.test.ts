@@ -10,6 +10,7 @@
 //   stopped     a plugin that stops reading (SIGSTOP, full socket buffers): the call's deadline
 //               fires, close() still reclaims the process and its socket
 //
+// Heap figures are after a full GC when the worker has one (`npm run soak` passes --expose-gc).
 // Counts and time limits (full / short): SOAK=full selects the first; SOAK_CYCLES, SOAK_SECONDS
 // (per cycling side) and SOAK_KILLS change them.
 import { spawn } from "node:child_process";
@@ -77,13 +78,19 @@ describe("soak", () => {
       const every = Math.max(1, Math.floor(LIMITS.cycles / 10));
       const deadline = Date.now() + LIMITS.cycleSeconds * 1000;
       const started = Date.now();
+      // Ten samples whichever bound ends the run: by count, or by time.
+      const sampleEveryMs = (LIMITS.cycleSeconds * 1000) / 10;
+      let nextSampleAt = started + sampleEveryMs;
       let cycle = 0;
       // A first cycle warms the host (modules, JIT) before the baseline.
       for (; cycle <= LIMITS.cycles && Date.now() < deadline; cycle++) {
         const client = await startPlugin({ command, handshake, plugins: kvPlugins, unixSocketDir: socketDir, onLog: () => {} });
         await client.dispense("kv_grpc").put({ key: "k", value: Buffer.from(String(cycle)) });
         await client.close();
-        if (cycle === 1 || cycle % every === 0) samples.push(sample(cycle, socketDir));
+        if (cycle === 1 || cycle % every === 0 || Date.now() >= nextSampleAt) {
+          samples.push(sample(cycle, socketDir));
+          nextSampleAt = Date.now() + sampleEveryMs;
+        }
       }
       const done = cycle - 1;
       const last = sample(done, socketDir);
