@@ -3,14 +3,14 @@
  * shapes, error statuses, UNIMPLEMENTED, cancellation reaching handlers and
  * back-pressure on response streams.
  */
-import { create } from "@bufbuild/protobuf";
+import { type MessageInitShape, create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "./code.js";
 import type { CallContext } from "./context.js";
 import { RpcError } from "./errors.js";
 import { type EchoHarness, aborted, deferred, settled, startEcho, within } from "./testdata/harness.js";
-import { type EchoRequest, EchoResponseSchema } from "./testdata/gen/echo_pb.js";
+import { type EchoRequest, type EchoRequestSchema, EchoResponseSchema } from "./testdata/gen/echo_pb.js";
 
 let harness: EchoHarness | undefined;
 afterEach(() => {
@@ -232,6 +232,36 @@ describe("addService: errors", () => {
     expect(error.rawMessage).toBe("ran out");
     expect(error.metadata.get("x-left")).toEqual(["0"]);
     expect(headers?.get("x-header")).toEqual(["h"]);
+  });
+
+  it("delivers the status of a stream that ends while the client is still sending (bidi and client streaming)", async () => {
+    const { client } = await start({
+      async *bidi(requests) {
+        for await (const request of requests) {
+          yield { text: request.text };
+          throw new RpcError("seen enough", Code.OUT_OF_RANGE, { metadata: { "x-why": "one" } });
+        }
+      },
+      async clientStream(requests) {
+        for await (const _request of requests) throw new RpcError("one is plenty", Code.ABORTED);
+        return {};
+      },
+    });
+    for (let round = 0; round < 20; round++) {
+      const stillSending = deferred();
+      async function* oneThenHold(): AsyncGenerator<MessageInitShape<typeof EchoRequestSchema>> {
+        yield { text: `round ${round}` };
+        await stillSending.promise;
+      }
+      const received: unknown[] = [];
+      const bidi = await within(streamError(client.bidi(oneThenHold()), received), "the bidi status");
+      expect(received).toMatchObject([{ text: `round ${round}` }]);
+      expect(bidi).toMatchObject({ code: Code.OUT_OF_RANGE, rawMessage: "seen enough" });
+      expect(bidi.metadata.get("x-why")).toEqual(["one"]);
+      const clientStream = await within(rejection(client.clientStream(oneThenHold())), "the client-stream status");
+      expect(clientStream).toMatchObject({ code: Code.ABORTED, rawMessage: "one is plenty" });
+      stillSending.resolve();
+    }
   });
 
   it("answers with an error when a streaming handler throws before returning its iterable", async () => {

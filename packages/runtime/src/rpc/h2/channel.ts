@@ -388,6 +388,7 @@ class CallCore {
     stream.on("trailers", (trailers) => this.onTrailers(trailers));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", () => undefined); // the status says what happened (on 'close')
+    stream.on("end", () => this.onEnd());
     stream.on("close", () => this.onClose());
     if (firstMessage !== undefined) {
       const chunks = frameMessage(firstMessage);
@@ -504,6 +505,22 @@ class CallCore {
     }
     const message = trailers["grpc-message"];
     this.status = { code, details: typeof message === "string" ? decodeGrpcMessage(message) : "", metadata };
+    if (this.stream?.readableEnded) this.onEnd();
+  }
+
+  /**
+   * The server's side ended and every message was read: with the status in
+   * hand the call is over, even while this side is still sending (a server
+   * that answered early). The stream is then reset with NO_ERROR, as grpc-go
+   * does, instead of waiting for a close that only our own half-close brings.
+   */
+  private onEnd(): void {
+    if (this.finished || !this.status) return;
+    if (this.decoder?.partial && this.status.code === Code.OK) {
+      this.finish({ code: Code.INTERNAL, details: "the response ended in the middle of a message", metadata: new Metadata() });
+    } else this.finish(this.status);
+    const stream = this.stream;
+    if (stream && !stream.closed && !stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR);
   }
 
   private onClose(): void {

@@ -382,7 +382,9 @@ class ServerStreamState extends EventEmitter {
     } else {
       stream.once("wantTrailers", () => {
         stream.sendTrailers(fields);
-        this.stopClientSending();
+        // 'wantTrailers' runs inside nghttp2's send pass: an RST_STREAM submitted now
+        // goes out first and the trailers are dropped. The next turn of the loop is after it.
+        setImmediate(() => this.stopClientSending());
       });
       stream.end();
     }
