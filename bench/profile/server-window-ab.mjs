@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { CHANNEL_OPTIONS, SERVER_OPTIONS, addService, createClient, generateCertificate } from "@rpcplugin/runtime";
-import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/tls.js";
+import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/protocol/tls.js";
 import { StreamerService } from "../dist/gen/streamer_pb.js";
 
 const args = process.argv.slice(2);

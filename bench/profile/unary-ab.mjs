@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/tls.js";
+import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/protocol/tls.js";
 import { KV } from "../dist/gen/kv_pb.js";
 
 const args = process.argv.slice(2);

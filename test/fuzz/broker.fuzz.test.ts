@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { TransportError, loadGrpcJs } from "@rpcplugin/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BrokerCore, type BrokerMultiplexer } from "../../packages/runtime/dist/broker.js";
+import { BrokerCore, type BrokerMultiplexer } from "../../packages/runtime/dist/protocol/broker.js";
 import { type ConnInfo, ConnInfoSchema } from "../../packages/runtime/dist/gen/plugin/grpc_broker_pb.js";
 import { fuzzParameters, protocolText, valueOrTypedErrorAsync } from "./support.js";
 

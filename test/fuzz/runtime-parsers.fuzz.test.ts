@@ -19,7 +19,7 @@ import {
 } from "@rpcplugin/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseCertificate } from "../../packages/runtime/dist/tls.js";
+import { parseCertificate } from "../../packages/runtime/dist/protocol/tls.js";
 import { fuzzParameters, protocolText, valueOrTypedError } from "./support.js";
 
 const certificate = generateCertificate();

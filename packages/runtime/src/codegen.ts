@@ -6,4 +6,4 @@
 export { createClient, type CallOptions, type ServiceClient } from "./rpc/client.js";
 export type { CallContext } from "./rpc/context.js";
 export type { Transport } from "./rpc/engine.js";
-export { definePlugin, type PluginDefinition } from "./plugin.js";
+export { definePlugin, type PluginDefinition } from "./protocol/plugins.js";

@@ -4,8 +4,8 @@
  * Plugin side: {@link serve}. Host side: {@link startPlugin},
  * {@link reattachPlugin} and {@link PluginClient}.
  */
-export { serve, type ServeOptions, type ServingPlugin, type PluginSetLoader } from "./serve.js";
-export { serveUnmanaged, type ServeUnmanagedOptions, type UnmanagedPlugin } from "./serve-unmanaged.js";
+export { serve, type ServeOptions, type ServingPlugin, type PluginSetLoader } from "./plugin/serve.js";
+export { serveUnmanaged, type ServeUnmanagedOptions, type UnmanagedPlugin } from "./plugin/serve-unmanaged.js";
 export {
   startPlugin,
   reattachPlugin,
@@ -16,7 +16,7 @@ export {
   type OutputSink,
   type PluginName,
   type PluginNamed,
-} from "./client.js";
+} from "./host/client.js";
 export {
   type Plugin,
   type PluginSet,
@@ -28,8 +28,8 @@ export {
   definePlugin,
   servicePlugin,
   clientPlugin,
-} from "./plugin.js";
-export { type Broker, type BrokeredServer, MAX_MESSAGE_SIZE, SERVER_OPTIONS, CHANNEL_OPTIONS } from "./broker.js";
+} from "./protocol/plugins.js";
+export { type Broker, type BrokeredServer, MAX_MESSAGE_SIZE, SERVER_OPTIONS, CHANNEL_OPTIONS } from "./protocol/broker.js";
 export {
   type HandshakeConfig,
   type HandshakeInfo,
@@ -42,16 +42,17 @@ export {
   readPluginEnvironment,
   buildPluginEnvironment,
   negotiateVersion,
-} from "./handshake.js";
-export { type ReattachConfig, parseReattachProviders, formatReattachProviders } from "./reattach.js";
+} from "./protocol/handshake.js";
+export { type ReattachConfig, parseReattachProviders, formatReattachProviders } from "./protocol/reattach.js";
 export { type Logger, type LogLevel, type LogRecord, createLogger, createStderrParser, formatLogRecord } from "./log.js";
-export { type CertificateCurve, type CertificateKeyPair, generateCertificate } from "./tls.js";
+export { type CertificateCurve, type CertificateKeyPair, generateCertificate } from "./protocol/tls.js";
 export {
   type ServerConfig,
   type ClientConfig,
   type ServerSettings,
   type ClientSettings,
   type ClientTls,
+  type TlsFiles,
   type RateLimitSettings,
   type StartRetry,
   ConfigEnv,
@@ -60,14 +61,14 @@ export {
   clientConfigFromEnv,
   resolveServerConfig,
   resolveClientConfig,
-} from "./config.js";
-export { type TlsFiles, type LoadedTls, loadServerTls, loadClientTls } from "./tls-files.js";
-export { PluginExitCode } from "./signals.js";
+} from "./protocol/config.js";
+export { type LoadedTls, loadServerTls, loadClientTls } from "./protocol/tls-files.js";
+export { PluginExitCode } from "./plugin/signals.js";
 export { type CombinedSignal, anySignal } from "./util/any-signal.js";
-export { isRetryableStartError } from "./start-retry.js";
+export { isRetryableStartError } from "./host/start-retry.js";
 export { type HealthReporter, ServingStatus, PLUGIN_HEALTH_SERVICE, APPLICATION_HEALTH_SERVICE } from "./services/health.js";
-export { type HealthCheckOptions, DEFAULT_HEALTH_INTERVAL_MS } from "./health-check.js";
-export type { HealthQueryOptions, HealthWatchOptions } from "./health-watch.js";
+export { type HealthCheckOptions, DEFAULT_HEALTH_INTERVAL_MS } from "./plugin/health-check.js";
+export type { HealthQueryOptions, HealthWatchOptions } from "./host/health-watch.js";
 export {
   type RateLimit,
   type RateLimitOptions,
@@ -78,7 +79,7 @@ export {
   retryDelayMs,
   retryDelayFromMetadata,
   RETRY_AFTER_MS,
-} from "./rate-limit.js";
+} from "./plugin/rate-limit.js";
 export {
   TRACER_NAME,
   clientTelemetryInterceptor,

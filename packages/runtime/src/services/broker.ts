@@ -3,7 +3,7 @@
  * brokers. The host opens the call; the plugin serves it.
  */
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
-import type { BrokerCore } from "../broker.js";
+import type { BrokerCore } from "../protocol/broker.js";
 import type { GRPCBrokerHandler } from "../gen/plugin/grpc_broker_rpcplugin.js";
 import { AsyncQueue } from "../util/async-queue.js";
 

@@ -40,7 +40,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
-import { generateCertificate } from "../tls.js";
+import { generateCertificate } from "../protocol/tls.js";
 import { YamuxSession, type YamuxStream } from "./index.js";
 
 const cleanups: Array<() => void | Promise<void>> = [];
