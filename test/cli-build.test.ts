@@ -86,7 +86,7 @@ describe("rpcplugin build", () => {
   }
 
   it("runs on the grpc-js engine too (bundled, loaded on demand)", async () => {
-    const client = await startPlugin({ command: kv, handshake, plugins: kvPlugins, engine: "grpc-js", env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" }, onLog: () => {} });
+    const client = await startPlugin({ command: kv, handshake, plugins: kvPlugins, engine: "grpc-js", env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" }, cwd: dir.path, onLog: () => {} });
     try {
       await client.dispense("kv_grpc").put({ key: "e", value: Buffer.from("grpc-js") });
       expect(Buffer.from((await client.dispense("kv_grpc").get({ key: "e" })).value).toString()).toContain("grpc-js");

@@ -9,8 +9,10 @@
 // Terraform temp file of the run is in it, and nothing else is); it kills what it finds, names it
 // (command line, pid; the socket's path, which says whose temp dir it was in) and throws, which
 // makes `vitest run` exit non-zero; scripts/test-summary.mjs counts each as a failure (from
-// LEFTOVERS_FILE). Projects that extend the root config run setup again: the
+// LEFTOVERS_FILE). Files a test wrote into the checkout (e.g. a plugin run with the repository as
+// its working directory) count too: what `git status` lists at the end and did not at the start. Projects that extend the root config run setup again: the
 // marker is made once.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -66,6 +68,13 @@ export function socketsUnder(dir: string, depth = 8): string[] {
   return found;
 }
 
+/** What `git status` lists in the checkout (untracked files one by one), or undefined outside a git checkout. */
+export function checkoutChanges(cwd = process.cwd()): Set<string> | undefined {
+  const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd, encoding: "utf8" });
+  if (status.status !== 0) return undefined;
+  return new Set(status.stdout.split("\n").filter(Boolean));
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** " (made while <test files> ran)", from the JSON report's per-file times, to say whose it is. */
@@ -91,6 +100,7 @@ export default function setup(): () => Promise<void> {
   // Short: unix socket paths are limited to ~104 bytes, and tests nest temp dirs in it.
   const tmp = mkdtempSync(path.join(os.tmpdir(), "rt-"));
   process.env.TMPDIR = tmp;
+  const changedBefore = checkoutChanges();
   return async () => {
     if (process.platform !== "linux") {
       rmSync(tmp, { recursive: true, force: true });
@@ -111,9 +121,12 @@ export default function setup(): () => Promise<void> {
       }
     }
     const sockets = socketsUnder(tmp);
+    const changedAfter = changedBefore ? (checkoutChanges() ?? new Set<string>()) : new Set<string>();
+    const written = [...changedAfter].filter((entry) => !changedBefore?.has(entry)).map((entry) => entry.slice(3));
     const problems = [
       ...leaked.map((p) => `process ${p.pid} still running: ${p.command} (killed)`),
       ...sockets.map((file) => `socket file left behind: ${file}${madeDuring(file)}`),
+      ...written.map((file) => `file written into the checkout: ${file}${madeDuring(file)}`),
     ];
     rmSync(tmp, { recursive: true, force: true });
     if (problems.length > 0) {
