@@ -9,7 +9,7 @@
 //   node bench/profile.mjs --summarize file.cpuprofile [--top 30]
 //
 // Profiles are kept in the directory printed at the end (under the OS temp dir).
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +46,12 @@ export function summarize(file, n = top) {
       const rest = file.split("node_modules/").pop().split("/");
       pkg = rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
     } else if (file.includes("/packages/runtime/")) pkg = `runtime ${file.split("/packages/runtime/dist/").pop()}`;
-    else if (file.startsWith("node:")) pkg = file.replace(/^node:internal\//, "node:").split("/").slice(0, 2).join("/");
+    else if (file.startsWith("node:"))
+      pkg = file
+        .replace(/^node:internal\//, "node:")
+        .split("/")
+        .slice(0, 2)
+        .join("/");
     else pkg = file ? path.relative(path.dirname(benchDir), file) : functionName;
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
   }
@@ -92,7 +97,10 @@ async function main() {
   };
   const [bin, argv] =
     host === "ts"
-      ? [process.execPath, ["--expose-gc", "--cpu-prof", `--cpu-prof-dir=${path.join(dir, "host")}`, path.join(benchDir, "dist", "src", "host.js"), job, JSON.stringify(params)]]
+      ? [
+          process.execPath,
+          ["--expose-gc", "--cpu-prof", `--cpu-prof-dir=${path.join(dir, "host")}`, path.join(benchDir, "dist", "src", "host.js"), job, JSON.stringify(params)],
+        ]
       : [await buildGo("benchhost", "./cmd/benchhost"), ["-job", job, "-params", JSON.stringify(params)]];
   const r = await runGo(bin, argv, { timeoutMs: 300_000, env: { TMPDIR: dir } });
   if (r.code !== 0) throw new Error(`host failed (${r.code}): ${r.stderr}`);

@@ -28,7 +28,9 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
 }
 function rssMiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -80,8 +82,13 @@ async function tsHost(command, commandArgs) {
 }
 
 async function pythonHost(python, pluginCommand) {
-  const r = await runGo(python, [path.join(benchDir, "python", "bench_host.py"), JSON.stringify(params), ...pluginCommand], { cwd: repoRoot, timeoutMs: 300_000, env: { PLUGIN_AUTO_MTLS: "true" } });
-  if (r.code !== 0 || r.timedOut) throw new Error(`bench_host.py ${pluginCommand.join(" ")}: ${r.timedOut ? "timed out" : `exit ${r.code}`}\n${r.stderr.slice(-2000)}`);
+  const r = await runGo(python, [path.join(benchDir, "python", "bench_host.py"), JSON.stringify(params), ...pluginCommand], {
+    cwd: repoRoot,
+    timeoutMs: 300_000,
+    env: { PLUGIN_AUTO_MTLS: "true" },
+  });
+  if (r.code !== 0 || r.timedOut)
+    throw new Error(`bench_host.py ${pluginCommand.join(" ")}: ${r.timedOut ? "timed out" : `exit ${r.code}`}\n${r.stderr.slice(-2000)}`);
   if (r.leftoverPids.length > 0) throw new Error(`bench_host.py left ${r.leftoverPids.join(",")}`);
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
@@ -111,7 +118,10 @@ export function render(result) {
     ["ts-py", "TS→Python"],
     ["ts-ts", "TS→TS"],
   ];
-  const lines = [`| pyvider-rpcplugin 0.5.5 and rpcplugin, KV plugin in memory, AutoMTLS on | unit | ${sides.map(([, l]) => l).join(" | ")} |`, `|---|---|${sides.map(() => "---|").join("")}`];
+  const lines = [
+    `| pyvider-rpcplugin 0.5.5 and rpcplugin, KV plugin in memory, AutoMTLS on | unit | ${sides.map(([, l]) => l).join(" | ")} |`,
+    `|---|---|${sides.map(() => "---|").join("")}`,
+  ];
   const row = (label, unit, better, pick) => {
     const base = pick(result.results["py-py"]);
     const cells = sides.map(([id]) => {

@@ -264,7 +264,8 @@ async function main() {
   const codegen = !only || only.includes("codegen") ? await runCodegen() : { status: "skipped", note: "not selected with --only" };
   const startup = !only || only.includes("startup") ? await runScript("startup.mjs", 5 * 60_000) : { status: "skipped", note: "not selected with --only" };
   const pyvider = !only || only.includes("pyvider") ? await runScript("pyvider.mjs", 15 * 60_000) : { status: "skipped", note: "not selected with --only" };
-  const terraform = !only || only.includes("terraform") ? await runScript("terraform.mjs", 40 * 60_000) : { status: "skipped", note: "not selected with --only" };
+  const terraform =
+    !only || only.includes("terraform") ? await runScript("terraform.mjs", 40 * 60_000) : { status: "skipped", note: "not selected with --only" };
   // Jobs that run once, after everything else: the memory run takes what is left of the budget.
   for (const name of names.filter((n) => JOBS[n].last)) {
     process.stderr.write(`${name} (${run.elapsedSeconds().toFixed(0)}s)\n`);
@@ -371,7 +372,10 @@ function fmt(x) {
 function cell(st, base, m) {
   if (!st) return "n/a";
   const spread = st.n > 1 ? ` <sub>p90 ${fmt(st.p90)} · ${fmt(st.min)}–${fmt(st.max)}</sub>` : "";
-  const ratio = base && base.median !== 0 && m.key !== "floor" && m.key !== "memcalls.calls" && !m.key.endsWith("Growth") ? ` **×${(st.median / base.median).toFixed(2)}**` : "";
+  const ratio =
+    base && base.median !== 0 && m.key !== "floor" && m.key !== "memcalls.calls" && !m.key.endsWith("Growth")
+      ? ` **×${(st.median / base.median).toFixed(2)}**`
+      : "";
   return `${fmt(st.median)}${ratio}${spread}`;
 }
 
@@ -381,7 +385,9 @@ function render(result) {
   lines.push(`rpcplugin benchmarks — ${result.mode} run, ${result.date}, ${result.durationS}s`);
   const mc = result.machine;
   lines.push(`machine: ${mc.nproc} CPUs (${mc.cpu}), ${mc.memGiB} GiB, Node ${mc.node}, ${mc.go}, Linux ${mc.kernel}`);
-  lines.push(`load average (1/5/15 min) and CPU probe (fixed loop, ms): ${result.load.map((l) => `${l.when} ${l.l1}/${l.l5}/${l.l15}, probe ${l.probeMs}`).join("; ")}`);
+  lines.push(
+    `load average (1/5/15 min) and CPU probe (fixed loop, ms): ${result.load.map((l) => `${l.when} ${l.l1}/${l.l5}/${l.l15}, probe ${l.probeMs}`).join("; ")}`,
+  );
   lines.push("");
   lines.push("Cells: median (×ratio to Go→Go's median) with p90 · min–max over all samples. ↓ lower is better, ↑ higher is better.");
   lines.push("");
@@ -400,7 +406,9 @@ function render(result) {
     const ab = m.group !== "memcalls" && h2 && grpcJs && grpcJs.median !== 0 ? `**×${(h2.median / grpcJs.median).toFixed(2)}**` : "–";
     lines.push(`| ${m.label} | ${m.unit} ${m.better === "low" ? "↓" : "↑"} | ${cells.join(" | ")} | ${ab} |`);
   }
-  const certs = Object.keys(stats).filter((k) => k.startsWith("certgen.")).sort();
+  const certs = Object.keys(stats)
+    .filter((k) => k.startsWith("certgen."))
+    .sort();
   if (certs.length > 0) {
     lines.push("");
     lines.push("| certificate generation (one side) | unit | TS (generateCertificate) | Go (go-plugin mtls.go generateCert) | TS/Go |");
@@ -409,7 +417,9 @@ function render(result) {
       const ts = stats[key]["ts-ts"];
       const go = stats[key]["go-go"];
       const ratio = ts && go ? `×${(ts.median / go.median).toFixed(2)}` : "–";
-      lines.push(`| ${key.slice("certgen.".length)}${key.endsWith("P-256") ? " (TS default)" : key.endsWith("P-521") ? " (go-plugin's curve)" : ""} | ms ↓ | ${cell(ts, undefined, { key })} | ${cell(go, undefined, { key })} | ${ratio} |`);
+      lines.push(
+        `| ${key.slice("certgen.".length)}${key.endsWith("P-256") ? " (TS default)" : key.endsWith("P-521") ? " (go-plugin's curve)" : ""} | ms ↓ | ${cell(ts, undefined, { key })} | ${cell(go, undefined, { key })} | ${ratio} |`,
+      );
     }
   }
   lines.push("");
@@ -417,7 +427,8 @@ function render(result) {
   lines.push("| code generation: protoc-gen-rpcplugin vs protoc-gen-es | result |");
   lines.push("|---|---|");
   if (cg.status === "ran" && cg.ratios.length > 0) {
-    for (const { target, ratio } of cg.ratios) lines.push(`| ${target}: time of protoc-gen-rpcplugin / protoc-gen-es (same request, in-process) | ×${ratio.toFixed(2)} |`);
+    for (const { target, ratio } of cg.ratios)
+      lines.push(`| ${target}: time of protoc-gen-rpcplugin / protoc-gen-es (same request, in-process) | ×${ratio.toFixed(2)} |`);
   } else {
     lines.push(`| packages/protoc-gen-rpcplugin/bench | **${cg.status === "pending" ? "pending" : cg.status}**${cg.note ? ` — ${cg.note}` : ""} |`);
   }
@@ -432,7 +443,9 @@ function render(result) {
   const tf = result.terraform;
   if (tf.status === "ran") {
     lines.push(tf.table);
-    lines.push(`(${tf.binaries.map((b) => `${b.name} ${b.version}`).join(", ")}; ${tf.config.cold} cold starts and ${tf.config.plans} plans per side, alternated; bench/terraform.mjs)`);
+    lines.push(
+      `(${tf.binaries.map((b) => `${b.name} ${b.version}`).join(", ")}; ${tf.config.cold} cold starts and ${tf.config.plans} plans per side, alternated; bench/terraform.mjs)`,
+    );
   } else {
     lines.push(`Terraform providers (bench/terraform.mjs): **${tf.status}**${tf.note ? ` — ${tf.note}` : ""}`);
   }
@@ -446,7 +459,10 @@ function render(result) {
     lines.push("RSS over the memory run, MiB, after N calls: plugin RSS (live heap after full GC) / host RSS (live heap):");
     for (const p of PAIRINGS) {
       const s = result.extra.memcallsSeries[p.id];
-      if (s) lines.push(`- ${p.label}: ${s.map((x) => `${x.calls.toLocaleString("en-US")}: ${x.pluginMiB.toFixed(1)} (${x.pluginHeapMiB.toFixed(1)}) / ${x.hostMiB.toFixed(1)} (${x.hostHeapMiB.toFixed(1)})`).join(" → ")}`);
+      if (s)
+        lines.push(
+          `- ${p.label}: ${s.map((x) => `${x.calls.toLocaleString("en-US")}: ${x.pluginMiB.toFixed(1)} (${x.pluginHeapMiB.toFixed(1)}) / ${x.hostMiB.toFixed(1)} (${x.hostHeapMiB.toFixed(1)})`).join(" → ")}`,
+        );
     }
   }
   if (result.problems.length > 0) {

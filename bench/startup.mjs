@@ -81,7 +81,14 @@ async function main(quick) {
     );
     const stats = { wall: {}, cpu: {} };
     for (const [kind, byLabel] of Object.entries({ wall, cpu })) for (const [label, xs] of Object.entries(byLabel)) stats[kind][label] = summarize(xs);
-    const result = { rounds, stats, executableBytes: built.bytes, codeCache: built.codeCache, bundleBytes: statSync(bundled).size, durationS: Math.round((Date.now() - started) / 1000) };
+    const result = {
+      rounds,
+      stats,
+      executableBytes: built.bytes,
+      codeCache: built.codeCache,
+      bundleBytes: statSync(bundled).size,
+      durationS: Math.round((Date.now() - started) / 1000),
+    };
     return { ...result, table: render(result) };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -98,15 +105,24 @@ export function render(result) {
     "| bench plugin, spawn → handshake line (no TLS, no host) | wall ms ↓ | CPU ms ↓ | CPU over the floor | wall over the floor |",
     "|---|---|---|---|---|",
   ];
-  const labels = { [NODE_LINE]: "floor: `node -e` that prints a line", plain: "plain: `node bench/plugin` (node_modules)", bundled: "bundled: `rpcplugin bundle` (one .mjs)", built: "built: `rpcplugin build` (standalone executable)" };
+  const labels = {
+    [NODE_LINE]: "floor: `node -e` that prints a line",
+    plain: "plain: `node bench/plugin` (node_modules)",
+    bundled: "bundled: `rpcplugin bundle` (one .mjs)",
+    built: "built: `rpcplugin build` (standalone executable)",
+  };
   for (const [label, text] of Object.entries(labels)) {
     const w = result.stats.wall[label];
     const c = result.stats.cpu[label];
     if (!w || !c) continue;
     const over = label === NODE_LINE ? "–" : `**+${fmt(c.median - floor)}**`;
-    lines.push(`| ${text} | ${fmt(w.median)} <sub>p90 ${fmt(w.p90)}</sub> | ${fmt(c.median)} <sub>p90 ${fmt(c.p90)}</sub> | ${over} | ${label === NODE_LINE ? "–" : `+${fmt(w.median - wallFloor)}`} |`);
+    lines.push(
+      `| ${text} | ${fmt(w.median)} <sub>p90 ${fmt(w.p90)}</sub> | ${fmt(c.median)} <sub>p90 ${fmt(c.p90)}</sub> | ${over} | ${label === NODE_LINE ? "–" : `+${fmt(w.median - wallFloor)}`} |`,
+    );
   }
-  lines.push(`(${result.rounds} rounds, alternated; executable ${(result.executableBytes / 2 ** 20).toFixed(1)} MiB, code cache ${result.codeCache}; bundle ${(result.bundleBytes / 2 ** 20).toFixed(1)} MiB; bench/startup.mjs)`);
+  lines.push(
+    `(${result.rounds} rounds, alternated; executable ${(result.executableBytes / 2 ** 20).toFixed(1)} MiB, code cache ${result.codeCache}; bundle ${(result.bundleBytes / 2 ** 20).toFixed(1)} MiB; bench/startup.mjs)`,
+  );
   return lines.join("\n");
 }
 

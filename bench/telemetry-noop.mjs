@@ -12,8 +12,8 @@
 // (the young generation is made large enough to hold the run): a coarse
 // allocation figure, not an exact count.
 import * as grpc from "@grpc/grpc-js";
-import { addService, clientTelemetryInterceptor, createClient, serverTelemetryInterceptor, useInterceptors } from "@rpcplugin/runtime";
 import { trace } from "@opentelemetry/api";
+import { addService, clientTelemetryInterceptor, createClient, serverTelemetryInterceptor, useInterceptors } from "@rpcplugin/runtime";
 import { KV } from "../examples/go-plugin/dist/gen/kv/kv_pb.js";
 
 if (typeof globalThis.gc !== "function") {
@@ -58,7 +58,11 @@ async function roundTrip(withTelemetry, calls) {
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  const transport = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), withTelemetry ? { interceptors: [clientTelemetryInterceptor] } : {});
+  const transport = new grpc.Client(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+    withTelemetry ? { interceptors: [clientTelemetryInterceptor] } : {},
+  );
   const client = createClient(KV, transport);
   for (let i = 0; i < 2000; i++) await client.get({ key: "warm" });
   const start = process.hrtime.bigint();
@@ -84,4 +88,6 @@ console.log("| what | ns/call | heap bytes/call |");
 console.log("|---|---:|---:|");
 for (const row of rows) console.log(`| ${row.label} | ${row.nsPerCall} | ${row.heapBytesPerCall} |`);
 console.log();
-console.log(`unary round trip over loopback (median of 3 × ${calls} calls): ${without.toFixed(1)} µs without interceptors, ${withTelemetry.toFixed(1)} µs with both (no SDK)`);
+console.log(
+  `unary round trip over loopback (median of 3 × ${calls} calls): ${without.toFixed(1)} µs without interceptors, ${withTelemetry.toFixed(1)} µs with both (no SDK)`,
+);

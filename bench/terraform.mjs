@@ -81,7 +81,10 @@ function project(root, name, goBinary) {
     executable = layOutMirror({ mirrorDir: mirror }).executable;
   }
   const cli = path.join(dir, "cli.tfrc");
-  writeFileSync(cli, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = [${JSON.stringify(PROVIDER_SOURCE)}]\n  }\n}\n`);
+  writeFileSync(
+    cli,
+    `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = [${JSON.stringify(PROVIDER_SOURCE)}]\n  }\n}\n`,
+  );
   writeFileSync(path.join(files, "motd.txt"), "hello\n");
   writeFileSync(
     path.join(work, "main.tf"),
@@ -90,7 +93,22 @@ function project(root, name, goBinary) {
       `resource "files_file" "a" {\n  path    = "a.txt"\n  content = "a"\n}\n` +
       `data "files_file" "motd" {\n  path = "motd.txt"\n}\n`,
   );
-  const env = { HOME: dir, TMPDIR: tmp, TF_CLI_CONFIG_FILE: cli, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_LOG: undefined, TF_LOG_PATH: undefined, TF_REATTACH_PROVIDERS: undefined, TF_DISABLE_PLUGIN_TLS: undefined, TF_DATA_DIR: undefined, TF_PLUGIN_CACHE_DIR: undefined, TF_CLI_ARGS: undefined, TF_CLI_ARGS_plan: undefined, TF_CLI_ARGS_init: undefined };
+  const env = {
+    HOME: dir,
+    TMPDIR: tmp,
+    TF_CLI_CONFIG_FILE: cli,
+    CHECKPOINT_DISABLE: "1",
+    TF_IN_AUTOMATION: "1",
+    TF_LOG: undefined,
+    TF_LOG_PATH: undefined,
+    TF_REATTACH_PROVIDERS: undefined,
+    TF_DISABLE_PLUGIN_TLS: undefined,
+    TF_DATA_DIR: undefined,
+    TF_PLUGIN_CACHE_DIR: undefined,
+    TF_CLI_ARGS: undefined,
+    TF_CLI_ARGS_plan: undefined,
+    TF_CLI_ARGS_init: undefined,
+  };
   return { name, work, tmp, env, executable };
 }
 
@@ -99,7 +117,9 @@ async function tf(bin, p, cmdArgs, okCodes = [0]) {
   const r = await runGo(bin, cmdArgs, { cwd: p.work, env: p.env, timeoutMs: 180_000 });
   const took = performance.now() - t0;
   if (r.timedOut || !okCodes.includes(r.code) || r.leftoverPids.length > 0) {
-    throw new Error(`${path.basename(bin)} ${cmdArgs.join(" ")} (${p.name}) ${r.timedOut ? "timed out" : `exited with ${r.signal ?? r.code}`}${r.leftoverPids.length ? `, left ${r.leftoverPids}` : ""}:\n${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
+    throw new Error(
+      `${path.basename(bin)} ${cmdArgs.join(" ")} (${p.name}) ${r.timedOut ? "timed out" : `exited with ${r.signal ?? r.code}`}${r.leftoverPids.length ? `, left ${r.leftoverPids}` : ""}:\n${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`,
+    );
   }
   return took;
 }
@@ -147,7 +167,12 @@ async function main() {
       // How many provider processes one plan starts (go-plugin logs each start at DEBUG).
       for (const p of projects) {
         const logFile = path.join(p.tmp, "..", "plan.log");
-        await tf(bin.path, { ...p, env: { ...p.env, TF_LOG: "debug", TF_LOG_PATH: logFile } }, ["plan", "-input=false", "-no-color", "-detailed-exitcode"], [2]);
+        await tf(
+          bin.path,
+          { ...p, env: { ...p.env, TF_LOG: "debug", TF_LOG_PATH: logFile } },
+          ["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+          [2],
+        );
         const starts = (readFileSync(logFile, "utf8").match(/plugin started/g) ?? []).length;
         result.processesPerPlan[`${bin.name}.${p.name}`] = starts;
         rmSync(logFile, { force: true });

@@ -137,9 +137,7 @@ async function build(spec, log) {
   const r = await run("go", cmd, { cwd, env });
   if (r.code !== 0) {
     await rm(tmp, { recursive: true, force: true });
-    throw new Error(
-      `building ${spec.name} ${spec.version} failed: \`${shown}\` exited with ${r.signal ?? r.code}:\n${tail(r.out)}`,
-    );
+    throw new Error(`building ${spec.name} ${spec.version} failed: \`${shown}\` exited with ${r.signal ?? r.code}:\n${tail(r.out)}`);
   }
   const built = path.join(tmp, spec.name);
   const v = reportedVersion(built);

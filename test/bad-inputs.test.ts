@@ -2,29 +2,29 @@
 // socket file. Plugins here are real processes.
 import { execFile, spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { connect as tlsConnect } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import {
+  buildPluginEnvironment,
   type CertificateKeyPair,
   Code,
-  HandshakeError,
-  IncompatibleVersionError,
-  PluginExitedError,
-  RpcError,
-  StartTimeoutError,
-  TLSError,
-  TransportError,
-  buildPluginEnvironment,
   clientPlugin,
   createClient,
   generateCertificate,
+  HandshakeError,
+  IncompatibleVersionError,
+  PluginExitedError,
   parseHandshakeLine,
+  RpcError,
+  StartTimeoutError,
   startPlugin,
+  TLSError,
+  TransportError,
 } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
@@ -176,7 +176,6 @@ describe("handshake failures", () => {
 
   for (const what of ["does not exist", "is not executable"] as const) {
     it(`a command that ${what} → TransportError naming it, at once`, async () => {
-
       let command = "/nonexistent/plugin";
       if (what === "is not executable") {
         command = `${socketDir()}/plugin.mjs`;
@@ -269,11 +268,17 @@ describeGo("TLS: the host's certificate without its key", () => {
     // TLS 1.3: the client may finish its side of the handshake before the plugin checks the
     // signature; the plugin's alert then ends the first read (or, when the plugin has already
     // closed, the connection is reset). Either way no HTTP/2 SETTINGS comes.
-    expect(result.read ?? result.handshake).toMatch(/remote error: tls: (error decrypting message|bad certificate|handshake failure)|connection reset by peer|broken pipe/);
+    expect(result.read ?? result.handshake).toMatch(
+      /remote error: tls: (error decrypting message|bad certificate|handshake failure)|connection reset by peer|broken pipe/,
+    );
     expect(result.read ?? "").not.toMatch(/^frame type/);
-    const transport = new grpc.Client(`unix://${socket}`, grpc.credentials.createSsl(Buffer.from(pluginCertPem), Buffer.from(hostCert.keyPem), Buffer.from(hostCert.certPem)), {
-      "grpc.ssl_target_name_override": "localhost",
-    });
+    const transport = new grpc.Client(
+      `unix://${socket}`,
+      grpc.credentials.createSsl(Buffer.from(pluginCertPem), Buffer.from(hostCert.keyPem), Buffer.from(hostCert.certPem)),
+      {
+        "grpc.ssl_target_name_override": "localhost",
+      },
+    );
     try {
       await expect(createClient(KV, transport).put({ key: "after", value: new Uint8Array([1]) }, { timeoutMs: 3000 })).resolves.toBeDefined();
     } finally {
@@ -308,7 +313,11 @@ async function launchWithAutoMTLS(): Promise<{ hostCert: CertificateKeyPair; plu
  * and presenting `clientCert` if given: whether the client verified the plugin, whether the
  * plugin then sent anything (an HTTP/2 server's SETTINGS frame), and the error, if any.
  */
-function tlsHandshake(socket: string, pluginCertPem: string, clientCert?: CertificateKeyPair): Promise<{ pluginVerified: boolean; pluginSpoke: boolean; errorCode?: string }> {
+function tlsHandshake(
+  socket: string,
+  pluginCertPem: string,
+  clientCert?: CertificateKeyPair,
+): Promise<{ pluginVerified: boolean; pluginSpoke: boolean; errorCode?: string }> {
   return new Promise((resolve) => {
     let pluginVerified = false;
     const connection = tlsConnect({
@@ -335,7 +344,10 @@ describe("a plugin that dies during a call", () => {
     const dir = socketDir();
     const client = await startPlugin({ command: fixturePlugin, handshake, plugins: { kv_grpc: clientPlugin(KV) }, unixSocketDir: dir });
     cleanups.push(() => client.close());
-    const error = await client.dispense("kv_grpc").put({ key: "crash", value: new Uint8Array() }).catch((caught: unknown) => caught);
+    const error = await client
+      .dispense("kv_grpc")
+      .put({ key: "crash", value: new Uint8Array() })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
     expect((error as Error).message).toContain("plugin exited with exit code 3 during the call");

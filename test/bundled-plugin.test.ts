@@ -58,7 +58,14 @@ describe("a plugin bundled into one file, run without node_modules", () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { name: string; kind: number; traceId: string; parentSpanId?: string });
     const names = pluginSpans.map((span) => `${span.name}/${span.kind}`);
-    expect(names).toEqual(expect.arrayContaining([`rpcplugin.serve/${SpanKind.INTERNAL}`, `proto.KV/Put/${SpanKind.SERVER}`, `kv.store/${SpanKind.INTERNAL}`, `rpcplugin.shutdown/${SpanKind.INTERNAL}`]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `rpcplugin.serve/${SpanKind.INTERNAL}`,
+        `proto.KV/Put/${SpanKind.SERVER}`,
+        `kv.store/${SpanKind.INTERNAL}`,
+        `rpcplugin.shutdown/${SpanKind.INTERNAL}`,
+      ]),
+    );
     const hostPut = exporter.getFinishedSpans().find((span) => span.name === "proto.KV/Put" && span.kind === SpanKind.CLIENT);
     const pluginPut = pluginSpans.find((span) => span.name === "proto.KV/Put" && span.kind === SpanKind.SERVER);
     expect(pluginPut?.traceId).toBe(hostPut?.spanContext().traceId);

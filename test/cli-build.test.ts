@@ -66,7 +66,16 @@ describe("rpcplugin build", () => {
       const work = tempDir("rpcplugin-cli-build-kv-");
       const logs: string[] = [];
       try {
-        const client = await startPlugin({ command: kv, handshake, plugins: kvPlugins, autoMTLS, env: noNode, cwd: work.path, unixSocketDir: work.path, onLog: (r) => logs.push(r.message) });
+        const client = await startPlugin({
+          command: kv,
+          handshake,
+          plugins: kvPlugins,
+          autoMTLS,
+          env: noNode,
+          cwd: work.path,
+          unixSocketDir: work.path,
+          onLog: (r) => logs.push(r.message),
+        });
         try {
           const store = client.dispense("kv_grpc");
           await store.put({ key: "k", value: Buffer.from("v") });
@@ -86,7 +95,15 @@ describe("rpcplugin build", () => {
   }
 
   it("runs on the grpc-js engine too (bundled, loaded on demand)", async () => {
-    const client = await startPlugin({ command: kv, handshake, plugins: kvPlugins, engine: "grpc-js", env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" }, cwd: dir.path, onLog: () => {} });
+    const client = await startPlugin({
+      command: kv,
+      handshake,
+      plugins: kvPlugins,
+      engine: "grpc-js",
+      env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" },
+      cwd: dir.path,
+      onLog: () => {},
+    });
     try {
       await client.dispense("kv_grpc").put({ key: "e", value: Buffer.from("grpc-js") });
       expect(Buffer.from((await client.dispense("kv_grpc").get({ key: "e" })).value).toString()).toContain("grpc-js");
@@ -149,7 +166,10 @@ describe("rpcplugin build", () => {
     expect(await cli("build")).toMatchObject({ code: 2, output: expect.stringContaining("give the plugin's entry module") });
     expect(await cli("build", join(dir.path, "missing.js"))).toMatchObject({ code: 2, output: expect.stringContaining('missing.js" is not a file') });
     expect(await cli("build", kvEntry, "--fast")).toMatchObject({ code: 2, output: expect.stringContaining('unknown option "--fast"') });
-    expect(await cli("build", kvEntry, "--out", join(dir.path, "no", "such", "dir", "x"))).toMatchObject({ code: 2, output: expect.stringContaining("the directory") });
+    expect(await cli("build", kvEntry, "--out", join(dir.path, "no", "such", "dir", "x"))).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("the directory"),
+    });
     expect(await cli("build", kvEntry, "--out", dir.path)).toMatchObject({ code: 2, output: expect.stringContaining("is a directory") });
 
     const out = join(dir.path, "no-serve");
@@ -161,13 +181,22 @@ describe("rpcplugin build", () => {
 
     const broken = join(dir.path, "broken.mjs");
     writeFileSync(broken, 'import { nothing } from "no-such-package-anywhere";\nconsole.log(nothing);\n');
-    expect(await cli("build", broken, "--out", join(dir.path, "broken"))).toMatchObject({ code: 1, output: expect.stringMatching(/broken\.mjs:1:\d+: Could not resolve "no-such-package-anywhere"/) });
+    expect(await cli("build", broken, "--out", join(dir.path, "broken"))).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/broken\.mjs:1:\d+: Could not resolve "no-such-package-anywhere"/),
+    });
   });
 
   it("refuses a Node that cannot make executables", () => {
     const fakeNode = join(dir.path, "fake-node");
     writeFileSync(fakeNode, "not a node with the SEA fuse");
-    expect(() => assertSeaSupport(fakeNode, "20.20.2")).toThrow(expect.objectContaining({ name: "BuildError", reason: "unsupported-node", message: expect.stringContaining("without single-executable application support") }));
+    expect(() => assertSeaSupport(fakeNode, "20.20.2")).toThrow(
+      expect.objectContaining({
+        name: "BuildError",
+        reason: "unsupported-node",
+        message: expect.stringContaining("without single-executable application support"),
+      }),
+    );
     expect(() => assertSeaSupport(process.execPath, "20.11.1")).toThrow(/Node 20\.11\.1 cannot build .* Node ≥ 20\.12/);
     expect(() => assertSeaSupport(kv, "20.20.2")).toThrow(/is itself a single-executable application/);
     expect(() => assertSeaSupport()).not.toThrow();

@@ -1,6 +1,6 @@
 // `rpcplugin bundle`: one executable file that a go-plugin host launches as it is, from a folder
 // where no package resolves (no node_modules).
-import { accessSync, constants, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { startPlugin } from "@rpcplugin/runtime";
@@ -66,7 +66,7 @@ describe("rpcplugin bundle", () => {
 
   it("refuses bad arguments with exit code 2, naming the problem", async () => {
     expect(await cli("bundle")).toMatchObject({ code: 2, output: expect.stringContaining("give the plugin's entry module") });
-    expect(await cli("bundle", join(dir.path, "missing.js"))).toMatchObject({ code: 2, output: expect.stringContaining("missing.js\" is not a file") });
+    expect(await cli("bundle", join(dir.path, "missing.js"))).toMatchObject({ code: 2, output: expect.stringContaining('missing.js" is not a file') });
     expect(await cli("bundle", kvEntry, "--colour")).toMatchObject({ code: 2, output: expect.stringContaining('unknown option "--colour"') });
     expect(await cli("bundle", kvEntry, "--out")).toMatchObject({ code: 2, output: expect.stringContaining("--out needs a file name") });
   });

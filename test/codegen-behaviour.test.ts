@@ -4,8 +4,8 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { type Broker, Code, type Logger, type Plugin, RpcError } from "@rpcplugin/runtime";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MembersHandler, MembersPlugin, ThenablePlugin } from "../fixtures/codegen/gen/clash/v1/clash_rpcplugin.js";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { type MembersHandler, MembersPlugin, type ThenableHandler, ThenablePlugin } from "../fixtures/codegen/gen/clash/v1/clash_rpcplugin.js";
 import { EchoServiceClient, type EchoServiceHandler, EchoServicePlugin } from "../fixtures/codegen/gen/echo/v1/echo_rpcplugin.js";
 import { CounterPlugin } from "../fixtures/codegen/gen/editions/v1/editions_rpcplugin.js";
 import { LegacyPlugin } from "../fixtures/codegen/gen/legacy/v1/legacy_rpcplugin.js";
@@ -54,7 +54,13 @@ const memberNames = [
 ] as const satisfies readonly (keyof MembersHandler)[];
 const membersCalled: string[] = [];
 const members = Object.fromEntries(
-  memberNames.map((name) => [name, (_request: unknown, context: { method: string }) => (membersCalled.push(`${name} ${context.method}`), {})]),
+  memberNames.map((name) => [
+    name,
+    (_request: unknown, context: { method: string }) => {
+      membersCalled.push(`${name} ${context.method}`);
+      return {};
+    },
+  ]),
 ) as unknown as MembersHandler;
 
 // Not used by these services: the plugin context exists for broker callbacks and logging.
@@ -84,7 +90,7 @@ describe("generated plugins served and called in-process", () => {
         copy: (item) => ({ value: new TextEncoder().encode(`${item.key}:${item.detail?.note ?? ""}`) }),
         detail: (detail) => ({ name: detail.note }),
       }),
-      ThenablePlugin.server({ then: () => ({}) }),
+      ThenablePlugin.server({ then$: () => ({}) }),
       LegacyPlugin.server({ lookup: (request) => ({ values: Array.from({ length: request.limit }, () => request.key) }) }),
       CounterPlugin.server(() => {
         let total = 0n;
@@ -164,6 +170,23 @@ describe("generated plugins served and called in-process", () => {
     const client = dispense(ThenablePlugin);
     expect(await Promise.resolve(client)).toBe(client);
     expect(await client.then$({})).toMatchObject({ $typeName: "clash.v1.Empty" });
+  });
+
+  it("a handler for an RPC named Then is not a thenable either: the member is then$, and an async factory's handler can be awaited", async () => {
+    let called = 0;
+    const makeHandler = async (): Promise<ThenableHandler> => ({
+      then$: () => {
+        called++;
+        return {};
+      },
+    });
+    const handler = await makeHandler();
+    expect(called).toBe(0);
+    expect(Object.keys(handler)).toEqual(["then$"]);
+    expectTypeOf<ThenableHandler>().not.toHaveProperty("then");
+    // What the runtime serves for Then is the handler's then$ (the served one answers the client above).
+    expect(await handler.then$({ $typeName: "clash.v1.Empty" }, {} as never)).toEqual({});
+    expect(called).toBe(1);
   });
 
   it("well-known types", async () => {

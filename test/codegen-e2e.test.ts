@@ -113,7 +113,9 @@ describe("generated client ↔ generated handler in a plugin process", () => {
   });
 
   it("a deadline gives DEADLINE_EXCEEDED, and the handler sees it", async () => {
-    const error = await echo().echo({ text: "sleep:30000" }, { timeoutMs: 200 }).catch((caught: unknown) => caught);
+    const error = await echo()
+      .echo({ text: "sleep:30000" }, { timeoutMs: 200 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
     let seen: string[] = [];
@@ -185,7 +187,9 @@ describe("generated client ↔ generated handler in a plugin process", () => {
   });
 
   it("errors keep their code, message and trailers; metadata goes both ways", async () => {
-    const error = await echo().fail({ code: Code.FAILED_PRECONDITION, message: "not yet" }).catch((caught: unknown) => caught);
+    const error = await echo()
+      .fail({ code: Code.FAILED_PRECONDITION, message: "not yet" })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RpcError);
     expect(error).toMatchObject({ code: Code.FAILED_PRECONDITION, rawMessage: "not yet" });
     expect((error as RpcError).metadata.get("x-detail")).toEqual(["more about it"]);

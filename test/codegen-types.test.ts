@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Empty, EmptySchema, Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type {
   BidiStreamingHandler,
   BidiStreamingMethod,
@@ -17,18 +18,17 @@ import type {
   ServerStreamingHandler,
   ServerStreamingMethod,
   ServiceClient,
-  Transport,
   ServiceHandler,
+  Transport,
   UnaryHandler,
   UnaryMethod,
 } from "@rpcplugin/runtime";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { Item as AlphaItem, ItemSchema as AlphaItemSchema } from "../fixtures/codegen/gen/alpha/v1/store_pb.js";
-import type { Store as AlphaStore } from "../fixtures/codegen/gen/alpha/v1/store_pb.js";
-import type { StoreHandler as AlphaStoreHandler, StoreClient as AlphaStoreClient } from "../fixtures/codegen/gen/alpha/v1/store_rpcplugin.js";
+import type { Item as AlphaItem, ItemSchema as AlphaItemSchema, Store as AlphaStore } from "../fixtures/codegen/gen/alpha/v1/store_pb.js";
+import type { StoreClient as AlphaStoreClient, StoreHandler as AlphaStoreHandler } from "../fixtures/codegen/gen/alpha/v1/store_rpcplugin.js";
 import type { Item as BetaItem, ItemSchema as BetaItemSchema, Store as BetaStore } from "../fixtures/codegen/gen/beta/v1/store_pb.js";
-import type { StoreHandler as BetaStoreHandler, StoreClient as BetaStoreClient } from "../fixtures/codegen/gen/beta/v1/store_rpcplugin.js";
-import type { Members, Shadows, Promise as PromiseMessage, PromiseSchema, AsyncIterableSchema } from "../fixtures/codegen/gen/clash/v1/clash_pb.js";
+import type { StoreClient as BetaStoreClient, StoreHandler as BetaStoreHandler } from "../fixtures/codegen/gen/beta/v1/store_rpcplugin.js";
+import type { AsyncIterableSchema, Members, Promise as PromiseMessage, PromiseSchema, Shadows } from "../fixtures/codegen/gen/clash/v1/clash_pb.js";
 import type { MembersClient, MembersHandler, ShadowsClient, ShadowsHandler } from "../fixtures/codegen/gen/clash/v1/clash_rpcplugin.js";
 import type {
   EchoRequest,
@@ -48,7 +48,6 @@ import type { Mirror } from "../fixtures/codegen/gen/mirror/v1/mirror_pb.js";
 import type { MirrorClient, MirrorHandler } from "../fixtures/codegen/gen/mirror/v1/mirror_rpcplugin.js";
 import type { Clock } from "../fixtures/codegen/gen/wkt/v1/wkt_pb.js";
 import type { ClockClient, ClockHandler } from "../fixtures/codegen/gen/wkt/v1/wkt_rpcplugin.js";
-import type { Empty, EmptySchema, Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { fixtureRoot, repoRoot } from "../fixtures/codegen/harness.js";
 
 type EchoResponseInit = MessageInitShape<typeof EchoResponseSchema>;
@@ -56,9 +55,7 @@ type EchoRequestInit = MessageInitShape<typeof EchoRequestSchema>;
 
 describe("handler interface", () => {
   it("unary: (request, context) => Promise<ResInit> | ResInit", () => {
-    expectTypeOf<EchoServiceHandler["echo"]>().toEqualTypeOf<
-      (request: EchoRequest, context: CallContext) => Promise<EchoResponseInit> | EchoResponseInit
-    >();
+    expectTypeOf<EchoServiceHandler["echo"]>().toEqualTypeOf<(request: EchoRequest, context: CallContext) => Promise<EchoResponseInit> | EchoResponseInit>();
     expectTypeOf<EchoServiceHandler["echo"]>().toEqualTypeOf<UnaryHandler<typeof EchoRequestSchema, typeof EchoResponseSchema>>();
   });
 
@@ -75,9 +72,7 @@ describe("handler interface", () => {
   });
 
   it("bidi streaming: (requests: AsyncIterable<Req>, context) => AsyncIterable<ResInit>", () => {
-    expectTypeOf<EchoServiceHandler["chat"]>().toEqualTypeOf<
-      (requests: AsyncIterable<EchoRequest>, context: CallContext) => AsyncIterable<EchoResponseInit>
-    >();
+    expectTypeOf<EchoServiceHandler["chat"]>().toEqualTypeOf<(requests: AsyncIterable<EchoRequest>, context: CallContext) => AsyncIterable<EchoResponseInit>>();
     expectTypeOf<EchoServiceHandler["chat"]>().toEqualTypeOf<BidiStreamingHandler<typeof EchoRequestSchema, typeof EchoResponseSchema>>();
   });
 

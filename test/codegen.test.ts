@@ -11,9 +11,9 @@ import { pathToFileURL } from "node:url";
 import { protocGenEs } from "@bufbuild/protoc-gen-es/dist/cjs/src/protoc-gen-es-plugin.js";
 import { protocGenRpcplugin } from "@rpcplugin/protoc-gen-rpcplugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixtureRequest, fixtureRoot, listFiles, repoRoot } from "../fixtures/codegen/harness.js";
 // @ts-expect-error plain ESM script without types
 import { generate, trees } from "../fixtures/codegen/generate.mjs";
+import { fixtureRequest, fixtureRoot, listFiles, repoRoot } from "../fixtures/codegen/harness.js";
 
 describe("golden output", () => {
   let outRoot = "";

@@ -10,7 +10,6 @@ import {
   CtyNumber,
   type CtyType,
   type CtyValue,
-  Unknown,
   decodeJson,
   decodeMsgpack,
   encodeJson,
@@ -18,6 +17,7 @@ import {
   isUnknown,
   typeFromJson,
   typeToJson,
+  Unknown,
   unknown,
   valuesEqual,
 } from "../packages/terraform/src/cty/index.js";
@@ -59,7 +59,10 @@ async function goCheck(requests: { type: CtyType; msgpack: Uint8Array; json?: st
   await writeFile(file, `${lines.join("\n")}\n`);
   const r = await runGo("/bin/sh", ["-c", `exec "$0" check < "$1"`, bin, file], { timeoutMs: 60_000 });
   expect(r.code, r.stderr).toBe(0);
-  const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as CheckResult);
+  const out = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as CheckResult);
   expect(out).toHaveLength(requests.length);
   return out;
 }
@@ -80,7 +83,14 @@ const expectedValues: Record<string, CtyValue> = {
   "null dynamic": null,
   "unknown dynamic": unknown(),
   "set strings": ["a", "b", "c", "é", "\uffff", "𝄞"],
-  map: Object.fromEntries([["b", 1], ["a", 2], ["10", 3], ["2", 4], ["__proto__", 5], ["é", 6]]),
+  map: Object.fromEntries([
+    ["b", 1],
+    ["a", 2],
+    ["10", 3],
+    ["2", 4],
+    ["__proto__", 5],
+    ["é", 6],
+  ]),
   "object optional attributes": { a: "x", b: null, c: ["y"] },
   "dynamic object": { type: { object: { a: { list: "string" }, b: "bool" } }, value: { a: ["x"], b: true } },
   "dynamic null string": { type: "string", value: null },
@@ -160,7 +170,14 @@ describeGo("cty codec against go-cty v1.19.0", () => {
       { type: "number", value: CtyNumber.parse("-0.000000000000000000000000000001") },
       { type: { set: "number" }, value: [3, CtyNumber.parse("3.0"), 1, -1.5, CtyNumber.parse("1e30")] },
       { type: { set: "string" }, value: ["𝄞", "\uffff", "b", "a", "b", "e\u0301"] },
-      { type: { map: "string" }, value: new Map([["z", "1"], ["10", "2"], ["2", "3"]]) },
+      {
+        type: { map: "string" },
+        value: new Map([
+          ["z", "1"],
+          ["10", "2"],
+          ["2", "3"],
+        ]),
+      },
     ];
     const results = await goCheck(cases.map((c) => ({ type: c.type, msgpack: encodeMsgpack(c.value, c.type) })));
     cases.forEach((c, i) => {

@@ -1,6 +1,6 @@
 // Generated code is committed; this fails when it is not what the protos and
 // the pinned generators produce today (run `npm run generate` and commit).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -25,9 +25,7 @@ describe("generated code", () => {
       const committed = join(root, out);
       expect(files(committed)).toEqual(files(fresh));
       for (const file of files(fresh)) {
-        expect(readFileSync(join(committed, file), "utf8"), `${out}/${file} is stale: run npm run generate`).toBe(
-          readFileSync(join(fresh, file), "utf8"),
-        );
+        expect(readFileSync(join(committed, file), "utf8"), `${out}/${file} is stale: run npm run generate`).toBe(readFileSync(join(fresh, file), "utf8"));
       }
     });
   }

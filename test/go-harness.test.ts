@@ -3,19 +3,11 @@
 // each mode. These are the reference rows of the interop matrix: whatever a
 // TypeScript peer is later compared with was observed here, against the real
 // Go library. They also prove the harness (builds, timeouts, leak checks).
-import { symlink, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  buildGo,
-  describeGo,
-  type HostRun,
-  reportBytes,
-  runGo,
-  runHost,
-  shellQuote,
-} from "./support/go.js";
+import { buildGo, describeGo, type HostRun, reportBytes, runGo, runHost, shellQuote } from "./support/go.js";
 import { isProcessGone, waitForProcessGone } from "./support/process.js";
 
 const EX = "github.com/hashicorp/go-plugin/examples";
@@ -94,9 +86,7 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
     expect(put.code).toBe(0);
     // The host logs in hclog's text format to its stderr.
     expect(put.stderr).toContain("[DEBUG] plugin: using plugin: version=1");
-    expect(await readFile(path.join(tmp, "kv_hello"), "utf8")).toBe(
-      "world\n\nWritten from plugin-go-grpc",
-    );
+    expect(await readFile(path.join(tmp, "kv_hello"), "utf8")).toBe("world\n\nWritten from plugin-go-grpc");
 
     const get = await runGo(bin.kv!, ["get", "hello"], { env, cwd: tmp });
     expect(get.code).toBe(0);
@@ -104,9 +94,7 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
 
     const missing = await runGo(bin.kv!, ["get", "nope"], { env, cwd: tmp });
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toBe(
-      "error: rpc error: code = Unknown desc = open kv_nope: no such file or directory\n",
-    );
+    expect(missing.stdout).toBe("error: rpc error: code = Unknown desc = open kv_nope: no such file or directory\n");
     for (const r of [put, get, missing]) expect(r.leftoverPids).toEqual([]);
     await expectNoSockets();
   });
@@ -131,9 +119,7 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
     // client.Kill(): `sh -c` and the plugin under it are left running.
     const missing = await runGo(bin.counter!, ["get", "nope"], { env, cwd: tmp });
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toBe(
-      "Error: rpc error: code = Unknown desc = open kv_nope: no such file or directory\n",
-    );
+    expect(missing.stdout).toBe("Error: rpc error: code = Unknown desc = open kv_nope: no such file or directory\n");
     expect(missing.leftoverPids).toHaveLength(2);
   });
 
@@ -159,9 +145,7 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
     await symlink(bin.streamer!, path.join(tmp, "plugin", "streamer"));
     const r = await runGo(bin.streaming!, ["myfile"], { env: { TMPDIR: sockDir }, cwd: tmp });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      "rpc error: code = Internal desc = cardinality violation: received no response message from non-server-streaming RPC",
-    );
+    expect(r.stderr).toContain("rpc error: code = Internal desc = cardinality violation: received no response message from non-server-streaming RPC");
     expect(await readFile(path.join(tmp, "myfile"), "utf8")).toBe("Lorem ipsum dolor sit amet");
     // (The plugin's "Write finished" record is not asserted here: the host may
     // log.Fatal before go-plugin has relayed that stderr line.)
@@ -178,9 +162,7 @@ describeGo("go-plugin v1.8.0 examples, Go host ↔ Go plugin", () => {
     const put = await runGo(bin.negotiated!, ["put", "hello", "world"], { env, cwd: tmp });
     expect(put.code, put.stdout + put.stderr).toBe(0);
     expect(put.stderr).toContain("[DEBUG] plugin: using plugin: version=3");
-    expect(await readFile(path.join(tmp, "kv_hello"), "utf8")).toBe(
-      "world\n\nWritten from plugin version 3\n",
-    );
+    expect(await readFile(path.join(tmp, "kv_hello"), "utf8")).toBe("world\n\nWritten from plugin version 3\n");
     const get = await runGo(bin.negotiated!, ["get", "hello"], { env, cwd: tmp });
     expect(get.code).toBe(0);
     expect(get.stdout).toBe("world\n\nWritten from plugin version 3\nRead by plugin version 3\n\n");
@@ -298,10 +280,7 @@ describeGo("cmd/host ↔ cmd/kvplugin (Go↔Go reference rows)", () => {
   });
 
   it("negotiates the highest common version (host 1,2; plugin 2,3 → 2)", async () => {
-    const r = await runHost(
-      { plugin: kvplugin, versions: [1, 2], env: { KVPLUGIN_VERSIONS: "2,3" }, ops: ["put:k=v", "get:k"] },
-      { env: { TMPDIR: sockDir } },
-    );
+    const r = await runHost({ plugin: kvplugin, versions: [1, 2], env: { KVPLUGIN_VERSIONS: "2,3" }, ops: ["put:k=v", "get:k"] }, { env: { TMPDIR: sockDir } });
     expect(r.startError).toBeNull();
     expect(r.negotiatedVersion).toBe(2);
     expect(r.ops[1]!.value).toBe("v");
@@ -332,13 +311,8 @@ describeGo("cmd/host ↔ cmd/kvplugin (Go↔Go reference rows)", () => {
   });
 
   it("reports a wrong magic cookie the way go-plugin does", async () => {
-    const r = await runHost(
-      { plugin: kvplugin, cookie: "BASIC_PLUGIN=wrong", ops: ["get:a"] },
-      { env: { TMPDIR: sockDir } },
-    );
-    expect(r.startError).toContain(
-      "Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout\nThis usually means",
-    );
+    const r = await runHost({ plugin: kvplugin, cookie: "BASIC_PLUGIN=wrong", ops: ["get:a"] }, { env: { TMPDIR: sockDir } });
+    expect(r.startError).toContain("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout\nThis usually means");
     expect(reportBytes(r.rawStderr).toString("utf8")).toBe(
       "This binary is a plugin. These are not meant to be executed directly.\n" +
         "Please execute the program that consumes these plugins, which will\n" +

@@ -8,10 +8,11 @@
 // Every test runs its Go processes with a private TMPDIR (go-plugin's and our
 // default socket directory) and checks what is left in it, and checks through
 // runGo's process-group accounting that no process outlives its host.
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { examplePlugin, fixturePlugin } from "./fixture.js";
 import {
   buildGo,
   describeGo,
@@ -19,13 +20,12 @@ import {
   type HostReport,
   type HostRun,
   hostArgs,
-  reportBytes,
   type RunOptions,
   type RunResult,
+  reportBytes,
   runGo,
   shellQuote,
 } from "./support/go.js";
-import { examplePlugin, fixturePlugin } from "./fixture.js";
 
 const EX = "github.com/hashicorp/go-plugin/examples";
 
@@ -70,9 +70,7 @@ async function host(flags: HostFlags, opts: RunOptions & { extra?: string[] } = 
   const args = [...(opts.extra ?? []), ...hostArgs({ startTimeoutMs: 20_000, ...flags })];
   const r = await runGo(bin, args, { timeoutMs: 60_000, ...opts });
   if (r.code !== 0 || r.timedOut) {
-    throw new Error(
-      `cmd/host ${args.join(" ")} exited with ${r.timedOut ? "a timeout" : (r.signal ?? r.code)}:\n${r.stderr}\n${r.stdout}`,
-    );
+    throw new Error(`cmd/host ${args.join(" ")} exited with ${r.timedOut ? "a timeout" : (r.signal ?? r.code)}:\n${r.stderr}\n${r.stdout}`);
   }
   const report = JSON.parse(r.stdout) as HostReport;
   return { ...report, harness: { leftoverPids: r.leftoverPids, stderr: r.stderr } };
@@ -171,17 +169,12 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
         expectNoLeftovers(r.put, r.get, r.missing);
       }
       // Same bytes but for the plugin's name.
-      expect(ts.file.toString("utf8").replace("plugin-ts-grpc", "X")).toBe(
-        go.file.toString("utf8").replace("plugin-go-grpc", "X"),
-      );
+      expect(ts.file.toString("utf8").replace("plugin-ts-grpc", "X")).toBe(go.file.toString("utf8").replace("plugin-go-grpc", "X"));
       expect(ts.missing.stdout).toContain("no such file or directory");
       expect(await readdir(s.sock)).toEqual([]);
     });
 
-    it("bidirectional: put c 1, put c 2, get c → 3 through the host's AddHelper over the broker", async ({
-      expect,
-      onTestFinished,
-    }) => {
+    it("bidirectional: put c 1, put c 2, get c → 3 through the host's AddHelper over the broker", async ({ expect, onTestFinished }) => {
       const s = await scratch(onTestFinished);
       const sides = [
         { plugin: examplePlugin("counter"), cwd: await sub(s, "ts") },
@@ -224,10 +217,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       for (const f of left) expect(f).toMatch(/^plugin\d+$/);
     });
 
-    it("streaming (host built with grpc v1.61.0): ./plugin/streamer via a symlink to our launcher; bytes identical", async ({
-      expect,
-      onTestFinished,
-    }) => {
+    it("streaming (host built with grpc v1.61.0): ./plugin/streamer via a symlink to our launcher; bytes identical", async ({ expect, onTestFinished }) => {
       const s = await scratch(onTestFinished);
       const sides = [
         { plugin: examplePlugin("streamer"), cwd: await sub(s, "ts") },
@@ -277,17 +267,12 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       const r = await runGo(bin.streaming!, ["myfile"], { env: { TMPDIR: s.sock }, cwd });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).not.toContain("cardinality violation");
-      expect(jsonLines(r.stderr).find((l) => l["@message"] === "received 26 bytes")?.bytes).toBe(
-        "Lorem ipsum dolor sit amet",
-      );
+      expect(jsonLines(r.stderr).find((l) => l["@message"] === "received 26 bytes")?.bytes).toBe("Lorem ipsum dolor sit amet");
       expectNoLeftovers(r);
       expect(await readdir(s.sock)).toEqual([]);
     });
 
-    it("negotiated (KV_PROTO=grpc): ./kv-plugin negotiates version 3 (host offers 3; ours serves 3 and 4)", async ({
-      expect,
-      onTestFinished,
-    }) => {
+    it("negotiated (KV_PROTO=grpc): ./kv-plugin negotiates version 3 (host offers 3; ours serves 3 and 4)", async ({ expect, onTestFinished }) => {
       const s = await scratch(onTestFinished);
       const sides = [
         { plugin: examplePlugin("negotiated"), cwd: await sub(s, "ts") },
@@ -316,10 +301,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       expect(await readdir(s.sock)).toEqual([]);
     });
 
-    it("negotiated (KV_PROTO=netrpc, host offers only 2): go-plugin's version error, nothing left running", async ({
-      expect,
-      onTestFinished,
-    }) => {
+    it("negotiated (KV_PROTO=netrpc, host offers only 2): go-plugin's version error, nothing left running", async ({ expect, onTestFinished }) => {
       const s = await scratch(onTestFinished);
       const cwd = await sub(s, "ts");
       await symlink(examplePlugin("negotiated"), path.join(cwd, "kv-plugin"));
@@ -638,9 +620,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
         { plugin: bin["counter-go-grpc"]!, cwd: await sub(s, "go") },
       ];
       const [ts, go] = await Promise.all(
-        sides.map(({ plugin, cwd }) =>
-          host({ plugin, mux: true, ops }, { env: { TMPDIR: s.sock }, cwd, extra: ["-kind", "counter"] }),
-        ),
+        sides.map(({ plugin, cwd }) => host({ plugin, mux: true, ops }, { env: { TMPDIR: s.sock }, cwd, extra: ["-kind", "counter"] })),
       );
       for (const r of [ts!, go!]) {
         expect(r.ops.at(-1)?.value).toBe("8");
@@ -696,10 +676,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       const s = await scratch(onTestFinished);
       const ops = ["put:a=1", "sigint", "get:a", "ping"];
       const [ts, go] = await Promise.all([
-        host(
-          { plugin: fixturePlugin, ops, env: { FIXTURE_LOG_LEVEL: "trace" }, expectLog: "interrupt" },
-          { env: { TMPDIR: s.sock } },
-        ),
+        host({ plugin: fixturePlugin, ops, env: { FIXTURE_LOG_LEVEL: "trace" }, expectLog: "interrupt" }, { env: { TMPDIR: s.sock } }),
         host({ plugin: bin.kvplugin!, ops, expectLog: "interrupt" }, { env: { TMPDIR: s.sock } }),
       ]);
       for (const r of [ts, go]) {

@@ -9,28 +9,28 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import os from "node:os";
 import path from "node:path";
 import {
+  addService,
+  Code,
+  clientPlugin,
+  createClient,
+  HandshakeError,
+  IncompatibleVersionError,
   type LogRecord,
   type PluginClient,
   type PluginClientContext,
-  type PluginSet,
-  Code,
-  HandshakeError,
-  IncompatibleVersionError,
   PluginExitedError,
+  type PluginSet,
   RpcError,
-  StartTimeoutError,
-  addService,
-  clientPlugin,
-  createClient,
   reattachPlugin,
+  StartTimeoutError,
   startPlugin,
 } from "@rpcplugin/runtime";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AddHelper, Counter } from "../examples/go-plugin/gen/counter/counter_pb.js";
 import { KV } from "../examples/go-plugin/gen/kv/kv_pb.js";
 import { StreamerService } from "../examples/go-plugin/gen/streamer/streamer_pb.js";
-import { buildGo, describeGo, runGo, runHost, shellQuote } from "./support/go.js";
 import { testEngine } from "./support/engine.js";
+import { buildGo, describeGo, runGo, runHost, shellQuote } from "./support/go.js";
 import { isProcessGone, waitForProcessGone } from "./support/process.js";
 
 const EX = "github.com/hashicorp/go-plugin/examples";
@@ -140,9 +140,7 @@ describeGo("TypeScript host ↔ go-plugin v1.8.0 example plugins", () => {
     "grpc/plugin-go-grpc (AutoMTLS $autoMTLS): kv_grpc put/get, same bytes as go-plugin's kv host",
     async ({ autoMTLS }) => {
       const seen = collector();
-      const client = track(
-        await startPlugin({ command: bin["kv-go-grpc"]!, handshake, plugins: kvPlugins, autoMTLS, ...where(), ...seen.options }),
-      );
+      const client = track(await startPlugin({ command: bin["kv-go-grpc"]!, handshake, plugins: kvPlugins, autoMTLS, ...where(), ...seen.options }));
       expect(client.tls).toBe(autoMTLS);
       expect(client.protocolVersion).toBe(1);
       expect(client.address.network).toBe("unix");
@@ -425,7 +423,11 @@ describeGo("TypeScript host ↔ go-plugin v1.8.0 example plugins", () => {
     expect(exited.message).toContain("This binary is a plugin. These are not meant to be executed directly.");
     expect(exited.stderrTail.map((l) => `${l}\n`).join("")).toBe(NOT_A_PLUGIN);
     // The same lines reach onLog as (debug) text records.
-    expect(logs.map((l) => [l.level, l.message])).toEqual(NOT_A_PLUGIN.trimEnd().split("\n").map((l) => ["debug", l]));
+    expect(logs.map((l) => [l.level, l.message])).toEqual(
+      NOT_A_PLUGIN.trimEnd()
+        .split("\n")
+        .map((l) => ["debug", l]),
+    );
     expect(await readdir(sockDir)).toEqual([]);
   });
 });
@@ -546,7 +548,14 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
   it("a crash inside a call: RpcError naming the exit (exit code 3), no hang, socket file removed", async () => {
     const seen = collector();
     const client = track(
-      await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), ...seen.options, env: { ...where().env, KVPLUGIN_CRASH_ON: "boom" } }),
+      await startPlugin({
+        command: bin.kvplugin!,
+        handshake,
+        plugins: kvPlugins,
+        ...where(),
+        ...seen.options,
+        env: { ...where().env, KVPLUGIN_CRASH_ON: "boom" },
+      }),
     );
     const kv = client.dispense("kv_grpc");
     await kv.put({ key: "a", value: Buffer.from("1") });

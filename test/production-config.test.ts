@@ -22,10 +22,22 @@ describe("plugin configuration precedence (real process)", () => {
   const explicit = { FIXTURE_EXPLICIT_NETWORK: "unix", FIXTURE_EXPLICIT_LOG_LEVEL: "error", FIXTURE_EXPLICIT_GRACE_MS: "120" };
   it.each([
     { row: "defaults only", vars: {}, want: { network: "unix", logLevel: "debug", shutdownGraceMs: 2000 } },
-    { row: "environment over defaults", vars: env, want: { network: "tcp", logLevel: "warn", shutdownGraceMs: 750, rateLimit: { ratePerSecond: 50, burst: 50 } } },
-    { row: "explicit over environment", vars: { ...env, ...explicit }, want: { network: "unix", logLevel: "error", shutdownGraceMs: 120, rateLimit: { ratePerSecond: 50, burst: 50 } } },
+    {
+      row: "environment over defaults",
+      vars: env,
+      want: { network: "tcp", logLevel: "warn", shutdownGraceMs: 750, rateLimit: { ratePerSecond: 50, burst: 50 } },
+    },
+    {
+      row: "explicit over environment",
+      vars: { ...env, ...explicit },
+      want: { network: "unix", logLevel: "error", shutdownGraceMs: 120, rateLimit: { ratePerSecond: 50, burst: 50 } },
+    },
     { row: "explicit over defaults", vars: explicit, want: { network: "unix", logLevel: "error", shutdownGraceMs: 120 } },
-    { row: "mixed: one explicit, the rest from the environment", vars: { ...env, FIXTURE_EXPLICIT_GRACE_MS: "40" }, want: { network: "tcp", logLevel: "warn", shutdownGraceMs: 40, rateLimit: { ratePerSecond: 50, burst: 50 } } },
+    {
+      row: "mixed: one explicit, the rest from the environment",
+      vars: { ...env, FIXTURE_EXPLICIT_GRACE_MS: "40" },
+      want: { network: "tcp", logLevel: "warn", shutdownGraceMs: 40, rateLimit: { ratePerSecond: 50, burst: 50 } },
+    },
   ])("$row", async ({ vars, want }) => {
     const client = track(await startPlugin({ command: plugin, handshake, plugins: kvPlugins, env: vars, onLog: () => {} }));
     const reported = JSON.parse(Buffer.from((await client.dispense("kv_grpc").get({ key: "config" })).value).toString());
@@ -45,7 +57,13 @@ describe("plugin configuration precedence (real process)", () => {
 });
 
 describe("host configuration", () => {
-  const hanging = { command: join(repoRoot, "fixtures", "ts-plugin", "plugin.mjs"), handshake, plugins: kvPlugins, env: { FIXTURE_MODE: "hang" }, onLog: () => {} };
+  const hanging = {
+    command: join(repoRoot, "fixtures", "ts-plugin", "plugin.mjs"),
+    handshake,
+    plugins: kvPlugins,
+    env: { FIXTURE_MODE: "hang" },
+    onLog: () => {},
+  };
 
   it("reads PLUGIN_START_TIMEOUT_MS from configEnv; the explicit option wins", async () => {
     await expect(startPlugin({ ...hanging, configEnv: { PLUGIN_START_TIMEOUT_MS: "400" } })).rejects.toThrow(/no handshake line on stdout within 400 ms/);

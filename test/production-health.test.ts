@@ -67,9 +67,7 @@ describe("application health (TypeScript host, real plugin process)", () => {
   });
 
   it("a plugin that starts NOT_SERVING reports it from its first check on", async () => {
-    const client = track(
-      await startPlugin({ command: plugin, handshake, plugins: kvPlugins, env: { FIXTURE_START_STATUS: "NOT_SERVING" }, onLog: () => {} }),
-    );
+    const client = track(await startPlugin({ command: plugin, handshake, plugins: kvPlugins, env: { FIXTURE_START_STATUS: "NOT_SERVING" }, onLog: () => {} }));
     expect(await client.health()).toBe(NOT_SERVING);
     await client.ping();
   });
@@ -108,7 +106,7 @@ describe("application health (TypeScript host, real plugin process)", () => {
 });
 
 describeGo("application health seen by go-plugin's host", () => {
-  it("a Go host's Ping (Health.Check \"plugin\") passes while the application reports NOT_SERVING", async () => {
+  it('a Go host\'s Ping (Health.Check "plugin") passes while the application reports NOT_SERVING', async () => {
     const report = await runHost({ plugin, env: { FIXTURE_START_STATUS: "NOT_SERVING" }, ops: ["get:health", "ping"] });
     expect(report.startError).toBeNull();
     expect(report.ops.map((op) => [op.op, op.ok, op.error])).toEqual([

@@ -5,7 +5,7 @@
 // passing throughout. With the bucket empty, the lifecycle services (stdio,
 // broker, health, controller) still do their work.
 import { join } from "node:path";
-import { Code, type PluginClient, type PluginSet, RpcError, ServingStatus, addService, retryDelayMs, startPlugin } from "@rpcplugin/runtime";
+import { addService, Code, type PluginClient, type PluginSet, RpcError, retryDelayMs, ServingStatus, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
 import { CounterPlugin } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
@@ -233,6 +233,8 @@ describe("rate limiting (real plugin process)", () => {
       (caught: unknown) => caught as Error,
     );
     expect(error).toBeInstanceOf(Error);
-    expect(error?.message).toMatch(/rateLimit.methods names \/proto.KV\/Delete, which this plugin does not serve \(served methods: \/proto.KV\/Get, \/proto.KV\/Put\)/);
+    expect(error?.message).toMatch(
+      /rateLimit.methods names \/proto.KV\/Delete, which this plugin does not serve \(served methods: \/proto.KV\/Get, \/proto.KV\/Put\)/,
+    );
   });
 });

@@ -4,7 +4,7 @@
 // retry policy nothing is retried.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PluginExitedError, type PluginClient, type PluginSet, StartTimeoutError, startPlugin } from "@rpcplugin/runtime";
+import { type PluginClient, PluginExitedError, type PluginSet, StartTimeoutError, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { handshake, kvPlugins, processGone, repoRoot, socketsIn, tempDir } from "./fixture.js";
 

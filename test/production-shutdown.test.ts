@@ -2,7 +2,7 @@
 // accepted call and refuses new ones; a second signal forces the exit; the
 // exit code tells a clean stop (0) from cut calls (2) and a forced exit (3).
 import { join } from "node:path";
-import { Code, PluginExitCode, type PluginClient, type PluginSet, RpcError, type LogRecord, startPlugin } from "@rpcplugin/runtime";
+import { Code, type LogRecord, type PluginClient, PluginExitCode, type PluginSet, RpcError, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, handshake, kvPlugins, repoRoot } from "./fixture.js";
 
@@ -19,7 +19,13 @@ function track<P extends PluginSet>(client: PluginClient<P>): PluginClient<P> {
 async function launch(graceMs: number, env: Record<string, string> = {}) {
   const logs: LogRecord[] = [];
   const client = track(
-    await startPlugin({ command: plugin, handshake, plugins: kvPlugins, env: { PLUGIN_SHUTDOWN_GRACE_MS: String(graceMs), ...env }, onLog: (record) => logs.push(record) }),
+    await startPlugin({
+      command: plugin,
+      handshake,
+      plugins: kvPlugins,
+      env: { PLUGIN_SHUTDOWN_GRACE_MS: String(graceMs), ...env },
+      onLog: (record) => logs.push(record),
+    }),
   );
   const kv = client.dispense("kv_grpc");
   // Settled at once, so that a call failing before the test looks is not an unhandled rejection.

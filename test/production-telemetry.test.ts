@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { Code, type PluginClientContext, addService, startPlugin } from "@rpcplugin/runtime";
+import { addService, Code, type PluginClientContext, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
 import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";

@@ -3,10 +3,10 @@
 // refused at connect, wrong files refused at start on either side.
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { PluginExitedError, type PluginClient, type PluginClientContext, type PluginSet, TLSError, addService, startPlugin } from "@rpcplugin/runtime";
+import { addService, type PluginClient, type PluginClientContext, PluginExitedError, type PluginSet, startPlugin, TLSError } from "@rpcplugin/runtime";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AddHelper } from "../examples/go-plugin/gen/counter/counter_pb.js";
 import { CounterClient } from "../examples/go-plugin/gen/counter/counter_rpcplugin.js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeCa, makeLeaf, makePki } from "../packages/runtime/src/testdata/certs.js";
 import { examplePlugin, handshake, kvPlugins, processGone, repoRoot, tempDir } from "./fixture.js";
 import { buildGo, describeGo, runGo } from "./support/go.js";
@@ -77,9 +77,14 @@ describe("supplied TLS failures", () => {
   });
 
   it("a plugin requiring client certificates refuses a host with none, and one signed by another CA", async () => {
-    const withoutCert = await startPlugin({ command: plugin, handshake, plugins: kvPlugins, env: pluginEnv("ec"), tls: { caFile: pki.ec.ca.cert }, onLog: () => {} }).catch(
-      (caught: unknown) => caught,
-    );
+    const withoutCert = await startPlugin({
+      command: plugin,
+      handshake,
+      plugins: kvPlugins,
+      env: pluginEnv("ec"),
+      tls: { caFile: pki.ec.ca.cert },
+      onLog: () => {},
+    }).catch((caught: unknown) => caught);
     expect(withoutCert).toBeInstanceOf(TLSError);
     expect((withoutCert as Error).message).toContain("the plugin requires a client certificate and this host has none: give tls.certFile and tls.keyFile");
     const foreign = await startPlugin({
@@ -113,7 +118,9 @@ describe("supplied TLS failures", () => {
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PluginExitedError);
     expect((error as PluginExitedError).exitCode).toBe(1);
-    expect((error as Error).message).toContain(`the key in PLUGIN_TLS_KEY_FILE=${pki.ec.client.key} does not belong to the certificate in PLUGIN_TLS_CERT_FILE=${pki.ec.server.cert}`);
+    expect((error as Error).message).toContain(
+      `the key in PLUGIN_TLS_KEY_FILE=${pki.ec.client.key} does not belong to the certificate in PLUGIN_TLS_CERT_FILE=${pki.ec.server.cert}`,
+    );
   });
 
   it("a host with an unreadable CA file fails before starting anything", async () => {
@@ -227,4 +234,3 @@ describeGo("a go-plugin host with its own TLSConfig (no AutoMTLS)", () => {
     expect(report.socketsLeft).toEqual([expect.stringMatching(/^plugin\d+$/)]);
   });
 });
-

@@ -39,7 +39,10 @@ describe("a plugin without an OpenTelemetry SDK", () => {
       }
       const modules = loadedModules(traceFile);
       // The hook sees CommonJS packages that ES modules import (grpc-js is one): a miss would be real.
-      expect(modules.some((url) => url.includes("/node_modules/@grpc/grpc-js/")), "the trace holds no grpc-js module").toBe(true);
+      expect(
+        modules.some((url) => url.includes("/node_modules/@grpc/grpc-js/")),
+        "the trace holds no grpc-js module",
+      ).toBe(true);
       expect(modules.filter((url) => url.includes("/node_modules/@opentelemetry/"))).toEqual([]);
     } finally {
       dir.cleanup();

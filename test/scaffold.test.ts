@@ -38,7 +38,10 @@ service KV {
 `;
 
 // Remove is gone (its messages stay, so the stale method still compiles); Delete and Sync are new.
-const PROTO_V2 = PROTO_V1.replace("  rpc Remove(RemoveRequest) returns (RemoveResponse);\n", "  // Deletes a key.\n  rpc Delete(DeleteRequest) returns (DeleteResponse);\n")
+const PROTO_V2 = PROTO_V1.replace(
+  "  rpc Remove(RemoveRequest) returns (RemoveResponse);\n",
+  "  // Deletes a key.\n  rpc Delete(DeleteRequest) returns (DeleteResponse);\n",
+)
   .replace("message WatchRequest", "message DeleteRequest { string key = 1; }\nmessage DeleteResponse { bool existed = 1; }\nmessage WatchRequest")
   .replace(/\}\n$/, "  rpc Sync(stream PutRequest) returns (stream WatchEvent);\n}\n");
 
@@ -54,9 +57,23 @@ function run(command: string, args: string[], cwd: string) {
 
 async function scaffold(dir: string, args: string[]): Promise<{ code: number; output: string }> {
   let output = "";
-  const code = await main(["scaffold", ...args, "--gen", join(dir, "gen"), "--proto-dir", join(dir, "proto"), "--out", join(dir, "src/kv-plugin.ts"), "--host-out", join(dir, "src/kv-host.ts")], (text) => {
-    output += text;
-  });
+  const code = await main(
+    [
+      "scaffold",
+      ...args,
+      "--gen",
+      join(dir, "gen"),
+      "--proto-dir",
+      join(dir, "proto"),
+      "--out",
+      join(dir, "src/kv-plugin.ts"),
+      "--host-out",
+      join(dir, "src/kv-host.ts"),
+    ],
+    (text) => {
+      output += text;
+    },
+  );
   return { code, output };
 }
 
@@ -188,7 +205,9 @@ describe("rpcplugin scaffold", () => {
     expect(after).toContain(
       "  async delete(request: DeleteRequest, context: CallContext): Promise<MessageInitShape<typeof DeleteResponseSchema>> {\n    // TODO: implement kv.v1.KV.Delete\n",
     );
-    expect(after).toContain("  async *sync(requests: AsyncIterable<PutRequest>, context: CallContext): AsyncIterable<MessageInitShape<typeof WatchEventSchema>> {");
+    expect(after).toContain(
+      "  async *sync(requests: AsyncIterable<PutRequest>, context: CallContext): AsyncIterable<MessageInitShape<typeof WatchEventSchema>> {",
+    );
     typeCheck();
 
     // A third run has nothing to do and writes nothing.

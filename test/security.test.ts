@@ -14,7 +14,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const secret = () => ({ magicCookieKey: `RPCPLUGIN_COOKIE_${randomBytes(6).toString("hex").toUpperCase()}`, magicCookieValue: randomBytes(16).toString("hex") });
+const secret = () => ({
+  magicCookieKey: `RPCPLUGIN_COOKIE_${randomBytes(6).toString("hex").toUpperCase()}`,
+  magicCookieValue: randomBytes(16).toString("hex"),
+});
 
 describe("the magic cookie stays out of logs, stdio and errors", () => {
   it("a whole life at trace level: host and plugin log records, GRPCStdio, calls, close", async () => {
@@ -24,7 +27,12 @@ describe("the magic cookie stays out of logs, stdio and errors", () => {
       command: fixturePlugin,
       handshake,
       plugins: kvPlugins,
-      env: { FIXTURE_COOKIE_KEY: handshake.magicCookieKey, FIXTURE_COOKIE_VALUE: handshake.magicCookieValue, FIXTURE_LOG_LEVEL: "trace", PLUGIN_LOG_LEVEL: "trace" },
+      env: {
+        FIXTURE_COOKIE_KEY: handshake.magicCookieKey,
+        FIXTURE_COOKIE_VALUE: handshake.magicCookieValue,
+        FIXTURE_LOG_LEVEL: "trace",
+        PLUGIN_LOG_LEVEL: "trace",
+      },
       onLog: (record) => seen.push(JSON.stringify(record)),
       syncStdout: (chunk) => seen.push(chunk.toString()),
       syncStderr: (chunk) => seen.push(chunk.toString()),

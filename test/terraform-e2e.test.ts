@@ -16,16 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
 import {
   BUILD_TIMEOUT_MS,
-  FilesLifecycle,
-  NO_NETWORK,
-  STARTED_PROVIDER,
-  STEP_TIMEOUT_MS,
-  TF_FLAGS,
   binaryMatrix,
   disposeProject,
   expectNegotiated,
+  FilesLifecycle,
   lifecycleTests,
+  NO_NETWORK,
+  STARTED_PROVIDER,
+  STEP_TIMEOUT_MS,
   TerraformProject,
+  TF_FLAGS,
 } from "./support/terraform.js";
 
 describeGo("real terraform/tofu binaries drive the TypeScript files provider (managed, AutoMTLS)", () => {
@@ -48,27 +48,39 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
           expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
         });
 
-        it("reports the expected version", async () => {
-          const r = await p.run(["version", "-json"]);
-          expect((JSON.parse(r.stdout) as { terraform_version: string }).terraform_version).toBe(spec.version);
-        }, STEP_TIMEOUT_MS);
+        it(
+          "reports the expected version",
+          async () => {
+            const r = await p.run(["version", "-json"]);
+            expect((JSON.parse(r.stdout) as { terraform_version: string }).terraform_version).toBe(spec.version);
+          },
+          STEP_TIMEOUT_MS,
+        );
 
-        it("init installs the provider from the filesystem mirror, with no network", async () => {
-          await life.writeFirstConfig();
-          const r = await p.run(["init", ...TF_FLAGS]);
-          expect(r.stdout).toMatch(/Installing example\.com\/rpcplugin\/files v0\.1\.0/);
-          expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
-          const lock = readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8");
-          expect(lock).toMatch(/provider "example\.com\/rpcplugin\/files"[\s\S]*version\s*=\s*"0\.1\.0"[\s\S]*"h1:/);
-        }, STEP_TIMEOUT_MS);
+        it(
+          "init installs the provider from the filesystem mirror, with no network",
+          async () => {
+            await life.writeFirstConfig();
+            const r = await p.run(["init", ...TF_FLAGS]);
+            expect(r.stdout).toMatch(/Installing example\.com\/rpcplugin\/files v0\.1\.0/);
+            expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
+            const lock = readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8");
+            expect(lock).toMatch(/provider "example\.com\/rpcplugin\/files"[\s\S]*version\s*=\s*"0\.1\.0"[\s\S]*"h1:/);
+          },
+          STEP_TIMEOUT_MS,
+        );
 
-        it(`plan and apply create the file; the provider negotiated protocol ${protocol}`, async () => {
-          const { plan } = await life.create();
-          // AutoMTLS on (a go-plugin client with it can only talk to a TLS server), and the version picked.
-          expect(plan.log).toMatch(STARTED_PROVIDER);
-          expect(plan.log).toMatch(/configuring client automatic mTLS/);
-          expectNegotiated(plan.log, protocol);
-        }, STEP_TIMEOUT_MS);
+        it(
+          `plan and apply create the file; the provider negotiated protocol ${protocol}`,
+          async () => {
+            const { plan } = await life.create();
+            // AutoMTLS on (a go-plugin client with it can only talk to a TLS server), and the version picked.
+            expect(plan.log).toMatch(STARTED_PROVIDER);
+            expect(plan.log).toMatch(/configuring client automatic mTLS/);
+            expectNegotiated(plan.log, protocol);
+          },
+          STEP_TIMEOUT_MS,
+        );
 
         lifecycleTests(() => life);
       });

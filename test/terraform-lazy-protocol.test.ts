@@ -18,7 +18,10 @@ const traceHook = path.join(repoRoot, "test", "support", "module-trace.mjs");
 function protocolsLoaded(traceFile: string): string[] {
   expect(existsSync(traceFile), `no module trace was written to ${traceFile}`).toBe(true);
   const urls = readFileSync(traceFile, "utf8").split("\n");
-  expect(urls.some((url) => url.includes("/packages/terraform/dist/")), "the trace holds no module of @rpcplugin/terraform").toBe(true);
+  expect(
+    urls.some((url) => url.includes("/packages/terraform/dist/")),
+    "the trace holds no module of @rpcplugin/terraform",
+  ).toBe(true);
   return ["tfplugin5", "tfplugin6"].filter((protocol) => urls.some((url) => url.includes(`/gen/${protocol}/`)));
 }
 
@@ -52,7 +55,10 @@ async function servedProtocol(offered: Record<number, PluginSet>): Promise<{ ver
 
 describe("the files provider loads only the negotiated protocol", () => {
   it("protocols 5 and 6 offered (as Terraform does): serves 6, loads only tfplugin6", async () => {
-    expect(await servedProtocol({ 5: { provider: tfplugin5.ProviderPlugin }, 6: { provider: tfplugin6.ProviderPlugin } })).toEqual({ version: 6, loaded: ["tfplugin6"] });
+    expect(await servedProtocol({ 5: { provider: tfplugin5.ProviderPlugin }, 6: { provider: tfplugin6.ProviderPlugin } })).toEqual({
+      version: 6,
+      loaded: ["tfplugin6"],
+    });
   });
 
   it("only protocol 5 offered (Terraform 0.12–0.14): serves 5, loads only tfplugin5", async () => {
@@ -65,11 +71,21 @@ describe("@rpcplugin/terraform's root entry", () => {
     const dir = tempDir("tf-lazy-");
     const traceFile = path.join(dir.path, "modules.txt");
     try {
-      execFileSync(process.execPath, ["--import", traceHook, "--input-type=module", "-e", 'const m = await import("@rpcplugin/terraform"); if (typeof m.serveProvider !== "function") process.exit(3);'], {
-        cwd: repoRoot,
-        env: { ...process.env, MODULE_TRACE_FILE: traceFile },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
+      execFileSync(
+        process.execPath,
+        [
+          "--import",
+          traceHook,
+          "--input-type=module",
+          "-e",
+          'const m = await import("@rpcplugin/terraform"); if (typeof m.serveProvider !== "function") process.exit(3);',
+        ],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, MODULE_TRACE_FILE: traceFile },
+          stdio: ["ignore", "ignore", "inherit"],
+        },
+      );
       expect(protocolsLoaded(traceFile)).toEqual([]);
     } finally {
       dir.cleanup();

@@ -10,8 +10,18 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type CallOptions, Code, type LogRecord, type PluginClient, type PluginSet, createLogger, parseReattachProviders, reattachPlugin, startPlugin } from "@rpcplugin/runtime";
-import { TERRAFORM_HANDSHAKE, blockType, fromDynamicValue, isUnknown, serveProviderDebug, toDynamicValue } from "@rpcplugin/terraform";
+import {
+  type CallOptions,
+  Code,
+  createLogger,
+  type LogRecord,
+  type PluginClient,
+  type PluginSet,
+  parseReattachProviders,
+  reattachPlugin,
+  startPlugin,
+} from "@rpcplugin/runtime";
+import { blockType, fromDynamicValue, isUnknown, serveProviderDebug, TERRAFORM_HANDSHAKE, toDynamicValue } from "@rpcplugin/terraform";
 import * as tfplugin5 from "@rpcplugin/terraform/tfplugin5";
 import * as tfplugin6 from "@rpcplugin/terraform/tfplugin6";
 import { afterEach, describe, expect, it } from "vitest";
@@ -23,7 +33,6 @@ const resourceType = blockType(fileResource.schema);
 const dataType = blockType(fileDataSource.schema);
 const providerType = blockType(filesProvider.schema);
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-const noBytes = new Uint8Array();
 
 type DV = { msgpack: Uint8Array; json: Uint8Array };
 const encode = (value: unknown, type = resourceType) => toDynamicValue(value, type) as DV;
@@ -39,10 +48,18 @@ afterEach(async () => {
 
 /** The calls both protocols share, under one set of names. */
 interface Calls {
-  schema(): Promise<{ provider?: { block?: { attributes: { name: string }[] } | undefined } | undefined; resourceSchemas: Record<string, unknown>; dataSourceSchemas: Record<string, unknown> }>;
+  schema(): Promise<{
+    provider?: { block?: { attributes: { name: string }[] } | undefined } | undefined;
+    resourceSchemas: Record<string, unknown>;
+    dataSourceSchemas: Record<string, unknown>;
+  }>;
   configure(config: unknown): Promise<{ diagnostics: Diag[] }>;
   validateResource(config: unknown): Promise<{ diagnostics: Diag[] }>;
-  plan(prior: unknown, proposed: unknown, config: unknown): Promise<{ plannedState?: DV | undefined; requiresReplace: { steps: { selector: { value?: unknown } }[] }[]; diagnostics: Diag[] }>;
+  plan(
+    prior: unknown,
+    proposed: unknown,
+    config: unknown,
+  ): Promise<{ plannedState?: DV | undefined; requiresReplace: { steps: { selector: { value?: unknown } }[] }[]; diagnostics: Diag[] }>;
   apply(prior: unknown, planned: DV, config: unknown): Promise<{ newState?: DV | undefined; diagnostics: Diag[] }>;
   read(state: unknown): Promise<{ newState?: DV | undefined; diagnostics: Diag[] }>;
   readData(config: unknown): Promise<{ state?: DV | undefined; diagnostics: Diag[] }>;
@@ -183,7 +200,12 @@ describe.each([6, 5] as const)("the files provider over tfplugin%i with AutoMTLS
     expect(imported.importedResources[0]?.typeName).toBe("files_file");
     const importedState = decode(imported.importedResources[0]?.state)!;
     expect(importedState).toEqual({ path: "dir/hello.txt", content: null, sha256: null, id: "dir/hello.txt" });
-    expect(decode((await calls.read(importedState)).newState)).toEqual({ path: "dir/hello.txt", content: "edited by hand", sha256: sha256("edited by hand"), id: "dir/hello.txt" });
+    expect(decode((await calls.read(importedState)).newState)).toEqual({
+      path: "dir/hello.txt",
+      content: "edited by hand",
+      sha256: sha256("edited by hand"),
+      id: "dir/hello.txt",
+    });
 
     // Delete.
     const destroy = await calls.apply(current, encode(null), null);
@@ -266,7 +288,8 @@ function stallCalls(version: 5 | 6, dispensed: unknown): StallCalls {
   const empty = encode({}, blockType({ attributes: {} }));
   const thing = (name: string, wait: boolean) => encode({ name, wait, id: null, signal_aborted: null }, stallThingType);
   return {
-    configure: () => (version === 6 ? v6.configureProvider({ terraformVersion: "1.5.7", config: empty }) : v5.configure({ terraformVersion: "1.5.7", config: empty })),
+    configure: () =>
+      version === 6 ? v6.configureProvider({ terraformVersion: "1.5.7", config: empty }) : v5.configure({ terraformVersion: "1.5.7", config: empty }),
     create: (name, wait, options) => {
       const request = { typeName: "stall_thing", priorState: encode(null, stallThingType), plannedState: thing(name, wait), config: thing(name, wait) };
       return version === 6 ? v6.applyResourceChange(request, options) : v5.applyResourceChange(request, options);
@@ -297,8 +320,8 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-const waiting = (name: string) => (record: LogRecord) => record.message === "waiting for the signal" && record.fields["name"] === name;
-const aborted = (name: string) => (record: LogRecord) => record.message === "signal aborted" && record.fields["name"] === name;
+const waiting = (name: string) => (record: LogRecord) => record.message === "waiting for the signal" && record.fields.name === name;
+const aborted = (name: string) => (record: LogRecord) => record.message === "signal aborted" && record.fields.name === name;
 
 describe.each([6, 5] as const)("StopProvider over tfplugin%i, through a provider process", (version) => {
   const stopName = version === 6 ? "StopProvider" : "Stop";
@@ -337,7 +360,7 @@ describe.each([6, 5] as const)("StopProvider over tfplugin%i, through a provider
     ]);
     expect(read.state === undefined || decode(read.state, stallWaitType) === null).toBe(true);
     for (const name of ["blocked", "reader"]) {
-      expect((await logged(logs, aborted(name), `"signal aborted" from ${name}`)).fields["reason"]).toBe("Terraform asked the provider to stop");
+      expect((await logged(logs, aborted(name), `"signal aborted" from ${name}`)).fields.reason).toBe("Terraform asked the provider to stop");
     }
     expect(logs.some((record) => record.message === "stop requested: cancelling provider operations")).toBe(true);
 
@@ -362,11 +385,13 @@ describe.each([6, 5] as const)("StopProvider over tfplugin%i, through a provider
     await logged(logs, waiting("cancelled"), `"waiting for the signal" from the call to cancel`);
     cancel.abort();
     await expect(within(cancelled, STOP_DEADLINE_MS, "the cancelled call")).rejects.toMatchObject({ code: Code.CANCELLED });
-    expect((await logged(logs, aborted("cancelled"), `"signal aborted" from the cancelled call`)).fields["reason"]).toMatch(/the client cancelled the call/);
+    expect((await logged(logs, aborted("cancelled"), `"signal aborted" from the cancelled call`)).fields.reason).toMatch(/the client cancelled the call/);
 
     const late = calls.create("late", true, { timeoutMs: 1_500 });
     await expect(within(late, STOP_DEADLINE_MS, "the call with a deadline")).rejects.toMatchObject({ code: Code.DEADLINE_EXCEEDED });
-    expect((await logged(logs, aborted("late"), `"signal aborted" from the call past its deadline`)).fields["reason"]).toMatch(/the deadline of the call has passed/);
+    expect((await logged(logs, aborted("late"), `"signal aborted" from the call past its deadline`)).fields.reason).toMatch(
+      /the deadline of the call has passed/,
+    );
 
     const after = await calls.create("after", false);
     expect(decode(after.newState, stallThingType)).toMatchObject({ id: "after", signal_aborted: false });
@@ -465,7 +490,11 @@ describe("debug mode (TF_REATTACH_PROVIDERS)", () => {
   it("serveProviderDebug serves in-process until stopped, over tfplugin5 too", async () => {
     const dir = tempDir("tf-files-");
     cleanups.push(dir.cleanup);
-    const served = await serveProviderDebug(filesProvider, { address: "example.com/rpcplugin/files", debugProtocolVersion: 5, logger: createLogger({ write: () => {} }) });
+    const served = await serveProviderDebug(filesProvider, {
+      address: "example.com/rpcplugin/files",
+      debugProtocolVersion: 5,
+      logger: createLogger({ write: () => {} }),
+    });
     cleanups.push(() => served.stop());
     const config = parseReattachProviders(served.reattachProviders)["example.com/rpcplugin/files"]!;
     expect(config).toMatchObject({ protocolVersion: 5, pid: process.pid, test: true });

@@ -3,24 +3,24 @@
 // then planned, applied and destroyed; the executable Terraform unpacked also serves debug mode.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReleaseResult, platformName, releaseProvider } from "../packages/cli/src/release.js";
 import { main } from "../packages/cli/src/main.js";
+import { platformName, type ReleaseResult, releaseProvider } from "../packages/cli/src/release.js";
 import { tempDir } from "./fixture.js";
 import { describeGo } from "./support/go.js";
 import { noNodePath } from "./support/no-node-path.js";
 import {
   BUILD_TIMEOUT_MS,
-  FilesLifecycle,
-  NO_NETWORK,
-  STEP_TIMEOUT_MS,
-  TF_FLAGS,
-  TerraformProject,
   binaryMatrix,
   disposeProject,
+  FilesLifecycle,
+  NO_NETWORK,
   providerMain,
+  STEP_TIMEOUT_MS,
+  TerraformProject,
+  TF_FLAGS,
 } from "./support/terraform.js";
 
 const out = tempDir("rpcplugin-release-");
@@ -43,12 +43,24 @@ describe("rpcplugin release: arguments", () => {
     expect(await cli()).toMatchObject({ code: 2, output: expect.stringContaining("give the provider's entry module") });
     expect(await cli(providerMain, "--version", "1.0.0")).toMatchObject({ code: 2, output: expect.stringContaining("--name is required") });
     expect(await cli(providerMain, "--name", "files")).toMatchObject({ code: 2, output: expect.stringContaining("--version is required") });
-    expect(await cli(providerMain, "--name", "terraform-provider-files", "--version", "1.0.0")).toMatchObject({ code: 2, output: expect.stringContaining("give the part after terraform-provider-") });
-    expect(await cli(providerMain, "--name", "Files", "--version", "1.0.0")).toMatchObject({ code: 2, output: expect.stringContaining("not a provider type name") });
-    expect(await cli(providerMain, "--name", "files", "--version", "1.0")).toMatchObject({ code: 2, output: expect.stringContaining("not a semantic version") });
+    expect(await cli(providerMain, "--name", "terraform-provider-files", "--version", "1.0.0")).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("give the part after terraform-provider-"),
+    });
+    expect(await cli(providerMain, "--name", "Files", "--version", "1.0.0")).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("not a provider type name"),
+    });
+    expect(await cli(providerMain, "--name", "files", "--version", "1.0")).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("not a semantic version"),
+    });
     const file = path.join(out.path, "a-file");
     writeFileSync(file, "");
-    expect(await cli(providerMain, "--name", "files", "--version", "1.0.0", "--out-dir", file)).toMatchObject({ code: 2, output: expect.stringContaining("is a file") });
+    expect(await cli(providerMain, "--name", "files", "--version", "1.0.0", "--out-dir", file)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("is a file"),
+    });
   });
 
   it("names the platform as Go does", () => {
@@ -102,29 +114,39 @@ describeGo("a provider released with rpcplugin release, installed by real terraf
         expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
       });
 
-      it("init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash", async () => {
-        expect(spawnSync("sh", ["-c", "command -v node"], { env: p.env() }).status).not.toBe(0);
-        await life.writeFirstConfig();
-        const r = await p.run(["init", ...TF_FLAGS]);
-        expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
-        accessSync(p.executable, constants.X_OK);
-        expect(readdirSync(path.dirname(p.executable))).toEqual(["terraform-provider-files_v0.1.0"]);
-        // h1: Go's dirhash.Hash1 of the unpacked package: sha256 of "<sha256 of file>  <name>\n" per file.
-        const h1 = createHash("sha256").update(`${sha256(p.executable)}  terraform-provider-files_v0.1.0\n`).digest("base64");
-        expect(readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8")).toContain(`"h1:${h1}"`);
-      }, STEP_TIMEOUT_MS);
+      it(
+        "init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash",
+        async () => {
+          expect(spawnSync("sh", ["-c", "command -v node"], { env: p.env() }).status).not.toBe(0);
+          await life.writeFirstConfig();
+          const r = await p.run(["init", ...TF_FLAGS]);
+          expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
+          accessSync(p.executable, constants.X_OK);
+          expect(readdirSync(path.dirname(p.executable))).toEqual(["terraform-provider-files_v0.1.0"]);
+          // h1: Go's dirhash.Hash1 of the unpacked package: sha256 of "<sha256 of file>  <name>\n" per file.
+          const h1 = createHash("sha256")
+            .update(`${sha256(p.executable)}  terraform-provider-files_v0.1.0\n`)
+            .digest("base64");
+          expect(readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8")).toContain(`"h1:${h1}"`);
+        },
+        STEP_TIMEOUT_MS,
+      );
 
       it("plan and apply create the file", () => life.create(), STEP_TIMEOUT_MS);
       it("a second plan is empty", () => life.emptyPlan(), STEP_TIMEOUT_MS);
-      it("the unpacked executable serves debug mode (--debug); terraform reattaches to it and finds nothing to change", async () => {
-        const debug = await p.startDebugProvider(withoutNode.env);
-        try {
-          const r = await p.run(["plan", ...TF_FLAGS], { env: { TF_REATTACH_PROVIDERS: debug.reattach } });
-          expect(r.stdout).toMatch(/No changes/);
-        } finally {
-          expect(await debug.stop()).toEqual({ code: 0, signal: null });
-        }
-      }, STEP_TIMEOUT_MS);
+      it(
+        "the unpacked executable serves debug mode (--debug); terraform reattaches to it and finds nothing to change",
+        async () => {
+          const debug = await p.startDebugProvider(withoutNode.env);
+          try {
+            const r = await p.run(["plan", ...TF_FLAGS], { env: { TF_REATTACH_PROVIDERS: debug.reattach } });
+            expect(r.stdout).toMatch(/No changes/);
+          } finally {
+            expect(await debug.stop()).toEqual({ code: 0, signal: null });
+          }
+        },
+        STEP_TIMEOUT_MS,
+      );
       it("destroy removes the file", () => life.destroy(), STEP_TIMEOUT_MS);
     });
   }

@@ -4,17 +4,7 @@ import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { type PluginClient, type PluginSet, startPlugin } from "@rpcplugin/runtime";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  collector,
-  eventually,
-  examplePlugin,
-  fixturePlugin,
-  handshake,
-  kvPlugins,
-  socketsIn,
-  tempDir,
-  waitProcessGone,
-} from "./fixture.js";
+import { collector, eventually, examplePlugin, fixturePlugin, handshake, kvPlugins, socketsIn, tempDir, waitProcessGone } from "./fixture.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -99,9 +89,7 @@ describe("broker", () => {
   it("lets the counter plugin call the host's AddHelper back (example host)", async () => {
     const { execFile } = await import("node:child_process");
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["examples/go-plugin/dist/host/main.js"], { timeout: 30_000 }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      ),
+      execFile(process.execPath, ["examples/go-plugin/dist/host/main.js"], { timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     );
     expect(output).toContain('get greeting -> "hello from the host\\n\\nWritten from plugin-ts-grpc"');
     expect(output).toContain("AddHelper.Sum(0, 1) called back by the plugin");
@@ -221,7 +209,10 @@ describe("a host that dies", () => {
     `;
     const dir = tempDir();
     cleanups.push(dir.cleanup);
-    const host = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TMPDIR: dir.path } });
+    const host = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, TMPDIR: dir.path },
+    });
     cleanups.push(() => {
       host.kill("SIGKILL");
     });

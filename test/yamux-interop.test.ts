@@ -10,7 +10,7 @@
  *
  * Needs Go on PATH; set RPCPLUGIN_SKIP_GO=1 to skip.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";

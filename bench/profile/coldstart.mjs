@@ -69,7 +69,12 @@ for (let i = 0; i < 20; i++) {
   certs.push(now() - t0);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`TS host → TS plugin (unix) cold start, medians of ${runs} runs (ms); load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(
+  `TS host → TS plugin (unix) cold start, medians of ${runs} runs (ms); load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
 console.log(`${"phase".padEnd(80)} ${"mTLS on".padStart(8)} ${"mTLS off".padStart(8)}`);
 for (const key of Object.keys(rows.on[0])) {
   const on = key.startsWith("host: startPlugin until") ? median(certs) : median(rows.on.map((r) => r[key]));

@@ -22,7 +22,10 @@ const steps = [
   ["@bufbuild/protobuf/codegenv2 + wire", ["@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wire"]],
   ["@bufbuild/protobuf/wkt (descriptor.proto & co.)", ["@bufbuild/protobuf/wkt"]],
   ["@opentelemetry/api (runtime telemetry)", ["@opentelemetry/api"]],
-  ["runtime gen: plugin/* + health", ["gen/plugin/grpc_broker_pb.js", "gen/plugin/grpc_controller_pb.js", "gen/plugin/grpc_stdio_pb.js", "gen/grpc/health/v1/health_pb.js"].map(runtime)],
+  [
+    "runtime gen: plugin/* + health",
+    ["gen/plugin/grpc_broker_pb.js", "gen/plugin/grpc_controller_pb.js", "gen/plugin/grpc_stdio_pb.js", "gen/grpc/health/v1/health_pb.js"].map(runtime),
+  ],
   ["runtime gen: reflection v1 + v1alpha", ["gen/grpc/reflection/v1/reflection_pb.js", "gen/grpc/reflection/v1alpha/reflection_pb.js"].map(runtime)],
   ["runtime rpc layer", [runtime("rpc/index.js")]],
   ["runtime serve() and what it loads (services, tls, broker…)", [runtime("serve.js")]],
@@ -46,9 +49,20 @@ for (let i = 0; i < runs; i++) {
 }
 const min = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`import cost of @rpcplugin/runtime, step by step, ${runs} fresh processes; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(
+  `import cost of @rpcplugin/runtime, step by step, ${runs} fresh processes; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
 console.log(`${"step".padEnd(56)} ${"wall min".padStart(9)} ${"wall med".padStart(9)} ${"cpu min".padStart(8)}`);
-console.log(`${"(node bootstrap until the first line runs)".padEnd(56)} ${min(samples.map((s) => s.boot)).toFixed(1).padStart(9)} ${median(samples.map((s) => s.boot)).toFixed(1).padStart(9)}`);
+console.log(
+  `${"(node bootstrap until the first line runs)".padEnd(56)} ${min(samples.map((s) => s.boot))
+    .toFixed(1)
+    .padStart(9)} ${median(samples.map((s) => s.boot))
+    .toFixed(1)
+    .padStart(9)}`,
+);
 let total = [0, 0, 0];
 steps.forEach(([name], i) => {
   const w = samples.map((s) => s.out[i][0]);

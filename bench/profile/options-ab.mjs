@@ -27,10 +27,12 @@ const job = flag("--job", "steady");
 const rounds = Number(flag("--rounds", "3"));
 const [hostKind, pluginKind] = pairing.split("-");
 const flagValues = new Set(["--pairing", "--rounds", "--params", "--job"].map((f) => flag(f)));
-const variants = args.filter((a) => !a.startsWith("--") && a.includes("=") && !flagValues.has(a)).map((a) => {
-  const i = a.indexOf("={");
-  return { name: a.slice(0, i), ...JSON.parse(a.slice(i + 1)), samples: {} };
-});
+const variants = args
+  .filter((a) => !a.startsWith("--") && a.includes("=") && !flagValues.has(a))
+  .map((a) => {
+    const i = a.indexOf("={");
+    return { name: a.slice(0, i), ...JSON.parse(a.slice(i + 1)), samples: {} };
+  });
 const tmp = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-optab-"));
 const params = {
   jitWarmMs: 3000,
@@ -64,6 +66,11 @@ for (let r = 0; r < rounds; r++) {
 rmSync(tmp, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const keys = [...new Set(variants.flatMap((v) => Object.keys(v.samples)))].sort();
-console.log(`${pairing}, ${job} job, ${rounds} rounds, medians; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(
+  `${pairing}, ${job} job, ${rounds} rounds, medians; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
 console.log(`${"metric".padEnd(26)}${variants.map((v) => v.name.padStart(22)).join("")}`);
 for (const k of keys) console.log(`${k.padEnd(26)}${variants.map((v) => (v.samples[k] ? med(v.samples[k]).toFixed(1) : "–").padStart(22)).join("")}`);

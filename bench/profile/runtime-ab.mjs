@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 // Paired A/B of two builds of @rpcplugin/runtime (or of grpc-js options) on unary calls: client and
 // server in one process over a unix socket with AutoMTLS-style TLS, the variants' windows alternating
 // round by round, CPU µs per call (process.cpuUsage: both sides, all threads). Pairing the variants in
@@ -12,10 +16,6 @@
 // --before and no variants: before vs current. `telemetry` adds the runtime's client and server
 // telemetry interceptors (no OpenTelemetry SDK registered: the no-SDK path).
 import * as grpc from "@grpc/grpc-js";
-import { rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { KV } from "../dist/gen/kv_pb.js";
 
 const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -33,7 +33,10 @@ let variants = args
   .map((a) => ({ name: a.slice(0, a.indexOf("={")), ...JSON.parse(a.slice(a.indexOf("={") + 1)) }));
 if (variants.length === 0) {
   if (!before) throw new Error("give --before <dist dir> or variants name={...}");
-  variants = [{ name: "before", build: "before" }, { name: "current", build: "current" }];
+  variants = [
+    { name: "before", build: "before" },
+    { name: "current", build: "current" },
+  ];
 }
 
 const builds = {};
@@ -99,8 +102,17 @@ for (const socket of sockets) rmSync(socket, { force: true });
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = med(variants[0].samples);
-console.log(`unary ${SIZE} B, ${CONC} in flight, ${ROUNDS} × ${CALLS} calls per variant, client+server in one process, TLS; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(
+  `unary ${SIZE} B, ${CONC} in flight, ${ROUNDS} × ${CALLS} calls per variant, client+server in one process, TLS; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
 console.log(`${"variant".padEnd(40)} ${"CPU µs/call median".padStart(18)} ${"min".padStart(7)} ${"ratio".padStart(6)}`);
 for (const v of variants) {
-  console.log(`${v.name.padEnd(40)} ${med(v.samples).toFixed(1).padStart(18)} ${Math.min(...v.samples).toFixed(1).padStart(7)} ${`×${(med(v.samples) / base).toFixed(2)}`.padStart(6)}`);
+  console.log(
+    `${v.name.padEnd(40)} ${med(v.samples).toFixed(1).padStart(18)} ${Math.min(...v.samples)
+      .toFixed(1)
+      .padStart(7)} ${`×${(med(v.samples) / base).toFixed(2)}`.padStart(6)}`,
+  );
 }

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { CHANNEL_OPTIONS, SERVER_OPTIONS, addService, createClient, generateCertificate } from "@rpcplugin/runtime";
+import { addService, CHANNEL_OPTIONS, createClient, generateCertificate, SERVER_OPTIONS } from "@rpcplugin/runtime";
 import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/protocol/tls.js";
 import { StreamerService } from "../dist/gen/streamer_pb.js";
 
@@ -69,16 +69,36 @@ if (process.env.SERVER_WINDOW_CHILD) {
     const own = generateCertificate();
     const socketPath = path.join(os.tmpdir(), `rpcplugin-swab-${process.pid}-${i}.sock`);
     const child = fork(fileURLToPath(import.meta.url), [], {
-      env: { ...process.env, SERVER_WINDOW_CHILD: JSON.stringify({ widen: i === 1, socketPath, mib: MIB, hostPem: hostCert.certPem, own: { ...own, certDer: own.certDer.toString("base64") } }) },
+      env: {
+        ...process.env,
+        SERVER_WINDOW_CHILD: JSON.stringify({
+          widen: i === 1,
+          socketPath,
+          mib: MIB,
+          hostPem: hostCert.certPem,
+          own: { ...own, certDer: own.certDer.toString("base64") },
+        }),
+      },
     });
     await new Promise((resolve) => child.once("message", resolve));
     const transport = new grpc.Client(`unix://${socketPath}`, pinnedChannelCredentials(hostCert, own.certPem), CHANNEL_OPTIONS);
     const client = createClient(StreamerService, transport);
-    const childCpu = () => new Promise((resolve) => (child.once("message", (m) => resolve(m.cpuMs)), child.send("cpu")));
+    const childCpu = () =>
+      new Promise((resolve) => {
+        child.once("message", (m) => resolve(m.cpuMs));
+        child.send("cpu");
+      });
     children.push({ name, child, transport, client, childCpu });
   }
-  const write = (c) => c.client.write((function* () { for (let k = 0; k < n; k++) yield { bytesToWrite: chunk }; })());
-  const read = async (c) => { for await (const _ of c.client.read({})); };
+  const write = (c) =>
+    c.client.write(
+      (function* () {
+        for (let k = 0; k < n; k++) yield { bytesToWrite: chunk };
+      })(),
+    );
+  const read = async (c) => {
+    for await (const _ of c.client.read({}));
+  };
   async function measure(c, fn) {
     const childBefore = await c.childCpu();
     const cpu0 = process.cpuUsage();
@@ -90,7 +110,10 @@ if (process.env.SERVER_WINDOW_CHILD) {
     const mb = (n * CHUNK) / 1e6;
     return { mbps: mb / s, cpuMsPerMB: ((cpu.user + cpu.system) / 1000 + childMs) / mb };
   }
-  for (const c of children) { await write(c); await read(c); }
+  for (const c of children) {
+    await write(c);
+    await read(c);
+  }
   const res = children.map(() => ({ write: [], read: [] }));
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < children.length; k++) {
@@ -100,10 +123,24 @@ if (process.env.SERVER_WINDOW_CHILD) {
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`${MIB} MiB in 64 KiB chunks × ${ROUNDS} rounds, host and plugin in two processes; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+  console.log(
+    `${MIB} MiB in 64 KiB chunks × ${ROUNDS} rounds, host and plugin in two processes; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join("/")}`,
+  );
   for (const [i, c] of children.entries()) {
     const r = res[i];
-    console.log(`${c.name.padEnd(24)} client streaming ${med(r.write.map((x) => x.mbps)).toFixed(0).padStart(4)} MB/s ${med(r.write.map((x) => x.cpuMsPerMB)).toFixed(2)} CPU ms/MB | server streaming ${med(r.read.map((x) => x.mbps)).toFixed(0).padStart(4)} MB/s ${med(r.read.map((x) => x.cpuMsPerMB)).toFixed(2)} CPU ms/MB`);
+    console.log(
+      `${c.name.padEnd(24)} client streaming ${med(r.write.map((x) => x.mbps))
+        .toFixed(0)
+        .padStart(4)} MB/s ${med(r.write.map((x) => x.cpuMsPerMB)).toFixed(2)} CPU ms/MB | server streaming ${med(r.read.map((x) => x.mbps))
+        .toFixed(0)
+        .padStart(4)} MB/s ${med(r.read.map((x) => x.cpuMsPerMB)).toFixed(2)} CPU ms/MB`,
+    );
   }
-  for (const c of children) { c.transport.close(); c.child.kill(); }
+  for (const c of children) {
+    c.transport.close();
+    c.child.kill();
+  }
 }

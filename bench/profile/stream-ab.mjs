@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
 // A/B of server- and client-streaming throughput with 64 KiB chunks on the
 // TypeScript side, client and server in one process over a unix socket with
 // AutoMTLS-style TLS: the runtime's rpc layer as rpcplugin configures it,
@@ -8,11 +12,7 @@
 //
 //   node bench/profile/stream-ab.mjs [--mib 32] [--rounds 5] [--chunk 65536]
 import * as grpc from "@grpc/grpc-js";
-import { CHANNEL_OPTIONS, SERVER_OPTIONS, addService, createClient, generateCertificate } from "@rpcplugin/runtime";
-import { rmSync } from "node:fs";
-import { createServer } from "node:net";
-import os from "node:os";
-import path from "node:path";
+import { addService, CHANNEL_OPTIONS, createClient, generateCertificate, SERVER_OPTIONS } from "@rpcplugin/runtime";
 import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/protocol/tls.js";
 import { StreamerService } from "../dist/gen/streamer_pb.js";
 
@@ -49,8 +49,24 @@ function varint(n) {
   return Buffer.from(out);
 }
 const rawDef = {
-  read: { path: "/proto.StreamerService/Read", requestStream: false, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
-  write: { path: "/proto.StreamerService/Write", requestStream: true, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+  read: {
+    path: "/proto.StreamerService/Read",
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+  write: {
+    path: "/proto.StreamerService/Write",
+    requestStream: true,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
 };
 
 async function makePair(v, i) {
@@ -86,7 +102,10 @@ async function makePair(v, i) {
   const injector = server.createConnectionInjector(tls ? pinnedServerCredentials(pluginCert, hostCert.certPem) : grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => injector.injectConnection(socket));
   await new Promise((resolve) => listener.listen(socketPath, resolve));
-  const transport = new grpc.Client(`unix://${socketPath}`, tls ? pinnedChannelCredentials(hostCert, pluginCert.certPem) : grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...v.both });
+  const transport = new grpc.Client(`unix://${socketPath}`, tls ? pinnedChannelCredentials(hostCert, pluginCert.certPem) : grpc.credentials.createInsecure(), {
+    ...CHANNEL_OPTIONS,
+    ...v.both,
+  });
   let read;
   let write;
   if (v.layer === "runtime") {
@@ -129,7 +148,16 @@ async function makePair(v, i) {
   }
   await read();
   await write();
-  return { read, write, close: () => (transport.close(), server.forceShutdown(), listener.close(), rmSync(socketPath, { force: true })) };
+  return {
+    read,
+    write,
+    close: () => {
+      transport.close();
+      server.forceShutdown();
+      listener.close();
+      rmSync(socketPath, { force: true });
+    },
+  };
 }
 
 async function measure(fn) {
@@ -153,12 +181,27 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`${MIB} MiB in ${CHUNK}-byte chunks × ${ROUNDS} rounds, client+server in one process; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
-console.log(`${"variant".padEnd(44)} ${"server-stream MB/s".padStart(18)} ${"CPU ms/MB".padStart(9)} ${"client-stream MB/s".padStart(18)} ${"CPU ms/MB".padStart(9)}`);
+console.log(
+  `${MIB} MiB in ${CHUNK}-byte chunks × ${ROUNDS} rounds, client+server in one process; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
+console.log(
+  `${"variant".padEnd(44)} ${"server-stream MB/s".padStart(18)} ${"CPU ms/MB".padStart(9)} ${"client-stream MB/s".padStart(18)} ${"CPU ms/MB".padStart(9)}`,
+);
 for (const [i, name] of names.entries()) {
   const r = res[i];
   console.log(
-    `${name.padEnd(44)} ${med(r.read.map((x) => x.mbps)).toFixed(0).padStart(18)} ${med(r.read.map((x) => x.cpuMsPerMB)).toFixed(2).padStart(9)} ${med(r.write.map((x) => x.mbps)).toFixed(0).padStart(18)} ${med(r.write.map((x) => x.cpuMsPerMB)).toFixed(2).padStart(9)}`,
+    `${name.padEnd(44)} ${med(r.read.map((x) => x.mbps))
+      .toFixed(0)
+      .padStart(18)} ${med(r.read.map((x) => x.cpuMsPerMB))
+      .toFixed(2)
+      .padStart(9)} ${med(r.write.map((x) => x.mbps))
+      .toFixed(0)
+      .padStart(18)} ${med(r.write.map((x) => x.cpuMsPerMB))
+      .toFixed(2)
+      .padStart(9)}`,
   );
 }
 for (const p of pairs) p.close();

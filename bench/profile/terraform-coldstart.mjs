@@ -59,9 +59,18 @@ try {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const min = (xs) => Math.min(...xs);
-console.log(`spawn → first GetProviderSchema answer, ${rounds} rounds; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
-console.log(`${"label".padEnd(12)} ${"wall med".padStart(9)} ${"wall min".padStart(9)} ${"cpu med".padStart(9)} ${"cpu min".padStart(9)}  (ms; cpu = the provider process, all threads)`);
+console.log(
+  `spawn → first GetProviderSchema answer, ${rounds} rounds; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
+console.log(
+  `${"label".padEnd(12)} ${"wall med".padStart(9)} ${"wall min".padStart(9)} ${"cpu med".padStart(9)} ${"cpu min".padStart(9)}  (ms; cpu = the provider process, all threads)`,
+);
 for (const [label] of commands) {
   const { wall, cpu } = samples[label];
-  console.log(`${label.padEnd(12)} ${median(wall).toFixed(1).padStart(9)} ${min(wall).toFixed(1).padStart(9)} ${median(cpu).toFixed(1).padStart(9)} ${min(cpu).toFixed(1).padStart(9)}`);
+  console.log(
+    `${label.padEnd(12)} ${median(wall).toFixed(1).padStart(9)} ${min(wall).toFixed(1).padStart(9)} ${median(cpu).toFixed(1).padStart(9)} ${min(cpu).toFixed(1).padStart(9)}`,
+  );
 }

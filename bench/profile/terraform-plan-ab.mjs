@@ -22,7 +22,9 @@ const builds = args.filter((a) => a.includes("=")).map((a) => a.split("="));
 if (builds.length === 0) throw new Error("usage: terraform-plan-ab.mjs [--rounds N] [--binary terraform|tofu] <label>=<main.js> ...");
 
 const { ensureTerraformBinary } = await import(pathToFileURL(path.join(repoRoot, "scripts", "terraform-binaries.mjs")).href);
-const { platformName, PROVIDER_SOURCE } = await import(pathToFileURL(path.join(repoRoot, "examples", "terraform-provider-files", "scripts", "mirror.mjs")).href);
+const { platformName, PROVIDER_SOURCE } = await import(
+  pathToFileURL(path.join(repoRoot, "examples", "terraform-provider-files", "scripts", "mirror.mjs")).href
+);
 const bin = await ensureTerraformBinary(binaryName, { log: (line) => process.stderr.write(`${line}\n`) });
 
 const root = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-planab-"));
@@ -36,7 +38,10 @@ function project(label, main) {
   writeFileSync(launcher, `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.resolve(main)).href)});\n`);
   chmodSync(launcher, 0o755);
   const cli = path.join(dir, "cli.tfrc");
-  writeFileSync(cli, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = [${JSON.stringify(PROVIDER_SOURCE)}]\n  }\n}\n`);
+  writeFileSync(
+    cli,
+    `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = [${JSON.stringify(PROVIDER_SOURCE)}]\n  }\n}\n`,
+  );
   writeFileSync(path.join(files, "motd.txt"), "hello\n");
   writeFileSync(
     path.join(work, "main.tf"),
@@ -52,12 +57,22 @@ function project(label, main) {
 /** Wall and children CPU ms of one command (a fresh `sh` so its rusage covers only this command's tree). */
 function timed(p, cmdArgs, okCodes) {
   const t0 = performance.now();
-  const r = spawnSync("/bin/sh", ["-c", `"$0" "$@" >/dev/null 2>"$TMPDIR/../err.txt"; code=$?; times >&2; exit $code`, bin.path, ...cmdArgs], { cwd: p.work, env: p.env, encoding: "utf8" });
+  const r = spawnSync("/bin/sh", ["-c", `"$0" "$@" >/dev/null 2>"$TMPDIR/../err.txt"; code=$?; times >&2; exit $code`, bin.path, ...cmdArgs], {
+    cwd: p.work,
+    env: p.env,
+    encoding: "utf8",
+  });
   const wall = performance.now() - t0;
-  if (!okCodes.includes(r.status)) throw new Error(`${bin.name} ${cmdArgs.join(" ")} (${p.label}) exited with ${r.status}: ${execFileSync("cat", [path.join(p.work, "..", "err.txt")], { encoding: "utf8" }).slice(-2000)}`);
+  if (!okCodes.includes(r.status))
+    throw new Error(
+      `${bin.name} ${cmdArgs.join(" ")} (${p.label}) exited with ${r.status}: ${execFileSync("cat", [path.join(p.work, "..", "err.txt")], { encoding: "utf8" }).slice(-2000)}`,
+    );
   // `times`: shell user/sys, then children user/sys, as "0m1.234s 0m0.123s".
   const lines = r.stderr.trim().split("\n");
-  const seconds = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
+  const seconds = (t) => {
+    const m = /(\d+)m([\d.]+)s/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+  };
   const [user, sys] = lines[lines.length - 1].trim().split(/\s+/).map(seconds);
   return { wall, cpu: (user + sys) * 1000 };
 }
@@ -81,9 +96,22 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`${bin.name} ${bin.version} plan, ${rounds} rounds; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
-console.log(`${"label".padEnd(12)} ${"wall med".padStart(9)} ${"wall min".padStart(9)} ${"cpu med".padStart(9)} ${"cpu min".padStart(9)}  (ms; cpu = terraform and every provider process it ran)`);
+console.log(
+  `${bin.name} ${bin.version} plan, ${rounds} rounds; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
+console.log(
+  `${"label".padEnd(12)} ${"wall med".padStart(9)} ${"wall min".padStart(9)} ${"cpu med".padStart(9)} ${"cpu min".padStart(9)}  (ms; cpu = terraform and every provider process it ran)`,
+);
 for (const [label] of builds) {
   const { wall, cpu } = samples[label];
-  console.log(`${label.padEnd(12)} ${median(wall).toFixed(0).padStart(9)} ${Math.min(...wall).toFixed(0).padStart(9)} ${median(cpu).toFixed(0).padStart(9)} ${Math.min(...cpu).toFixed(0).padStart(9)}`);
+  console.log(
+    `${label.padEnd(12)} ${median(wall).toFixed(0).padStart(9)} ${Math.min(...wall)
+      .toFixed(0)
+      .padStart(9)} ${median(cpu).toFixed(0).padStart(9)} ${Math.min(...cpu)
+      .toFixed(0)
+      .padStart(9)}`,
+  );
 }

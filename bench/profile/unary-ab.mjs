@@ -1,4 +1,9 @@
 #!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
 // A/B of what a unary call costs on the TypeScript side, client and server in
 // one process over a unix socket (so CPU µs per call = both sides' cost, and a
 // busy machine inflates wall time far more than CPU time). Each round runs
@@ -7,12 +12,7 @@
 //
 //   node bench/profile/unary-ab.mjs [--calls 4000] [--rounds 5] [--conc 16] [--size 100]
 import * as grpc from "@grpc/grpc-js";
-import { CHANNEL_OPTIONS, SERVER_OPTIONS, addService, createClient, generateCertificate } from "@rpcplugin/runtime";
-import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { createServer } from "node:net";
-import os from "node:os";
-import path from "node:path";
+import { addService, CHANNEL_OPTIONS, createClient, generateCertificate, SERVER_OPTIONS } from "@rpcplugin/runtime";
 import { pinnedChannelCredentials, pinnedServerCredentials } from "../../packages/runtime/dist/protocol/tls.js";
 import { KV } from "../dist/gen/kv_pb.js";
 
@@ -42,13 +42,21 @@ function varint(n) {
 }
 const identity = (b) => b;
 const rawDefinition = {
-  get: { path: "/proto.KV/Get", requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+  get: {
+    path: "/proto.KV/Get",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
 };
 
 /** The exitAwareInterceptor of packages/runtime/src/client.ts, minus the exit check (status passes through). */
 const passThroughInterceptor = (options, nextCall) =>
   new grpc.InterceptingCall(nextCall(options), {
-    start(metadata, listener, next) {
+    start(metadata, _listener, next) {
       next(metadata, new grpc.ListenerBuilder().withOnReceiveStatus((status, nextStatus) => nextStatus(status)).build());
     },
   });
@@ -74,18 +82,23 @@ async function makePair(v, i) {
   const injector = server.createConnectionInjector(v.tls ? pinnedServerCredentials(pluginCert, hostCert.certPem) : grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => injector.injectConnection(socket));
   await new Promise((resolve) => listener.listen(socketPath, resolve));
-  const transport = new grpc.Client(`unix://${socketPath}`, v.tls ? pinnedChannelCredentials(hostCert, pluginCert.certPem) : grpc.credentials.createInsecure(), {
-    ...CHANNEL_OPTIONS,
-    ...v.channel,
-    interceptors: v.interceptor ? [passThroughInterceptor] : [],
-  });
+  const transport = new grpc.Client(
+    `unix://${socketPath}`,
+    v.tls ? pinnedChannelCredentials(hostCert, pluginCert.certPem) : grpc.credentials.createInsecure(),
+    {
+      ...CHANNEL_OPTIONS,
+      ...v.channel,
+      interceptors: v.interceptor ? [passThroughInterceptor] : [],
+    },
+  );
   let call;
   if (v.layer === "runtime") {
     const kv = createClient(KV, transport);
     const request = { key: String(SIZE) };
     call = () => kv.get(request);
   } else {
-    call = () => new Promise((resolve, reject) => transport.makeUnaryRequest("/proto.KV/Get", identity, identity, requestBytes, (e, v2) => (e ? reject(e) : resolve(v2))));
+    call = () =>
+      new Promise((resolve, reject) => transport.makeUnaryRequest("/proto.KV/Get", identity, identity, requestBytes, (e, v2) => (e ? reject(e) : resolve(v2))));
   }
   await call();
   return {
@@ -126,12 +139,21 @@ if (variantArg !== undefined) {
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < names.length; i++) {
       const j = (i + r) % names.length;
-      const out = execFileSync(process.execPath, [process.argv[1], "--variant", names[j], "--calls", String(CALLS), "--conc", String(CONC), "--size", String(SIZE)], { encoding: "utf8" });
+      const out = execFileSync(
+        process.execPath,
+        [process.argv[1], "--variant", names[j], "--calls", String(CALLS), "--conc", String(CONC), "--size", String(SIZE)],
+        { encoding: "utf8" },
+      );
       results[j].push(JSON.parse(out.trim().split("\n").pop()));
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`unary ${SIZE} B, ${CONC} in flight, ${CALLS} calls × ${ROUNDS} rounds (fresh process per variant per round), client+server in one process; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+  console.log(
+    `unary ${SIZE} B, ${CONC} in flight, ${CALLS} calls × ${ROUNDS} rounds (fresh process per variant per round), client+server in one process; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join("/")}`,
+  );
   const base = median(results[0].map((x) => x.cpuUsPerCall));
   for (const [i, name] of names.entries()) {
     const cpu = median(results[i].map((x) => x.cpuUsPerCall));

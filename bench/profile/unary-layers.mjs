@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 // Where a TS→TS unary call's CPU goes, in real host and plugin processes: the
 // host (this process, startPlugin) calls bench/plugin with the runtime's typed
 // client or with a raw grpc-js call (pre-encoded bytes), against the runtime's
@@ -10,10 +14,6 @@
 //   node bench/profile/unary-layers.mjs [--rounds 5] [--ms 1500] [--conc 16]
 import * as grpc from "@grpc/grpc-js";
 import { CHANNEL_OPTIONS, createClient, startPlugin } from "@rpcplugin/runtime";
-import { readFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { KV } from "../dist/gen/kv_pb.js";
 
 const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -52,14 +52,58 @@ const ownDefault = own({});
 const ownNoRetry = own({ "grpc.enable_retries": 0 });
 
 const variants = [
-  ["AutoMTLS on: runtime client → runtime handler (= the bench)", tls, () => { const kv = createClient(KV, tls.transport); return () => kv.get({ key: "100" }); }],
+  [
+    "AutoMTLS on: runtime client → runtime handler (= the bench)",
+    tls,
+    () => {
+      const kv = createClient(KV, tls.transport);
+      return () => kv.get({ key: "100" });
+    },
+  ],
   ["AutoMTLS on: raw call → runtime handler", tls, () => rawCall(tls.transport, "/proto.KV/Get")],
-  ["AutoMTLS on: runtime client → raw handler", tls, () => { const t = tls.transport; return () => new Promise((res, rej) => t.makeUnaryRequest("/bench.Raw/Get", (m) => Buffer.from(m), identity, rawRequest, (e, v) => (e ? rej(e) : res(v)))); }],
+  [
+    "AutoMTLS on: runtime client → raw handler",
+    tls,
+    () => {
+      const t = tls.transport;
+      return () =>
+        new Promise((res, rej) =>
+          t.makeUnaryRequest(
+            "/bench.Raw/Get",
+            (m) => Buffer.from(m),
+            identity,
+            rawRequest,
+            (e, v) => (e ? rej(e) : res(v)),
+          ),
+        );
+    },
+  ],
   ["AutoMTLS on: raw call → raw handler", tls, () => rawCall(tls.transport, "/bench.Raw/Get")],
-  ["AutoMTLS off: runtime client → runtime handler", plain, () => { const kv = createClient(KV, plain.transport); return () => kv.get({ key: "100" }); }],
+  [
+    "AutoMTLS off: runtime client → runtime handler",
+    plain,
+    () => {
+      const kv = createClient(KV, plain.transport);
+      return () => kv.get({ key: "100" });
+    },
+  ],
   ["AutoMTLS off: raw call → raw handler", plain, () => rawCall(plain.transport, "/bench.Raw/Get")],
-  ["off, own channel, no interceptor: runtime client → runtime handler", plain, () => { const kv = createClient(KV, ownDefault); return () => kv.get({ key: "100" }); }],
-  ["off, own channel, no interceptor, enable_retries=0: runtime → runtime", plain, () => { const kv = createClient(KV, ownNoRetry); return () => kv.get({ key: "100" }); }],
+  [
+    "off, own channel, no interceptor: runtime client → runtime handler",
+    plain,
+    () => {
+      const kv = createClient(KV, ownDefault);
+      return () => kv.get({ key: "100" });
+    },
+  ],
+  [
+    "off, own channel, no interceptor, enable_retries=0: runtime → runtime",
+    plain,
+    () => {
+      const kv = createClient(KV, ownNoRetry);
+      return () => kv.get({ key: "100" });
+    },
+  ],
   ["off, own channel, no interceptor, enable_retries=0: raw → raw", plain, () => rawCall(ownNoRetry, "/bench.Raw/Get")],
 ].map(([name, side, make]) => ({ name, side, call: make(), samples: [] }));
 
@@ -95,12 +139,21 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`TS host → TS plugin (bench/plugin), unary 100 B, ${CONC} in flight, ${ROUNDS} × ${MS} ms windows; load ${os.loadavg().map((l) => l.toFixed(1)).join("/")}`);
+console.log(
+  `TS host → TS plugin (bench/plugin), unary 100 B, ${CONC} in flight, ${ROUNDS} × ${MS} ms windows; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/")}`,
+);
 console.log(`${"variant".padEnd(72)} ${"calls/s".padStart(8)} ${"host µs".padStart(8)} ${"plugin µs".padStart(9)} ${"total".padStart(6)}`);
 for (const v of variants) {
   const h = med(v.samples.map((s) => s.host));
   const p = med(v.samples.map((s) => s.plugin));
-  console.log(`${v.name.padEnd(72)} ${med(v.samples.map((s) => s.tput)).toFixed(0).padStart(8)} ${h.toFixed(0).padStart(8)} ${p.toFixed(0).padStart(9)} ${(h + p).toFixed(0).padStart(6)}`);
+  console.log(
+    `${v.name.padEnd(72)} ${med(v.samples.map((s) => s.tput))
+      .toFixed(0)
+      .padStart(8)} ${h.toFixed(0).padStart(8)} ${p.toFixed(0).padStart(9)} ${(h + p).toFixed(0).padStart(6)}`,
+  );
 }
 ownDefault.close();
 ownNoRetry.close();

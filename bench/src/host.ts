@@ -12,12 +12,12 @@ import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  type CertificateCurve,
-  type PluginClient,
-  type PluginClientContext,
   addService,
+  type CertificateCurve,
   createClient,
   generateCertificate,
+  type PluginClient,
+  type PluginClientContext,
   startPlugin,
 } from "@rpcplugin/runtime";
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
@@ -70,7 +70,9 @@ class Counter {
   private waiters: { target: number; resolve: () => void }[] = [];
   add(n: number): void {
     this.count += n;
-    this.waiters = this.waiters.filter((w) => (w.target <= this.count ? (w.resolve(), false) : true));
+    const ready = this.waiters.filter((w) => w.target <= this.count);
+    this.waiters = this.waiters.filter((w) => w.target > this.count);
+    for (const w of ready) w.resolve();
   }
   async waitFor(target: number, timeoutMs: number): Promise<void> {
     if (this.count >= target) return;
@@ -299,12 +301,18 @@ const jobs: Record<string, (p: Params) => Promise<void>> = {
         const feed = new Feed<{ Input: number }>();
         const responses = test.stream(feed)[Symbol.asyncIterator]();
         let seq = 0;
-        const { lat, cpuUs } = await runFor(1, warm, dur, async () => {
-          seq++;
-          feed.push({ Input: seq });
-          const r = await responses.next();
-          if (r.done || r.value.Output !== seq) throw new Error(`bidi: sent ${seq}, got ${r.done ? "end" : r.value.Output}`);
-        }, s.plugin.pid);
+        const { lat, cpuUs } = await runFor(
+          1,
+          warm,
+          dur,
+          async () => {
+            seq++;
+            feed.push({ Input: seq });
+            const r = await responses.next();
+            if (r.done || r.value.Output !== seq) throw new Error(`bidi: sent ${seq}, got ${r.done ? "end" : r.value.Output}`);
+          },
+          s.plugin.pid,
+        );
         add("bidi.cpu", cpuUs);
         feed.end();
         await responses.return?.();

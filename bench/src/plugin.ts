@@ -7,8 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createClient, serve, servicePlugin, type Plugin } from "@rpcplugin/runtime";
 import type * as grpc from "@grpc/grpc-js";
+import { createClient, type Plugin, serve, servicePlugin } from "@rpcplugin/runtime";
 import { PingPong, Test } from "../gen/grpctest/test_pb.js";
 import { KV } from "../gen/kv_pb.js";
 import { StreamerService } from "../gen/streamer_pb.js";

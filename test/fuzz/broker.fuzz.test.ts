@@ -4,11 +4,11 @@
 // the multiplexed mode with at most one ack, and the broker still dials afterwards: a dial for a
 // fresh id gets the next ConnInfo for that id, or a TransportError naming a network it cannot use.
 import { create } from "@bufbuild/protobuf";
-import { TransportError, loadGrpcJs } from "@rpcplugin/runtime";
+import { loadGrpcJs, TransportError } from "@rpcplugin/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BrokerCore, type BrokerMultiplexer } from "../../packages/runtime/dist/protocol/broker.js";
 import { type ConnInfo, ConnInfoSchema } from "../../packages/runtime/dist/gen/plugin/grpc_broker_pb.js";
+import { BrokerCore, type BrokerMultiplexer } from "../../packages/runtime/dist/protocol/broker.js";
 import { fuzzParameters, protocolText, valueOrTypedErrorAsync } from "./support.js";
 
 const grpc = await loadGrpcJs();

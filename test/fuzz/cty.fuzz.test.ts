@@ -5,11 +5,11 @@ import { Encoder, ExtData } from "@msgpack/msgpack";
 import {
   CtyError,
   type CtyType,
-  Types,
   decodeJson,
   decodeMsgpack,
   encodeMsgpack,
   fromDynamicValue,
+  Types,
   typeFromJson,
   typeToJson,
   valuesEqual,
@@ -57,14 +57,19 @@ const msgpackBytes = fc.oneof(
   wireTree.map((tree) => encoder.encode(tree)),
   fc.uint8Array({ maxLength: 64 }),
   // Refinements payloads (extension 12 holding a msgpack map of refinement keys), well-formed or not.
-  fc.dictionary(fc.constantFrom("1", "2", "3", "4", "5", "6", "x"), wireTree, { maxKeys: 4 }).map((entries) =>
-    encoder.encode(new ExtData(12, encoder.encode(new Map(Object.entries(entries).map(([k, v]) => [Number(k) || k, v]))))),
-  ),
+  fc
+    .dictionary(fc.constantFrom("1", "2", "3", "4", "5", "6", "x"), wireTree, { maxKeys: 4 })
+    .map((entries) => encoder.encode(new ExtData(12, encoder.encode(new Map(Object.entries(entries).map(([k, v]) => [Number(k) || k, v])))))),
 );
 
 describe("fuzz: cty", () => {
   it("type JSON: a type that formats back to itself, or a CtyError", () => {
-    const typeJson = fc.oneof(ctyType.map((t) => typeToJson(t)), fc.json(), protocolText, fc.constantFrom('["object",{"__proto__":"string"}]', '["list"]', '["tuple",{}]', '"any"'));
+    const typeJson = fc.oneof(
+      ctyType.map((t) => typeToJson(t)),
+      fc.json(),
+      protocolText,
+      fc.constantFrom('["object",{"__proto__":"string"}]', '["list"]', '["tuple",{}]', '"any"'),
+    );
     fc.assert(
       fc.property(typeJson, (json) => {
         const result = valueOrTypedError(() => typeFromJson(json), CtyError);
@@ -91,11 +96,15 @@ describe("fuzz: cty", () => {
     const valid = encodeMsgpack({ id: "a", tags: ["x", "y"], size: 3 }, Types.object({ id: "string", tags: Types.list("string"), size: "number" }));
     const type = Types.object({ id: "string", tags: Types.list("string"), size: "number" });
     fc.assert(
-      fc.property(fc.nat({ max: valid.length }), fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), (cut, flips) => {
-        const bytes = Uint8Array.from(valid.subarray(0, cut));
-        for (const [at, byte] of flips) if (at < bytes.length) bytes[at] = byte;
-        valueOrTypedError(() => decodeMsgpack(bytes, type), CtyError);
-      }),
+      fc.property(
+        fc.nat({ max: valid.length }),
+        fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+        (cut, flips) => {
+          const bytes = Uint8Array.from(valid.subarray(0, cut));
+          for (const [at, byte] of flips) if (at < bytes.length) bytes[at] = byte;
+          valueOrTypedError(() => decodeMsgpack(bytes, type), CtyError);
+        },
+      ),
       fuzzParameters(),
     );
   });
@@ -111,7 +120,10 @@ describe("fuzz: cty", () => {
 
   it("DynamicValue with msgpack, JSON, both or neither: a value or a CtyError", () => {
     const jsonBytes = fc.oneof(fc.json(), protocolText).map((text) => new TextEncoder().encode(text));
-    const message = fc.record({ msgpack: fc.oneof(msgpackBytes, fc.constant(new Uint8Array(0))), json: fc.oneof(jsonBytes, fc.constant(new Uint8Array(0))) }, { requiredKeys: [] });
+    const message = fc.record(
+      { msgpack: fc.oneof(msgpackBytes, fc.constant(new Uint8Array(0))), json: fc.oneof(jsonBytes, fc.constant(new Uint8Array(0))) },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(fc.option(message, { nil: undefined }), ctyType, (dv, type) => {
         valueOrTypedError(() => fromDynamicValue(dv, type), CtyError);

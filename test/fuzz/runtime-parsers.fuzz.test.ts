@@ -3,19 +3,19 @@
 // certificates (PLUGIN_CLIENT_CERT's PEM, the handshake line's base64 DER).
 import { X509Certificate } from "node:crypto";
 import {
-  ConfigError,
   ConfigEnv,
-  Env,
-  HandshakeError,
-  TLSError,
+  ConfigError,
   clientConfigFromEnv,
   createStderrParser,
+  Env,
   formatReattachProviders,
   generateCertificate,
+  HandshakeError,
   parseHandshakeLine,
   parseReattachProviders,
   readPluginEnvironment,
   serverConfigFromEnv,
+  TLSError,
 } from "@rpcplugin/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -33,7 +33,16 @@ const handshakeFields = fc.tuple(
   fc.oneof(fc.constantFrom("unix", "tcp", "UNIX", ""), protocolText),
   fc.oneof(fc.constantFrom("/tmp/plugin1", "127.0.0.1:1234", ""), protocolText),
   fc.option(fc.oneof(fc.constantFrom("grpc", "netrpc", ""), protocolText), { nil: undefined }),
-  fc.option(fc.oneof(fc.constant(certBase64), fc.constant(`${certBase64}==`), fc.constant(certBase64.slice(0, 80)), fc.base64String({ minLength: 51, maxLength: 600 }), protocolText), { nil: undefined }),
+  fc.option(
+    fc.oneof(
+      fc.constant(certBase64),
+      fc.constant(`${certBase64}==`),
+      fc.constant(certBase64.slice(0, 80)),
+      fc.base64String({ minLength: 51, maxLength: 600 }),
+      protocolText,
+    ),
+    { nil: undefined },
+  ),
   fc.option(fc.oneof(fc.constantFrom("true", "false", "1", "0", "yes", ""), protocolText), { nil: undefined }),
 );
 
@@ -69,7 +78,27 @@ describe("fuzz: the handshake line (host side)", () => {
 describe("fuzz: PLUGIN_* variables", () => {
   const names = [...Object.values(Env), ...Object.values(ConfigEnv)];
   const value = fc.oneof(
-    fc.constantFrom("", "0", "1", "65535", "65536", "-1", "1e3", " 10 ", "true", "false", "unix", "tcp", "h2", "grpc-js", "trace", "debug", "1,2,x", "5,6", ",,,"),
+    fc.constantFrom(
+      "",
+      "0",
+      "1",
+      "65535",
+      "65536",
+      "-1",
+      "1e3",
+      " 10 ",
+      "true",
+      "false",
+      "unix",
+      "tcp",
+      "h2",
+      "grpc-js",
+      "trace",
+      "debug",
+      "1,2,x",
+      "5,6",
+      ",,,",
+    ),
     protocolText,
   );
   const env = fc.dictionary(fc.constantFrom(...names), value, { maxKeys: names.length });
@@ -106,7 +135,7 @@ describe("fuzz: plugin stderr (hclog JSON and plain lines)", () => {
     )
     .chain((record) => fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue()).map((fields) => ({ ...fields, ...record })))
     .map((record) => JSON.stringify(record));
-  const line = fc.oneof(hclogish, protocolText, fc.constantFrom("panic: boom", "fatal error: x", "[ERROR] x", "{", "{}", "[]", "null", "{\"@message\":"));
+  const line = fc.oneof(hclogish, protocolText, fc.constantFrom("panic: boom", "fatal error: x", "[ERROR] x", "{", "{}", "[]", "null", '{"@message":'));
 
   it("every line gives a LogRecord with a known level and its raw text; a panic turns later plain lines into errors", () => {
     fc.assert(
@@ -134,12 +163,19 @@ describe("fuzz: TF_REATTACH_PROVIDERS", () => {
       ProtocolVersion: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
       Pid: fc.oneof(fc.integer(), fc.jsonValue()),
       Test: fc.oneof(fc.boolean(), fc.jsonValue()),
-      Addr: fc.oneof(fc.record({ Network: fc.oneof(fc.constantFrom("unix", "tcp"), fc.jsonValue()), String: fc.oneof(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue()),
+      Addr: fc.oneof(
+        fc.record({ Network: fc.oneof(fc.constantFrom("unix", "tcp"), fc.jsonValue()), String: fc.oneof(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }),
+        fc.jsonValue(),
+      ),
     },
     { requiredKeys: [] },
   );
   const key = fc.oneof(fc.constantFrom("registry.terraform.io/hashicorp/aws", "__proto__", "constructor", "toString", ""), fc.string());
-  const document = fc.oneof(fc.dictionary(key, fc.oneof(entry, fc.jsonValue())).map((o) => JSON.stringify(o)), fc.json(), protocolText);
+  const document = fc.oneof(
+    fc.dictionary(key, fc.oneof(entry, fc.jsonValue())).map((o) => JSON.stringify(o)),
+    fc.json(),
+    protocolText,
+  );
 
   it("a config per provider or a ConfigError; what parses formats back to the same configs", () => {
     fc.assert(
@@ -162,7 +198,9 @@ describe("fuzz: TF_REATTACH_PROVIDERS", () => {
 
 describe("fuzz: certificates (PLUGIN_CLIENT_CERT PEM, handshake DER)", () => {
   const pem = certificate.certPem;
-  const mutatedPem = fc.tuple(fc.nat({ max: pem.length - 1 }), fc.string({ maxLength: 4 }), fc.nat({ max: 8 })).map(([at, insert, drop]) => pem.slice(0, at) + insert + pem.slice(at + drop));
+  const mutatedPem = fc
+    .tuple(fc.nat({ max: pem.length - 1 }), fc.string({ maxLength: 4 }), fc.nat({ max: 8 }))
+    .map(([at, insert, drop]) => pem.slice(0, at) + insert + pem.slice(at + drop));
   const mutatedDer = fc
     .tuple(fc.nat({ max: certDer.length - 1 }), fc.uint8Array({ maxLength: 4 }), fc.nat({ max: 8 }))
     .map(([at, insert, drop]) => Buffer.concat([certDer.subarray(0, at), insert, certDer.subarray(at + drop)]));

@@ -7,6 +7,7 @@ import { Duplex } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  encodeHeader,
   Flag,
   FrameParser,
   FrameType,
@@ -14,7 +15,6 @@ import {
   YamuxError,
   YamuxProtocolError,
   YamuxSession,
-  encodeHeader,
 } from "../../packages/runtime/src/yamux/index.js";
 import { fuzzParameters, valueOrTypedError } from "./support.js";
 

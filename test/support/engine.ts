@@ -4,7 +4,7 @@
  * else the runtime's default. For the few assertions where the engines
  * differ on purpose (a status text grpc-js words its own way).
  */
-import { CONFIG_DEFAULTS, type EngineName, clientConfigFromEnv } from "@rpcplugin/runtime";
+import { CONFIG_DEFAULTS, clientConfigFromEnv, type EngineName } from "@rpcplugin/runtime";
 
 export function testEngine(): EngineName {
   return clientConfigFromEnv(process.env).engine ?? CONFIG_DEFAULTS.engine;

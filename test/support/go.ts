@@ -69,9 +69,7 @@ export function goCacheDir(): string {
 /** go.mod, go.sum and *.go files of a module, sorted, without nested modules. */
 function moduleFiles(dir: string, rel = ""): string[] {
   const out: string[] = [];
-  const entries = readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
+  const entries = readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = rel === "" ? e.name : `${rel}/${e.name}`;
     if (e.isDirectory()) {
@@ -409,9 +407,7 @@ export async function runHost(flags: HostFlags, opts: RunOptions = {}): Promise<
   const args = hostArgs({ startTimeoutMs: 20_000, ...flags });
   const r = await runGo(bin, args, { timeoutMs: 60_000, ...opts });
   if (r.code !== 0 || r.timedOut) {
-    throw new Error(
-      `cmd/host ${args.join(" ")} exited with ${r.timedOut ? "a timeout" : (r.signal ?? r.code)}:\n${r.stderr}\n${r.stdout}`,
-    );
+    throw new Error(`cmd/host ${args.join(" ")} exited with ${r.timedOut ? "a timeout" : (r.signal ?? r.code)}:\n${r.stderr}\n${r.stdout}`);
   }
   let report: HostReport;
   try {

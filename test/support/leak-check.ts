@@ -81,8 +81,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function madeDuring(file: string): string {
   try {
     const made = lstatSync(file).ctimeMs;
-    const report = JSON.parse(readFileSync(path.join(".cache", "test-results.json"), "utf8")) as { testResults?: { name: string; startTime: number; endTime: number }[] };
-    const files = (report.testResults ?? []).filter((r) => r.startTime - 1000 <= made && made <= r.endTime + 1000).map((r) => path.relative(process.cwd(), r.name));
+    const report = JSON.parse(readFileSync(path.join(".cache", "test-results.json"), "utf8")) as {
+      testResults?: { name: string; startTime: number; endTime: number }[];
+    };
+    const files = (report.testResults ?? [])
+      .filter((r) => r.startTime - 1000 <= made && made <= r.endTime + 1000)
+      .map((r) => path.relative(process.cwd(), r.name));
     return files.length > 0 ? ` (made while ${files.join(", ")} ran)` : "";
   } catch {
     return "";

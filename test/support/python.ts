@@ -47,7 +47,8 @@ export function pythonSkipped(): boolean {
  */
 export function describePython(name: string, fn: () => void): void {
   const skip = pythonSkipped();
-  if (skip) process.stderr.write(`[python] skipping "${name}": RPCPLUGIN_SKIP_PYTHON=${process.env.RPCPLUGIN_SKIP_PYTHON} (unset it to run the pyvider suites)\n`);
+  if (skip)
+    process.stderr.write(`[python] skipping "${name}": RPCPLUGIN_SKIP_PYTHON=${process.env.RPCPLUGIN_SKIP_PYTHON} (unset it to run the pyvider suites)\n`);
   describe.skipIf(skip)(name, () => {
     if (!skip && systemPython() === null) throw new Error(INSTALL_HINT);
     fn();

@@ -16,14 +16,9 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, it } from "vitest";
-import {
-  BUILT_BINARIES,
-  ensureTerraformBinary,
-  type TerraformBinary,
-  terraformOnPath,
-} from "../../scripts/terraform-binaries.mjs";
-import { layOutMirror, platformName, PROVIDER_SOURCE } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
-import { repoRoot, runGo, type RunResult } from "./go.js";
+import { layOutMirror, PROVIDER_SOURCE, platformName } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
+import { BUILT_BINARIES, ensureTerraformBinary, type TerraformBinary, terraformOnPath } from "../../scripts/terraform-binaries.mjs";
+import { type RunResult, repoRoot, runGo } from "./go.js";
 import { isProcessGone, killProcessGroup } from "./process.js";
 
 export type { TerraformBinary };
@@ -352,6 +347,7 @@ function debugV5Launcher(): string {
     `const { serveProviderDebug } = await import(${JSON.stringify(terraform)});`,
     `const { filesProvider, FILES_PROVIDER_ADDRESS } = await import(${JSON.stringify(provider)});`,
     "const served = await serveProviderDebug(filesProvider, { address: FILES_PROVIDER_ADDRESS, debugProtocolVersion: 5 });",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the generated script's own template literal
     "process.stdout.write(`TF_REATTACH_PROVIDERS='${served.reattachProviders}'\\n`);",
     'process.once("SIGINT", () => void served.stop());',
     "await served.plugin.stopped;",
@@ -570,7 +566,7 @@ export class FilesLifecycle {
     const motd = existsSync(this.file("motd.txt"));
     const r = await this.run(["destroy", "-auto-approve", ...TF_FLAGS]);
     expect(r.stdout).toMatch(new RegExp(`Resources: ${before.length} destroyed`));
-    for (const values of before) expect(existsSync(this.file(String(values["path"])))).toBe(false);
+    for (const values of before) expect(existsSync(this.file(String(values.path)))).toBe(false);
     if (motd) expect(readFileSync(this.file("motd.txt"), "utf8")).toBe("message of the day\n"); // read, never managed
     expect(await this.resources()).toEqual({});
   }

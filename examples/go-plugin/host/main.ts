@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type PluginClientContext, addService, startPlugin } from "@rpcplugin/runtime";
+import { addService, type PluginClientContext, startPlugin } from "@rpcplugin/runtime";
 import { AddHelper } from "../gen/counter/counter_pb.js";
 import { type AddHelperHandler, CounterClient } from "../gen/counter/counter_rpcplugin.js";
 import { KVPlugin } from "../gen/kv/kv_rpcplugin.js";
@@ -51,7 +51,9 @@ try {
   console.log(`Launching the KV plugin: ${kvCommand}`);
   {
     await using kvPlugin = await startPlugin({ command: kvCommand, cwd: workdir, handshake, plugins: { kv_grpc: KVPlugin } });
-    console.log(`  connected over ${kvPlugin.address.network} ${kvPlugin.address.address}, TLS ${kvPlugin.tls ? "on" : "off"}, protocol version ${kvPlugin.protocolVersion}`);
+    console.log(
+      `  connected over ${kvPlugin.address.network} ${kvPlugin.address.address}, TLS ${kvPlugin.tls ? "on" : "off"}, protocol version ${kvPlugin.protocolVersion}`,
+    );
     const kv = kvPlugin.dispense("kv_grpc");
     await kv.put({ key: "greeting", value: Buffer.from("hello from the host") });
     const { value } = await kv.get({ key: "greeting" });

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { DiagnosticError, type RequestContext, defineDataSource, defineProvider, defineResource, isUnknown } from "@rpcplugin/terraform";
+import { DiagnosticError, defineDataSource, defineProvider, defineResource, isUnknown, type RequestContext } from "@rpcplugin/terraform";
 
 /** The source address the README and tests install the provider under. */
 export const FILES_PROVIDER_ADDRESS = "example.com/rpcplugin/files";
@@ -74,7 +74,11 @@ export const fileResource = defineResource({
     const root = context.provider;
     if (process.env[CRASH_ON_CREATE_ENV] === "1") {
       // A bug outside the request's promise chain: nothing catches it, so the process crashes.
-      await new Promise(() => setImmediate(() => { throw new Error(`files provider crashed on purpose (${CRASH_ON_CREATE_ENV}=1)`); }));
+      await new Promise(() =>
+        setImmediate(() => {
+          throw new Error(`files provider crashed on purpose (${CRASH_ON_CREATE_ENV}=1)`);
+        }),
+      );
     }
     const file = fileOf(root, config.path);
     if ((await readIfExists(file)) !== null) {
@@ -133,7 +137,8 @@ export const fileDataSource = defineDataSource({
   },
   async read({ config }, context: RequestContext<FilesRoot>) {
     const content = await readIfExists(fileOf(context.provider, config.path));
-    if (content === null) throw new DiagnosticError("File not found", { detail: `There is no file ${JSON.stringify(config.path)} in the provider's directory.`, path: ["path"] });
+    if (content === null)
+      throw new DiagnosticError("File not found", { detail: `There is no file ${JSON.stringify(config.path)} in the provider's directory.`, path: ["path"] });
     return { content, sha256: sha256(content) };
   },
 });
@@ -152,7 +157,8 @@ export const filesProvider = defineProvider({
     }
     const directory = resolve(config.directory as string);
     await mkdir(directory, { recursive: true });
-    if (!(await stat(directory)).isDirectory()) throw new DiagnosticError("Not a directory", { detail: `${directory} is not a directory.`, path: ["directory"] });
+    if (!(await stat(directory)).isDirectory())
+      throw new DiagnosticError("Not a directory", { detail: `${directory} is not a directory.`, path: ["directory"] });
     return { directory };
   },
   resources: { files_file: fileResource },

@@ -11,8 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { NOT_A_PLUGIN_MESSAGE } from "@rpcplugin/runtime";
 import { describeBuildError } from "./bundle.js";
-import { CACHE_ASSET, SCRIPT_ASSET, WARMUP_SOURCE, loaderSource } from "./sea-loader.js";
-import { BuildError, assertSeaSupport, injectSeaBlob, makeSeaBlob } from "./sea-inject.js";
+import { assertSeaSupport, BuildError, injectSeaBlob, makeSeaBlob } from "./sea-inject.js";
+import { CACHE_ASSET, loaderSource, SCRIPT_ASSET, WARMUP_SOURCE } from "./sea-loader.js";
 import { bundleFunctionScript } from "./sea-script.js";
 
 export { BuildError, type BuildFailure } from "./sea-inject.js";
@@ -194,7 +194,8 @@ export async function build(argv: readonly string[], out: (text: string) => void
     else if (arg.startsWith("-")) return usageError(out, `unknown option ${JSON.stringify(arg)}`);
     else positional.push(arg);
   }
-  if (positional.length !== 1) return usageError(out, positional.length === 0 ? "give the plugin's entry module" : `one entry module, not ${positional.length}`);
+  if (positional.length !== 1)
+    return usageError(out, positional.length === 0 ? "give the plugin's entry module" : `one entry module, not ${positional.length}`);
   const entry = path.resolve(positional[0] as string);
   const target = path.resolve(outFile ?? path.basename(entry).replace(/\.[cm]?js$/, "") + (process.platform === "win32" ? ".exe" : ""));
   if (target === entry) return usageError(out, "--out is the entry itself; choose another file");

@@ -6,7 +6,7 @@
  * through grpc-js, protobuf-es and the runtime (docs/benchmarks.md, "Cold
  * start"); one file skips that, and needs no node_modules where it runs.
  */
-import { chmodSync, existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 
 export const BUNDLE_USAGE = `  rpcplugin bundle <entry> [--out FILE]
@@ -69,7 +69,8 @@ export async function bundle(argv: readonly string[], out: (text: string) => voi
       positional.push(arg);
     }
   }
-  if (positional.length !== 1) return usageError(out, positional.length === 0 ? "give the plugin's entry module" : `one entry module, not ${positional.length}`);
+  if (positional.length !== 1)
+    return usageError(out, positional.length === 0 ? "give the plugin's entry module" : `one entry module, not ${positional.length}`);
   const entry = path.resolve(positional[0] as string);
   if (!existsSync(entry) || !statSync(entry).isFile()) {
     return usageError(out, `the entry ${JSON.stringify(positional[0])} is not a file (give the compiled .js/.mjs module your plugin's launcher imports)`);

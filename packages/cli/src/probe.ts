@@ -4,7 +4,7 @@
  * (which names the cause) and the plugin's last stderr lines.
  */
 import { X509Certificate } from "node:crypto";
-import { type LogRecord, PluginError, type PluginClient, formatLogRecord, startPlugin } from "@rpcplugin/runtime";
+import { formatLogRecord, type LogRecord, type PluginClient, PluginError, startPlugin } from "@rpcplugin/runtime";
 import { HealthClient, ServerReflectionClient, ServingStatus } from "@rpcplugin/runtime/services";
 
 interface ProbeArgs {
@@ -60,16 +60,13 @@ export async function probe(argv: readonly string[], out: (text: string) => void
     line("tls", handshake?.info.serverCert ? describeCertificate(handshake.info.serverCert) : "off (no certificate in the handshake)");
     line("health", await health(client));
     const services = await listServices(client);
-    line("services", services.length > 0 ? services[0] ?? "" : "(the plugin does not serve gRPC reflection)");
+    line("services", services.length > 0 ? (services[0] ?? "") : "(the plugin does not serve gRPC reflection)");
     for (const service of services.slice(1)) out(`${"".padEnd(14)}${service}\n`);
   } finally {
     const stopping = performance.now();
     await client.close();
     const exit = client.exit;
-    line(
-      "shutdown",
-      `${exit?.signal ? `killed (${exit.signal})` : `exit code ${exit?.code ?? "?"}`} after ${Math.round(performance.now() - stopping)} ms`,
-    );
+    line("shutdown", `${exit?.signal ? `killed (${exit.signal})` : `exit code ${exit?.code ?? "?"}`} after ${Math.round(performance.now() - stopping)} ms`);
     const warnings = logs.filter((record) => record.level === "warn" || record.level === "error");
     for (const record of warnings) line("plugin log", formatLogRecord(record, "plugin"));
   }
@@ -80,7 +77,8 @@ function describeCertificate(der: Uint8Array): string {
   try {
     const cert = new X509Certificate(Buffer.from(der));
     const key = cert.publicKey.asymmetricKeyDetails;
-    const algorithm = cert.publicKey.asymmetricKeyType === "ec" ? `ECDSA ${key?.namedCurve ?? ""}` : `${cert.publicKey.asymmetricKeyType} ${key?.modulusLength ?? ""}`;
+    const algorithm =
+      cert.publicKey.asymmetricKeyType === "ec" ? `ECDSA ${key?.namedCurve ?? ""}` : `${cert.publicKey.asymmetricKeyType} ${key?.modulusLength ?? ""}`;
     return `on — ${cert.subject.replace(/\n/g, ", ")}; ${algorithm.trim()}; ${cert.subjectAltName ?? "no SAN"}; valid ${cert.validFrom} → ${cert.validTo}; sha256 ${cert.fingerprint256}`;
   } catch (error) {
     return `on — certificate unreadable: ${(error as Error).message}`;
@@ -143,11 +141,13 @@ function parseArgs(argv: readonly string[]): ProbeArgs {
         break;
       }
       case "--versions":
-        versions = value().split(",").map((entry) => {
-          const version = Number(entry);
-          if (!Number.isInteger(version) || version < 0) throw new Error(`--versions takes a comma list of integers, got ${JSON.stringify(entry)}`);
-          return version;
-        });
+        versions = value()
+          .split(",")
+          .map((entry) => {
+            const version = Number(entry);
+            if (!Number.isInteger(version) || version < 0) throw new Error(`--versions takes a comma list of integers, got ${JSON.stringify(entry)}`);
+            return version;
+          });
         break;
       case "--timeout":
         timeoutMs = Number(value());

@@ -13,7 +13,7 @@
  * `gpg --detach-sign` for the registry.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -65,7 +65,10 @@ export function platformName(platform: NodeJS.Platform = process.platform, arch:
 /** Builds the provider and writes its release; rejects with a {@link BuildError}. */
 export async function releaseProvider({ entry, name, version, outDir, codeCache = true }: ReleaseOptions): Promise<ReleaseResult> {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) || name.startsWith("terraform-provider-")) {
-    throw new BuildError("arguments", `--name ${JSON.stringify(name)} is not a provider type name: give the part after terraform-provider- (lower-case letters, digits and hyphens, e.g. files)`);
+    throw new BuildError(
+      "arguments",
+      `--name ${JSON.stringify(name)} is not a provider type name: give the part after terraform-provider- (lower-case letters, digits and hyphens, e.g. files)`,
+    );
   }
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version)) {
     throw new BuildError("arguments", `--version ${JSON.stringify(version)} is not a semantic version such as 1.2.3 (without a leading v)`);
@@ -82,13 +85,19 @@ export async function releaseProvider({ entry, name, version, outDir, codeCache 
     const built = await buildExecutable({ entry, out: executable, codeCache });
     const protocols = await servedProtocols(executable, work);
     if (protocols.length === 0) {
-      throw new BuildError("no-serve", `${entry} does not serve Terraform's provider protocol 5 or 6 when offered it: a provider's entry calls serveProvider() from @rpcplugin/terraform`);
+      throw new BuildError(
+        "no-serve",
+        `${entry} does not serve Terraform's provider protocol 5 or 6 when offered it: a provider's entry calls serveProvider() from @rpcplugin/terraform`,
+      );
     }
     const protocolVersions = protocols.map((p) => `${p}.0`);
     const manifest = path.join(outDir, `${base}_manifest.json`);
     const manifestText = `${JSON.stringify({ version: 1, metadata: { protocol_versions: protocolVersions } }, null, 2)}\n`;
     if (existsSync(manifest) && readFileSync(manifest, "utf8") !== manifestText) {
-      throw new BuildError("output", `${manifest} (from an earlier run) lists other protocol versions than the ${protocolVersions.join(", ")} this build serves; the same version must serve the same protocols on every platform`);
+      throw new BuildError(
+        "output",
+        `${manifest} (from an earlier run) lists other protocol versions than the ${protocolVersions.join(", ")} this build serves; the same version must serve the same protocols on every platform`,
+      );
     }
     writeFileSync(manifest, manifestText);
     const zip = path.join(outDir, `${base}_${platformName()}.zip`);
@@ -152,7 +161,8 @@ export async function release(argv: readonly string[], out: (text: string) => vo
     else if (arg.startsWith("-")) return usageError(out, `unknown option ${JSON.stringify(arg)}`);
     else positional.push(arg);
   }
-  if (positional.length !== 1) return usageError(out, positional.length === 0 ? "give the provider's entry module" : `one entry module, not ${positional.length}`);
+  if (positional.length !== 1)
+    return usageError(out, positional.length === 0 ? "give the provider's entry module" : `one entry module, not ${positional.length}`);
   const name = values["--name"];
   const version = values["--version"]?.replace(/^v(?=\d)/, "");
   if (name === undefined) return usageError(out, "--name is required (the provider type: files for terraform-provider-files)");

@@ -33,7 +33,8 @@ export function mergeImplementation(project: Project, path: string, text: string
   const newline = text.includes("\r\n") ? "\r\n" : "\n";
   const indent = memberIndentation(text, cls);
   project.manipulationSettings.set({
-    indentationText: { "\t": IndentationText.Tab, "    ": IndentationText.FourSpaces, "        ": IndentationText.EightSpaces }[indent] ?? IndentationText.TwoSpaces,
+    indentationText:
+      { "\t": IndentationText.Tab, "    ": IndentationText.FourSpaces, "        ": IndentationText.EightSpaces }[indent] ?? IndentationText.TwoSpaces,
     newLineKind: newline === "\r\n" ? NewLineKind.CarriageReturnLineFeed : NewLineKind.LineFeed,
     quoteKind: text.includes("from '") && !text.includes('from "') ? QuoteKind.Single : QuoteKind.Double,
   });
@@ -56,7 +57,11 @@ export function mergeImplementation(project: Project, path: string, text: string
 
   // Everything present before the edit must come out unchanged.
   const before = cls.getMembers().map((member) => member.getFullText());
-  const names = ensureImports(file, service, missing.flatMap((method) => method.imports));
+  const names = ensureImports(
+    file,
+    service,
+    missing.flatMap((method) => method.imports),
+  );
   const body = indent;
   for (const method of missing) {
     // After the nearest preceding RPC the class has (proto order), else before the first one, else at the end.

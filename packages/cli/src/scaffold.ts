@@ -10,13 +10,13 @@
  * satisfy (names after escaping, aliased imports, import extension, runtime
  * module), so nothing has to be derived again, and no `buf` is needed here.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { Project } from "ts-morph";
 import { mergeImplementation } from "./scaffold-merge.js";
 import { newHandshake, readHandshake, renderHost, renderImplementation, snakeCase, uniqueName } from "./scaffold-render.js";
-import { type FoundService, ScaffoldError, findGeneratedFiles, findService } from "./scaffold-service.js";
+import { type FoundService, findGeneratedFiles, findService, ScaffoldError } from "./scaffold-service.js";
 
 export const SCAFFOLD_USAGE = `  rpcplugin scaffold <service> [--gen DIR] [--proto-dir DIR] [--out FILE] [--host-out FILE] [--name NAME]
       Write a plugin implementation of <service> (full name pkg.Service, or its short name) from the
@@ -60,7 +60,8 @@ function parse(argv: readonly string[]) {
       name: { type: "string" },
     },
   });
-  if (positionals.length !== 1) throw new Error(positionals.length === 0 ? "which service? Name it (pkg.Service or Service)" : `one service at a time (got ${positionals.join(", ")})`);
+  if (positionals.length !== 1)
+    throw new Error(positionals.length === 0 ? "which service? Name it (pkg.Service or Service)" : `one service at a time (got ${positionals.join(", ")})`);
   return { service: positionals[0]!, ...values };
 }
 
@@ -85,7 +86,9 @@ function run(args: ReturnType<typeof parse>, argv: readonly string[], out: (text
     if (found.candidates.length > 1) {
       throw new ScaffoldError(`more than one service is called ${JSON.stringify(args.service)}: ${found.candidates.join(", ")}. Give the full name.`);
     }
-    const inProto = protos.find((file) => new RegExp(`^\\s*service\\s+${escape(args.service.slice(args.service.lastIndexOf(".") + 1))}\\s*\\{`, "m").test(readFileSync(file, "utf8")));
+    const inProto = protos.find((file) =>
+      new RegExp(`^\\s*service\\s+${escapeRegExp(args.service.slice(args.service.lastIndexOf(".") + 1))}\\s*\\{`, "m").test(readFileSync(file, "utf8")),
+    );
     throw new ScaffoldError(
       `no service ${JSON.stringify(args.service)} in the generated code under ${show(genDir)}. ` +
         `Services found: ${found.all.length > 0 ? found.all.join(", ") : "none"}.` +
@@ -95,7 +98,9 @@ function run(args: ReturnType<typeof parse>, argv: readonly string[], out: (text
   const service: FoundService = found;
   const stale = protos.filter((file) => statSync(file).mtimeMs > statSync(service.file).mtimeMs);
   if (stale.length > 0) {
-    out(`warning: ${stale.map(show).join(", ")} changed after ${show(service.file)} was generated: run \`buf generate\` first, or this follows the old service.\n`);
+    out(
+      `warning: ${stale.map(show).join(", ")} changed after ${show(service.file)} was generated: run \`buf generate\` first, or this follows the old service.\n`,
+    );
   }
 
   const kebab = snakeCase(service.shortName).replaceAll("_", "-");
@@ -142,6 +147,6 @@ function listProtos(dir: string): string[] {
     .sort();
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

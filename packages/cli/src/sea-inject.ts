@@ -90,7 +90,11 @@ export async function injectSeaBlob(blob: string, out: string): Promise<void> {
   await copyFile(process.execPath, out);
   chmodSync(out, 0o755);
   if (macos) await run("codesign", ["--remove-signature", out], "codesign --remove-signature");
-  await run(process.execPath, [postject, out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE, ...(macos ? ["--macho-segment-name", "NODE_SEA"] : [])], "postject");
+  await run(
+    process.execPath,
+    [postject, out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE, ...(macos ? ["--macho-segment-name", "NODE_SEA"] : [])],
+    "postject",
+  );
   if (macos) await run("codesign", ["--sign", "-", out], "codesign --sign -");
 }
 

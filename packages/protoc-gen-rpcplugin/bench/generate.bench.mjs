@@ -109,7 +109,9 @@ for (const parameter of ["target=ts,import_extension=js", "target=js+dts,import_
     ["protoc-gen-es", es],
     ["protoc-gen-rpcplugin", ours],
   ]) {
-    console.log(`  ${name.padEnd(22)} median ${result.median.toFixed(1).padStart(7)} ms   min ${result.min.toFixed(1).padStart(7)} ms   ${(result.bytes / 1024).toFixed(0)} KiB out`);
+    console.log(
+      `  ${name.padEnd(22)} median ${result.median.toFixed(1).padStart(7)} ms   min ${result.min.toFixed(1).padStart(7)} ms   ${(result.bytes / 1024).toFixed(0)} KiB out`,
+    );
   }
   console.log(`  ratio rpcplugin / es: ${(ours.median / es.median).toFixed(2)}`);
 }

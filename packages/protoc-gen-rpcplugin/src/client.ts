@@ -87,8 +87,6 @@ function signature(symbols: FileSymbols, method: DescMethod): Printable {
   const input: Printable = streamsRequests(method)
     ? ["requests: ", symbols.AsyncIterable, "<", requestInit, "> | ", symbols.Iterable, "<", requestInit, ">"]
     : ["request: ", requestInit];
-  const output: Printable = streamsResponses(method)
-    ? [symbols.AsyncIterable, "<", response, ">"]
-    : [symbols.Promise, "<", response, ">"];
+  const output: Printable = streamsResponses(method) ? [symbols.AsyncIterable, "<", response, ">"] : [symbols.Promise, "<", response, ">"];
   return [clientMethodName(method.localName), "(", input, ", options?: ", symbols.CallOptions, "): ", output];
 }

@@ -9,9 +9,7 @@ import { getComments } from "@bufbuild/protoplugin";
 /** The proto comments of `service` (leading, then trailing), as protoplugin's `jsDoc` renders them. */
 function commentText(service: DescService): string {
   const { leading, trailing } = getComments(service);
-  const parts = [leading, trailing]
-    .filter((part): part is string => part !== undefined && part.trim() !== "")
-    .map((part) => part.replace(/\n$/, ""));
+  const parts = [leading, trailing].filter((part): part is string => part !== undefined && part.trim() !== "").map((part) => part.replace(/\n$/, ""));
   return parts
     .join("\n\n")
     .split("\n")

@@ -1,7 +1,7 @@
 /**
  * `KVHandler`: the interface a plugin implements, one method per RPC, named
- * by the method's `localName` so that it is a `Partial<ServiceHandler<typeof
- * KV>>` for the runtime's `addService`. Types only: nothing in `.js` output.
+ * by the method's `localName` (`then` as `then$`) so that it is a
+ * `Partial<ServiceHandler<typeof KV>>` for the runtime's `addService`. Types only: nothing in `.js` output.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
@@ -17,9 +17,7 @@ export function printHandler(f: GeneratedFile, symbols: FileSymbols, service: De
   service.methods.forEach((method, index) => {
     if (index > 0) f.print();
     const { request, responseInit } = methodMessages(symbols, method);
-    const input: Printable = streamsRequests(method)
-      ? ["requests: ", symbols.AsyncIterable, "<", request, ">"]
-      : ["request: ", request];
+    const input: Printable = streamsRequests(method) ? ["requests: ", symbols.AsyncIterable, "<", request, ">"] : ["request: ", request];
     const output: Printable = streamsResponses(method)
       ? [symbols.AsyncIterable, "<", responseInit, ">"]
       : [symbols.Promise, "<", responseInit, "> | ", responseInit];
@@ -31,10 +29,14 @@ export function printHandler(f: GeneratedFile, symbols: FileSymbols, service: De
 }
 
 /**
- * `new(...)` in an interface declares a construct signature, not a method
- * named `new`: quoted, it is a method. (Classes have no such case, and
- * `constructor` never gets here: protobuf-es names that RPC `constructor$`.)
+ * `then` becomes `then$`, as on clients and in the runtime's `ServiceHandler`:
+ * a handler with a `then` method is a thenable, and `await makeHandler()`
+ * would call the RPC. `new(...)` in an interface declares a construct
+ * signature, not a method named `new`: quoted, it is a method. (Classes have
+ * no such case, and `constructor` never gets here: protobuf-es names that RPC
+ * `constructor$`.)
  */
 function interfaceMemberName(localName: string): string {
+  if (localName === "then") return "then$";
   return localName === "new" ? '"new"' : localName;
 }

@@ -3,5 +3,6 @@
  * `Plugin` (`run(CodeGeneratorRequest)`); the `protoc-gen-rpcplugin` bin
  * runs it on stdin/stdout for protoc and buf.
  */
+
+export { DEFAULT_RUNTIME_IMPORT, type Options, parseOptions } from "./options.js";
 export { protocGenRpcplugin } from "./protoc-gen-rpcplugin-plugin.js";
-export { type Options, parseOptions, DEFAULT_RUNTIME_IMPORT } from "./options.js";

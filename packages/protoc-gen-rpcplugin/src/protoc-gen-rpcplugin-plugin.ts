@@ -6,14 +6,14 @@
  * the generated code only names and types it.
  */
 import { readFileSync } from "node:fs";
-import { createEcmaScriptPlugin } from "@bufbuild/protoplugin";
 import type { Schema, Target } from "@bufbuild/protoplugin";
+import { createEcmaScriptPlugin } from "@bufbuild/protoplugin";
 import { printClient } from "./client.js";
 import { printHandler } from "./handler.js";
 import { generatedFileBase, serviceNames } from "./names.js";
 import { type Options, parseOptions } from "./options.js";
 import { printPluginDefinition } from "./plugin-definition.js";
-import { ImportCache, fileSymbols } from "./symbols.js";
+import { fileSymbols, ImportCache } from "./symbols.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 

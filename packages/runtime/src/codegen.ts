@@ -3,7 +3,8 @@
  * generated lifecycle services import this module directly (not the package
  * index) so that they do not depend on serve() and startPlugin().
  */
-export { createClient, type CallOptions, type ServiceClient } from "./rpc/client.js";
+
+export { definePlugin, type PluginDefinition } from "./protocol/plugins.js";
+export { type CallOptions, createClient, type ServiceClient } from "./rpc/client.js";
 export type { CallContext } from "./rpc/context.js";
 export type { Transport } from "./rpc/engine.js";
-export { definePlugin, type PluginDefinition } from "./protocol/plugins.js";

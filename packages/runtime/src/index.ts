@@ -4,100 +4,101 @@
  * Plugin side: {@link serve}. Host side: {@link startPlugin},
  * {@link reattachPlugin} and {@link PluginClient}.
  */
-export { serve, type ServeOptions, type ServingPlugin, type PluginSetLoader } from "./plugin/serve.js";
-export { serveUnmanaged, type ServeUnmanagedOptions, type UnmanagedPlugin } from "./plugin/serve-unmanaged.js";
+
 export {
-  startPlugin,
-  reattachPlugin,
-  PluginClient,
-  type StartPluginOptions,
-  type ReattachPluginOptions,
+  ConfigError,
+  HandshakeError,
+  IncompatibleVersionError,
+  PluginError,
+  PluginExitedError,
+  StartTimeoutError,
+  TLSError,
+  TransportError,
+} from "./errors.js";
+export {
   type ConnectOptions,
   type OutputSink,
+  PluginClient,
   type PluginName,
   type PluginNamed,
+  type ReattachPluginOptions,
+  reattachPlugin,
+  type StartPluginOptions,
+  startPlugin,
 } from "./host/client.js";
+export type { HealthQueryOptions, HealthWatchOptions } from "./host/health-watch.js";
+export { isRetryableStartError } from "./host/start-retry.js";
+export { createLogger, createStderrParser, formatLogRecord, type Logger, type LogLevel, type LogRecord } from "./log.js";
+export { DEFAULT_HEALTH_INTERVAL_MS, type HealthCheckOptions } from "./plugin/health-check.js";
 export {
-  type Plugin,
-  type PluginSet,
-  type PluginServerContext,
-  type PluginClientContext,
-  type DispensedClient,
-  type PluginDefinition,
-  type HandlerInit,
-  definePlugin,
-  servicePlugin,
-  clientPlugin,
-} from "./protocol/plugins.js";
-export { type Broker, type BrokeredServer, MAX_MESSAGE_SIZE, SERVER_OPTIONS, CHANNEL_OPTIONS } from "./protocol/broker.js";
+  type Clock,
+  type RateLimit,
+  type RateLimitOptions,
+  RETRY_AFTER_MS,
+  rateLimitError,
+  rateLimitInterceptor,
+  retryDelayFromMetadata,
+  retryDelayMs,
+  TokenBucket,
+} from "./plugin/rate-limit.js";
+export { type PluginSetLoader, type ServeOptions, type ServingPlugin, serve } from "./plugin/serve.js";
+export { type ServeUnmanagedOptions, serveUnmanaged, type UnmanagedPlugin } from "./plugin/serve-unmanaged.js";
+export { PluginExitCode } from "./plugin/signals.js";
+export { type Broker, type BrokeredServer, CHANNEL_OPTIONS, MAX_MESSAGE_SIZE, SERVER_OPTIONS } from "./protocol/broker.js";
 export {
+  type ClientConfig,
+  type ClientSettings,
+  type ClientTls,
+  CONFIG_DEFAULTS,
+  ConfigEnv,
+  clientConfigFromEnv,
+  type RateLimitSettings,
+  resolveClientConfig,
+  resolveServerConfig,
+  type ServerConfig,
+  type ServerSettings,
+  type StartRetry,
+  serverConfigFromEnv,
+  type TlsFiles,
+} from "./protocol/config.js";
+export {
+  buildPluginEnvironment,
+  CORE_PROTOCOL_VERSION,
+  Env,
+  formatHandshakeLine,
   type HandshakeConfig,
   type HandshakeInfo,
   type Network,
-  CORE_PROTOCOL_VERSION,
-  Env,
   NOT_A_PLUGIN_MESSAGE,
-  formatHandshakeLine,
+  negotiateVersion,
   parseHandshakeLine,
   readPluginEnvironment,
-  buildPluginEnvironment,
-  negotiateVersion,
 } from "./protocol/handshake.js";
-export { type ReattachConfig, parseReattachProviders, formatReattachProviders } from "./protocol/reattach.js";
-export { type Logger, type LogLevel, type LogRecord, createLogger, createStderrParser, formatLogRecord } from "./log.js";
+export {
+  clientPlugin,
+  type DispensedClient,
+  definePlugin,
+  type HandlerInit,
+  type Plugin,
+  type PluginClientContext,
+  type PluginDefinition,
+  type PluginServerContext,
+  type PluginSet,
+  servicePlugin,
+} from "./protocol/plugins.js";
+export { formatReattachProviders, parseReattachProviders, type ReattachConfig } from "./protocol/reattach.js";
 export { type CertificateCurve, type CertificateKeyPair, generateCertificate } from "./protocol/tls.js";
-export {
-  type ServerConfig,
-  type ClientConfig,
-  type ServerSettings,
-  type ClientSettings,
-  type ClientTls,
-  type TlsFiles,
-  type RateLimitSettings,
-  type StartRetry,
-  ConfigEnv,
-  CONFIG_DEFAULTS,
-  serverConfigFromEnv,
-  clientConfigFromEnv,
-  resolveServerConfig,
-  resolveClientConfig,
-} from "./protocol/config.js";
-export { type LoadedTls, loadServerTls, loadClientTls } from "./protocol/tls-files.js";
-export { PluginExitCode } from "./plugin/signals.js";
-export { type CombinedSignal, anySignal } from "./util/any-signal.js";
-export { isRetryableStartError } from "./host/start-retry.js";
-export { type HealthReporter, ServingStatus, PLUGIN_HEALTH_SERVICE, APPLICATION_HEALTH_SERVICE } from "./services/health.js";
-export { type HealthCheckOptions, DEFAULT_HEALTH_INTERVAL_MS } from "./plugin/health-check.js";
-export type { HealthQueryOptions, HealthWatchOptions } from "./host/health-watch.js";
-export {
-  type RateLimit,
-  type RateLimitOptions,
-  type Clock,
-  TokenBucket,
-  rateLimitInterceptor,
-  rateLimitError,
-  retryDelayMs,
-  retryDelayFromMetadata,
-  RETRY_AFTER_MS,
-} from "./plugin/rate-limit.js";
-export {
-  TRACER_NAME,
-  clientTelemetryInterceptor,
-  clientTelemetryHook,
-  serverTelemetryInterceptor,
-  injectTraceContext,
-  extractTraceContext,
-} from "./telemetry.js";
+export { type LoadedTls, loadClientTls, loadServerTls } from "./protocol/tls-files.js";
+export { loadGrpcJs } from "./rpc/grpc-js.js";
+export * from "./rpc/index.js";
+export { APPLICATION_HEALTH_SERVICE, type HealthReporter, PLUGIN_HEALTH_SERVICE, ServingStatus } from "./services/health.js";
 export { LIFECYCLE_SERVICES } from "./services/lifecycle.js";
 export {
-  PluginError,
-  ConfigError,
-  HandshakeError,
-  StartTimeoutError,
-  IncompatibleVersionError,
-  TransportError,
-  TLSError,
-  PluginExitedError,
-} from "./errors.js";
-export * from "./rpc/index.js";
-export { loadGrpcJs } from "./rpc/grpc-js.js";
+  clientTelemetryHook,
+  clientTelemetryInterceptor,
+  extractTraceContext,
+  injectTraceContext,
+  serverTelemetryInterceptor,
+  TRACER_NAME,
+} from "./telemetry.js";
+export { anySignal, type CombinedSignal } from "./util/any-signal.js";

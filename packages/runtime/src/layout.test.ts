@@ -9,7 +9,7 @@
  * either; the engines (rpc/, yamux/) and util/ know nothing of go-plugin's
  * protocol. Type-only imports count too: they are how circles start.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -89,7 +89,15 @@ describe("runtime layout", () => {
   it("has no import circle", () => {
     expect(findCircle(graph)).toBeUndefined();
     // The finder itself finds one when there is one.
-    expect(findCircle(new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", ["a.ts"]]]))).toEqual(["a.ts", "b.ts", "c.ts", "a.ts"]);
+    expect(
+      findCircle(
+        new Map([
+          ["a.ts", ["b.ts"]],
+          ["b.ts", ["c.ts"]],
+          ["c.ts", ["a.ts"]],
+        ]),
+      ),
+    ).toEqual(["a.ts", "b.ts", "c.ts", "a.ts"]);
   });
 
   it("imports only downwards: host/ and plugin/ apart, the engines below the protocol", () => {

@@ -135,8 +135,7 @@ export function createStderrParser(): StderrParser {
         return text(line);
       }
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return text(line);
-      const { "@level": level, "@message": message, "@timestamp": timestamp, "@module": module, ...fields } =
-        parsed as Record<string, unknown>;
+      const { "@level": level, "@message": message, "@timestamp": timestamp, "@module": module, ...fields } = parsed as Record<string, unknown>;
       const normalized = typeof level === "string" ? level.trim().toLowerCase() : undefined;
       // go-plugin logs JSON it cannot level as the raw line at debug.
       if (normalized === undefined || !levelNames.has(normalized)) return { ...text(line), level: "debug", message: line };

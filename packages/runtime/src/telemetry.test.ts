@@ -1,12 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
+import { context, type Span, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { type Span, SpanKind, SpanStatusCode, TraceFlags, context, trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "./rpc/code.js";
 import { createClient } from "./rpc/client.js";
+import { Code } from "./rpc/code.js";
 import { RpcError } from "./rpc/errors.js";
-import { type ServiceHandler, addService, useInterceptors } from "./rpc/server.js";
+import { addService, type ServiceHandler, useInterceptors } from "./rpc/server.js";
 import { EchoService } from "./rpc/testdata/gen/echo_pb.js";
 import { aborted, deferred, within } from "./rpc/testdata/harness.js";
 import {
@@ -17,8 +17,8 @@ import {
   injectTraceContext,
   parseTraceparent,
   serverTelemetryInterceptor,
-  traceEnvironment,
   traced,
+  traceEnvironment,
 } from "./telemetry.js";
 
 const exporter = new InMemorySpanExporter();

@@ -19,16 +19,17 @@
  * is not even loaded until something is registered with that global; with an
  * SDK whose sampler drops the call, only the API's non-recording span.
  */
-import type { Attributes, Context, Span, SpanContext, SpanOptions, TextMapGetter, TextMapSetter, Tracer, TracerProvider } from "@opentelemetry/api";
-import type * as OpenTelemetry from "@opentelemetry/api";
+
 import { createRequire } from "node:module";
 import type * as grpc from "@grpc/grpc-js";
-import { grpcJs } from "./rpc/grpc-js.js";
+import type * as OpenTelemetry from "@opentelemetry/api";
+import type { Attributes, Context, Span, SpanContext, SpanOptions, TextMapGetter, TextMapSetter, Tracer, TracerProvider } from "@opentelemetry/api";
 import { Code } from "./rpc/code.js";
 import type { CallContext } from "./rpc/context.js";
 import { RpcError } from "./rpc/errors.js";
-import type { HandlerInterceptor, UntypedHandler } from "./rpc/server.js";
+import { grpcJs } from "./rpc/grpc-js.js";
 import type { CallHook } from "./rpc/h2/channel.js";
+import type { HandlerInterceptor, UntypedHandler } from "./rpc/server.js";
 
 /** The instrumentation scope of the runtime's spans. */
 export const TRACER_NAME = "@rpcplugin/runtime";
@@ -108,7 +109,10 @@ function importApi(): Promise<unknown> {
 /** The API, for the helpers that are given a Context (whoever made it has loaded the API). */
 function requireApi(): LoadedApi {
   const otel = apiNow();
-  if (!otel) throw new Error("@opentelemetry/api could not be loaded: install it next to @rpcplugin/runtime, or register your SDK before serve()/startPlugin() in a bundled program");
+  if (!otel)
+    throw new Error(
+      "@opentelemetry/api could not be loaded: install it next to @rpcplugin/runtime, or register your SDK before serve()/startPlugin() in a bundled program",
+    );
   return otel;
 }
 
@@ -175,7 +179,7 @@ export const clientTelemetryInterceptor: grpc.Interceptor = (options, nextCall) 
   if (!span) return nextCall(options) as grpc.InterceptingCall;
   const grpc = grpcJs();
   return new grpc.InterceptingCall(nextCall(options), {
-    start(metadata, listener, next) {
+    start(metadata, _listener, next) {
       span.inject(metadata);
       next(
         metadata,
@@ -437,4 +441,3 @@ export function parseTraceparent(traceparent: string, tracestate?: string): Span
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
   return typeof value === "object" && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
 }
-

@@ -6,16 +6,16 @@
 import { writeSync } from "node:fs";
 import {
   ConfigError,
-  type HandshakeConfig,
-  type LogLevel,
-  type Logger,
-  type Plugin,
-  type ServingPlugin,
-  type UnmanagedPlugin,
   createLogger,
   formatReattachProviders,
+  type HandshakeConfig,
+  type Logger,
+  type LogLevel,
+  type Plugin,
+  type ServingPlugin,
   serve,
   serveUnmanaged,
+  type UnmanagedPlugin,
 } from "@rpcplugin/runtime";
 import type { Provider } from "./provider/define.js";
 import { ProviderServer } from "./provider/server.js";

@@ -8,28 +8,23 @@
  * grace period for the process to exit → SIGKILL; the socket file never
  * outlives the plugin.
  */
-import type * as grpc from "@grpc/grpc-js";
+
 import { lstatSync, rmSync } from "node:fs";
 import { basename } from "node:path";
-import { BrokerCore, CHANNEL_OPTIONS, type Broker } from "../protocol/broker.js";
-import { ConfigError, PluginError, TLSError, TransportError, describeExit } from "../errors.js";
+import type * as grpc from "@grpc/grpc-js";
+import { ConfigError, describeExit, PluginError, TLSError, TransportError } from "../errors.js";
 import { HealthClient } from "../gen/grpc/health/v1/health_rpcplugin.js";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCBrokerClient } from "../gen/plugin/grpc_broker_rpcplugin.js";
 import { GRPCControllerClient } from "../gen/plugin/grpc_controller_rpcplugin.js";
 import { StdioData_Channel as StdioChannel } from "../gen/plugin/grpc_stdio_pb.js";
 import { GRPCStdioClient } from "../gen/plugin/grpc_stdio_rpcplugin.js";
-import { type HandshakeConfig, type HandshakeInfo, type Network, buildPluginEnvironment, parseHandshakeLine } from "../protocol/handshake.js";
-import { type LogLevel, type LogRecord, createStderrParser, formatLogRecord, levelAtLeast } from "../log.js";
+import { createStderrParser, formatLogRecord, type LogLevel, type LogRecord, levelAtLeast } from "../log.js";
+import { type Broker, BrokerCore, CHANNEL_OPTIONS } from "../protocol/broker.js";
+import { type ClientConfig, CONFIG_DEFAULTS, clientConfigFromEnv, resolveClientConfig, type StartRetry, type TlsFiles } from "../protocol/config.js";
+import { buildPluginEnvironment, type HandshakeConfig, type HandshakeInfo, type Network, parseHandshakeLine } from "../protocol/handshake.js";
 import type { DispensedClient, PluginSet } from "../protocol/plugins.js";
-import { type PluginProcess, launchPlugin } from "./process.js";
 import type { ReattachConfig } from "../protocol/reattach.js";
-import type { EngineName, Transport } from "../rpc/engine.js";
-import { RpcError } from "../rpc/errors.js";
-import { grpcJs, loadGrpcJs } from "../rpc/grpc-js.js";
-import { type CallHook, H2Channel } from "../rpc/h2/channel.js";
-import type { ClientTlsMaterial } from "../rpc/h2/tls.js";
-import { Code } from "../rpc/code.js";
 import {
   type CertificateCurve,
   type CertificateKeyPair,
@@ -40,22 +35,27 @@ import {
   pinnedServerCredentials,
   toPem,
 } from "../protocol/tls.js";
-import { grpcTarget } from "../protocol/transport.js";
-import { CONFIG_DEFAULTS, type ClientConfig, type StartRetry, type TlsFiles, clientConfigFromEnv, resolveClientConfig } from "../protocol/config.js";
-import { withStartRetries } from "./start-retry.js";
 import {
-  type LoadedTls,
   describeTlsFailure,
+  type LoadedTls,
   loadClientTls,
   probeTlsFailure,
   suppliedChannelCredentials,
   suppliedClientTls,
   suppliedServerCredentials,
 } from "../protocol/tls-files.js";
-import { AsyncQueue } from "../util/async-queue.js";
-import { type HealthQueryOptions, type HealthWatchOptions, checkHealth, watchHealth } from "./health-watch.js";
+import { grpcTarget } from "../protocol/transport.js";
+import { Code } from "../rpc/code.js";
+import type { EngineName, Transport } from "../rpc/engine.js";
+import { RpcError } from "../rpc/errors.js";
+import { grpcJs, loadGrpcJs } from "../rpc/grpc-js.js";
+import { type CallHook, H2Channel } from "../rpc/h2/channel.js";
 import type { ServingStatus } from "../services/health.js";
-import { clientTelemetryHook, clientTelemetryInterceptor, traceEnvironment, traced } from "../telemetry.js";
+import { clientTelemetryHook, clientTelemetryInterceptor, traced, traceEnvironment } from "../telemetry.js";
+import { AsyncQueue } from "../util/async-queue.js";
+import { checkHealth, type HealthQueryOptions, type HealthWatchOptions, watchHealth } from "./health-watch.js";
+import { launchPlugin, type PluginProcess } from "./process.js";
+import { withStartRetries } from "./start-retry.js";
 
 /** Where plugin output goes: a stream, or a function given each chunk. */
 export type OutputSink = NodeJS.WritableStream | ((chunk: Buffer) => void);
@@ -178,15 +178,17 @@ async function startOnce<P extends PluginSet>(
   const logName = `plugin.${basename(options.command)}`;
   const parser = createStderrParser();
   const onLog = options.onLog ?? defaultLogPrinter(logName, config.logLevel);
-  const { process: child, line } = await traced("rpcplugin.handshake", { "rpcplugin.command": options.command }, () => launchPlugin({
-    command: options.command,
-    args: options.args ?? [],
-    cwd: options.cwd,
-    env,
-    stdin: options.stdin ?? "inherit",
-    startTimeoutMs: within(config.startTimeoutMs),
-    onStderrLine: (text) => onLog(parser.parse(text)),
-  }));
+  const { process: child, line } = await traced("rpcplugin.handshake", { "rpcplugin.command": options.command }, () =>
+    launchPlugin({
+      command: options.command,
+      args: options.args ?? [],
+      cwd: options.cwd,
+      env,
+      stdin: options.stdin ?? "inherit",
+      startTimeoutMs: within(config.startTimeoutMs),
+      onStderrLine: (text) => onLog(parser.parse(text)),
+    }),
+  );
   track(child);
   let socketPath: string | undefined;
   const failAndKill = async (error: unknown): Promise<never> => {
@@ -211,7 +213,8 @@ async function startOnce<P extends PluginSet>(
   }
   const plugins = sets.get(info.appVersion) as P;
   try {
-    const serverCertPem = autoMTLS && info.serverCert ? toPem(parseCertificate(info.serverCert, "the plugin's certificate in its handshake line").raw) : undefined;
+    const serverCertPem =
+      autoMTLS && info.serverCert ? toPem(parseCertificate(info.serverCert, "the plugin's certificate in its handshake line").raw) : undefined;
     const connection = await connect({
       address: { network: info.network, address: info.address },
       own,
@@ -246,7 +249,9 @@ export async function reattachPlugin<P extends PluginSet>(config: ReattachConfig
   const sets = pluginSets(options);
   const plugins = sets.get(config.protocolVersion) ?? (sets.size === 1 ? [...sets.values()][0] : undefined);
   if (!plugins) {
-    throw new ConfigError(`reattach config has protocol version ${config.protocolVersion}, but the host only has plugin sets for [${[...sets.keys()].join(" ")}]`);
+    throw new ConfigError(
+      `reattach config has protocol version ${config.protocolVersion}, but the host only has plugin sets for [${[...sets.keys()].join(" ")}]`,
+    );
   }
   if (config.pid > 0 && !processAlive(config.pid)) {
     throw new TransportError(`reattachment process not found: no process with pid ${config.pid}`);
@@ -362,7 +367,7 @@ function exitAwareInterceptor(child: PluginProcess): grpc.Interceptor {
   const grpc = grpcJs();
   return (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
+      start(metadata, _listener, next) {
         next(
           metadata,
           new grpc.ListenerBuilder()
@@ -467,7 +472,9 @@ export class PluginClient<P extends PluginSet = PluginSet> {
     if (cached !== undefined) return cached as DispensedClient<PluginNamed<P, K>>;
     const plugin = (this.plugins as PluginSet)[name];
     if (!plugin) {
-      throw new ConfigError(`unknown plugin type: ${JSON.stringify(name)} (this host's set for version ${this.protocolVersion} has: ${Object.keys(this.plugins).join(", ") || "nothing"})`);
+      throw new ConfigError(
+        `unknown plugin type: ${JSON.stringify(name)} (this host's set for version ${this.protocolVersion} has: ${Object.keys(this.plugins).join(", ") || "nothing"})`,
+      );
     }
     if (!plugin.client) throw new ConfigError(`plugin ${JSON.stringify(name)} has no client side: it cannot be dispensed by a host`);
     const client = plugin.client({ transport: this.connection.transport, broker: this.connection.broker });
@@ -477,10 +484,7 @@ export class PluginClient<P extends PluginSet = PluginSet> {
 
   /** Checks the plugin answers its health check ("plugin" SERVING). */
   async ping(options: { timeoutMs?: number } = {}): Promise<void> {
-    const response = await new HealthClient(this.connection.transport).check(
-      { service: "plugin" },
-      { timeoutMs: options.timeoutMs ?? 5000 },
-    );
+    const response = await new HealthClient(this.connection.transport).check({ service: "plugin" }, { timeoutMs: options.timeoutMs ?? 5000 });
     if (response.status !== 1) throw new PluginError(`the plugin reports health status ${response.status}, not SERVING`);
   }
 

@@ -3,9 +3,10 @@
  * service name "" by default: see services/health.ts): one check, or a
  * stream of statuses as they change.
  */
-import type { Transport } from "../rpc/engine.js";
+
 import { HealthClient } from "../gen/grpc/health/v1/health_rpcplugin.js";
 import { Code } from "../rpc/code.js";
+import type { Transport } from "../rpc/engine.js";
 import { RpcError } from "../rpc/errors.js";
 import { APPLICATION_HEALTH_SERVICE, ServingStatus } from "../services/health.js";
 import { anySignal } from "../util/any-signal.js";
@@ -44,7 +45,11 @@ export async function checkHealth(transport: Transport, options: HealthQueryOpti
  * caller's `signal` fails the iteration with its reason, as for any call;
  * other errors are thrown as they are.
  */
-export async function* watchHealth(transport: Transport, closed: AbortSignal, options: HealthWatchOptions = {}): AsyncGenerator<ServingStatus, void, undefined> {
+export async function* watchHealth(
+  transport: Transport,
+  closed: AbortSignal,
+  options: HealthWatchOptions = {},
+): AsyncGenerator<ServingStatus, void, undefined> {
   // Either signal stops the call.
   const stop = anySignal([options.signal, closed].filter((source): source is AbortSignal => source !== undefined));
   let last: ServingStatus | undefined;

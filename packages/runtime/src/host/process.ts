@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { HandshakeError, PluginExitedError, StartTimeoutError, TransportError, describeExit } from "../errors.js";
+import { describeExit, HandshakeError, PluginExitedError, StartTimeoutError, TransportError } from "../errors.js";
 
 /** How many stderr lines error messages quote. */
 const STDERR_TAIL_LINES = 20;
@@ -171,14 +171,10 @@ export async function launchPlugin(options: LaunchOptions): Promise<{ process: P
         await plugin.settleStderr();
         throw plugin.exitedError("plugin exited before we could connect (no handshake line on stdout)");
       }
-      return fail(
-        (stderrTail) =>
-          new HandshakeError("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout", { stderrTail }),
-      );
+      return fail((stderrTail) => new HandshakeError("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout", { stderrTail }));
     case "spawn-error":
       return fail(
-        (stderrTail) =>
-          new TransportError(`could not start plugin ${options.command}: ${outcome.error.message}`, { cause: outcome.error, stderrTail }),
+        (stderrTail) => new TransportError(`could not start plugin ${options.command}: ${outcome.error.message}`, { cause: outcome.error, stderrTail }),
       );
     case "exit": {
       // The exit may be seen before readline delivers a line the plugin printed just before exiting.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, HandshakeError, IncompatibleVersionError, PluginExitedError, StartTimeoutError, TLSError, TransportError } from "../errors.js";
-import { isRetryableStartError, withStartRetries } from "./start-retry.js";
 import { backoffDelay } from "../util/backoff.js";
+import { isRetryableStartError, withStartRetries } from "./start-retry.js";
 
 const exited = () => new PluginExitedError("plugin exited before we could connect: plugin exited with exit code 1", 1, null, { stderrTail: ["boom"] });
 const policy = { attempts: 3, initialDelayMs: 1, maxDelayMs: 4, totalTimeoutMs: undefined };
@@ -50,7 +50,9 @@ describe("withStartRetries", () => {
     }).catch((caught: unknown) => caught as Error);
     expect(calls).toBe(3);
     expect(error).toBeInstanceOf(PluginExitedError);
-    expect(error.message).toMatch(/^plugin exited before we could connect: plugin exited with exit code 1 \(gave up starting the plugin after 3 attempts in \d+ ms: no attempts left\)\nLast lines the plugin wrote to stderr:\n {2}boom$/);
+    expect(error.message).toMatch(
+      /^plugin exited before we could connect: plugin exited with exit code 1 \(gave up starting the plugin after 3 attempts in \d+ ms: no attempts left\)\nLast lines the plugin wrote to stderr:\n {2}boom$/,
+    );
   });
 
   it("does not retry what would only repeat", async () => {

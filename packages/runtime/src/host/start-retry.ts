@@ -11,8 +11,9 @@
  * Each failed attempt has already killed its process group and removed its
  * socket file before the next begins (startPlugin's own clean-up on failure).
  */
-import type { StartRetry } from "../protocol/config.js";
+
 import { HandshakeError, PluginError, PluginExitedError, StartTimeoutError, TransportError } from "../errors.js";
+import type { StartRetry } from "../protocol/config.js";
 import { backoffDelay, sleep } from "../util/backoff.js";
 
 /** Whether a failed start is worth another attempt. */

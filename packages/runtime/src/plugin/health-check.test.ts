@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../errors.js";
-import { startHealthChecks } from "./health-check.js";
 import { createLogger } from "../log.js";
-import { HealthState, ServingStatus } from "../services/health.js";
 import type { CallContext } from "../rpc/context.js";
+import { HealthState, ServingStatus } from "../services/health.js";
+import { startHealthChecks } from "./health-check.js";
 
 function logs() {
   const lines: string[] = [];

@@ -6,14 +6,15 @@
  * id's brokered server. Streams the plugin opens (after its own knock) carry
  * its connections to services the host serves.
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { mkdtempSync, rmSync } from "node:fs";
-import { type Socket, createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { type BrokerMultiplexer, TRACED_CHANNEL_OPTIONS } from "../protocol/broker.js";
+import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
+import { type BrokerMultiplexer, TRACED_CHANNEL_OPTIONS } from "../protocol/broker.js";
 import { grpcTarget } from "../protocol/transport.js";
 import { YamuxSession } from "../yamux/index.js";
 
@@ -70,11 +71,7 @@ function splice(local: Socket, remote: Duplex, logger: Logger): void {
  * a custom Duplex, so it dials a private unix socket (in a 0700 directory)
  * whose every connection is piped into a fresh stream.
  */
-async function clientOverStreams(
-  openStream: () => Promise<Duplex>,
-  credentials: grpc.ChannelCredentials,
-  logger: Logger,
-): Promise<grpc.Client> {
+async function clientOverStreams(openStream: () => Promise<Duplex>, credentials: grpc.ChannelCredentials, logger: Logger): Promise<grpc.Client> {
   const dir = mkdtempSync(join(tmpdir(), "rpcplugin-mux-"));
   const path = join(dir, "s");
   const proxy = createServer((local) => {

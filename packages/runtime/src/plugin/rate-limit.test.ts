@@ -2,20 +2,13 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
 import { HealthClient } from "../gen/grpc/health/v1/health_rpcplugin.js";
-import {
-  TokenBucket,
-  checkRateLimitMethods,
-  decodeRetryDelayMs,
-  encodeRetryStatus,
-  rateLimitInterceptor,
-  retryDelayMs,
-} from "./rate-limit.js";
-import { Code } from "../rpc/code.js";
 import { createClient } from "../rpc/client.js";
+import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
 import { addService, useInterceptors } from "../rpc/server.js";
 import { EchoService } from "../rpc/testdata/gen/echo_pb.js";
 import { Health, HealthState } from "../services/health.js";
+import { checkRateLimitMethods, decodeRetryDelayMs, encodeRetryStatus, rateLimitInterceptor, retryDelayMs, TokenBucket } from "./rate-limit.js";
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1000) {
@@ -159,7 +152,10 @@ describe("rateLimitInterceptor on a real server", () => {
   }
 
   async function failure(promise: Promise<unknown>): Promise<RpcError> {
-    const error = await promise.then(() => undefined, (reason: unknown) => reason);
+    const error = await promise.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     expect(error).toBeInstanceOf(RpcError);
     return error as RpcError;
   }

@@ -205,12 +205,7 @@ export function encodeRetryStatus(code: Code, message: string, retryAfterMs: num
   if (seconds !== 0) duration.tag(1, WireType.Varint).int64(seconds);
   if (nanos !== 0) duration.tag(2, WireType.Varint).int32(nanos);
   const retryInfo = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(duration.finish()).finish();
-  const any = new BinaryWriter()
-    .tag(1, WireType.LengthDelimited)
-    .string(RETRY_INFO_TYPE_URL)
-    .tag(2, WireType.LengthDelimited)
-    .bytes(retryInfo)
-    .finish();
+  const any = new BinaryWriter().tag(1, WireType.LengthDelimited).string(RETRY_INFO_TYPE_URL).tag(2, WireType.LengthDelimited).bytes(retryInfo).finish();
   const status = new BinaryWriter().tag(1, WireType.Varint).int32(code).tag(2, WireType.LengthDelimited).string(message);
   return Buffer.from(status.tag(3, WireType.LengthDelimited).bytes(any).finish());
 }

@@ -5,14 +5,15 @@
  * services: {@link installServerInterceptors} before, {@link startApplicationHealth}
  * after.
  */
-import type { RpcServer } from "../rpc/engine.js";
-import { type HealthCheckLoop, type HealthCheckOptions, startHealthChecks } from "./health-check.js";
+
 import type { Logger } from "../log.js";
-import { type RateLimit, type RateLimitOptions, checkRateLimitMethods, rateLimitInterceptor } from "./rate-limit.js";
+import type { RpcServer } from "../rpc/engine.js";
 import { registeredServices, useInterceptors } from "../rpc/server.js";
 import type { HealthState } from "../services/health.js";
 import { isLifecycleService } from "../services/lifecycle.js";
 import { serverTelemetryInterceptor } from "../telemetry.js";
+import { type HealthCheckLoop, type HealthCheckOptions, startHealthChecks } from "./health-check.js";
+import { checkRateLimitMethods, type RateLimit, type RateLimitOptions, rateLimitInterceptor } from "./rate-limit.js";
 
 /**
  * Wraps every service added to `server` from now on: telemetry outermost (so
@@ -20,11 +21,7 @@ import { serverTelemetryInterceptor } from "../telemetry.js";
  * check against the services once they are registered. Throws ConfigError
  * for malformed limits.
  */
-export function installServerInterceptors(
-  server: RpcServer,
-  global: RateLimit | undefined,
-  methods: Record<string, RateLimit> | undefined,
-): RateLimitOptions {
+export function installServerInterceptors(server: RpcServer, global: RateLimit | undefined, methods: Record<string, RateLimit> | undefined): RateLimitOptions {
   const limits: RateLimitOptions = { global, methods };
   useInterceptors(server, [serverTelemetryInterceptor, rateLimitInterceptor(limits)]);
   return limits;

@@ -11,21 +11,22 @@
  * hosts in turn (Terraform connects once per command and never stops a
  * reattached provider).
  */
+
+import { createLogger, type Logger } from "../log.js";
 import { BrokerCore } from "../protocol/broker.js";
 import { CONFIG_DEFAULTS, serverConfigFromEnv } from "../protocol/config.js";
 import type { Network } from "../protocol/handshake.js";
-import { type Logger, createLogger } from "../log.js";
 import type { PluginSet } from "../protocol/plugins.js";
 import type { ReattachConfig } from "../protocol/reattach.js";
+import { listen, type PluginListener } from "../protocol/transport.js";
 import type { EngineName } from "../rpc/engine.js";
 import { grpcJs } from "../rpc/grpc-js.js";
 import { addService } from "../rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "../services/broker.js";
-import { GRPCController, controllerHandler } from "../services/controller.js";
+import { controllerHandler, GRPCController } from "../services/controller.js";
 import { Health, HealthState } from "../services/health.js";
-import { createEngineServer } from "./server-engine.js";
-import { type PluginListener, listen } from "../protocol/transport.js";
 import { takeHeldStdout } from "../services/held-stdout.js";
+import { createEngineServer } from "./server-engine.js";
 
 /** Options of {@link serveUnmanaged}. */
 export interface ServeUnmanagedOptions {
@@ -97,7 +98,11 @@ export async function serveUnmanaged(options: ServeUnmanagedOptions): Promise<Un
 
   addService(server, Health, health.handler);
   addService(server, GRPCBroker, brokerStream.handler);
-  addService(server, GRPCController, controllerHandler(() => void stop()));
+  addService(
+    server,
+    GRPCController,
+    controllerHandler(() => void stop()),
+  );
   for (const plugin of Object.values(options.plugins)) plugin.register?.(server, { broker, logger });
 
   const listener: PluginListener = await listen(listenOptions, inject);

@@ -9,40 +9,42 @@
  * the cookie check, so nothing user code prints while serve() starts (a
  * loader, `register()`, the first health check) can come before that line.
  */
-import type * as grpc from "@grpc/grpc-js";
+
 import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
-import { BrokerCore, type BrokerMultiplexer } from "../protocol/broker.js";
+import type * as grpc from "@grpc/grpc-js";
 import { ConfigError, PluginError } from "../errors.js";
-import {
-  type HandshakeConfig,
-  type Network,
-  checkMagicCookie,
-  formatHandshakeLine,
-  negotiateVersion,
-} from "../protocol/handshake.js";
-import { type RateLimitSettings, type ServerConfig, type TlsFiles, resolveServerConfig } from "../protocol/config.js";
-import { PluginExitCode, handleStopSignals } from "./signals.js";
-import { loadServerTls, suppliedChannelCredentials, suppliedServerCredentials, suppliedServerTls } from "../protocol/tls-files.js";
-import { type LogLevel, type Logger, createLogger } from "../log.js";
+import { createLogger, type Logger, type LogLevel } from "../log.js";
+import { BrokerCore, type BrokerMultiplexer } from "../protocol/broker.js";
+import { type RateLimitSettings, resolveServerConfig, type ServerConfig, type TlsFiles } from "../protocol/config.js";
+import { checkMagicCookie, formatHandshakeLine, type HandshakeConfig, type Network, negotiateVersion } from "../protocol/handshake.js";
 import type { PluginSet } from "../protocol/plugins.js";
+import {
+  type CertificateCurve,
+  generateCertificate,
+  parseCertificate,
+  pinnedChannelCredentials,
+  pinnedServerCredentials,
+  pinnedServerTls,
+} from "../protocol/tls.js";
+import { loadServerTls, suppliedChannelCredentials, suppliedServerCredentials, suppliedServerTls } from "../protocol/tls-files.js";
+import { listen, type PluginListener } from "../protocol/transport.js";
 import type { EngineName } from "../rpc/engine.js";
 import { grpcJs } from "../rpc/grpc-js.js";
 import type { ServerTlsMaterial } from "../rpc/h2/tls.js";
 import { addService } from "../rpc/server.js";
 import { brokerStreamHandler, GRPCBroker } from "../services/broker.js";
-import { GRPCController, controllerHandler } from "../services/controller.js";
-import { Health, HealthState, type HealthReporter } from "../services/health.js";
+import { controllerHandler, GRPCController } from "../services/controller.js";
+import { Health, type HealthReporter, HealthState } from "../services/health.js";
 import { addReflection } from "../services/reflection.js";
 import { GRPCStdio, StdioCapture } from "../services/stdio.js";
-import { type CertificateCurve, generateCertificate, parseCertificate, pinnedChannelCredentials, pinnedServerCredentials, pinnedServerTls } from "../protocol/tls.js";
-import { type PluginListener, listen } from "../protocol/transport.js";
+import { traced } from "../telemetry.js";
 import { watchParent } from "../util/parent.js";
 import type { HealthCheckOptions } from "./health-check.js";
 import type { RateLimit } from "./rate-limit.js";
 import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
 import { createEngineServer, once } from "./server-engine.js";
-import { traced } from "../telemetry.js";
+import { handleStopSignals, PluginExitCode } from "./signals.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -225,7 +227,11 @@ async function start(options: ServeOptions, config: ServerConfig, stdio: StdioCa
 
   addService(server, Health, health.handler);
   addService(server, GRPCBroker, brokerStream.handler);
-  addService(server, GRPCController, controllerHandler(() => void stop()));
+  addService(
+    server,
+    GRPCController,
+    controllerHandler(() => void stop()),
+  );
   addService(server, GRPCStdio, stdio.handler);
   addReflection(server);
   const context = { broker, logger };
@@ -329,7 +335,9 @@ async function loadPluginSet(source: PluginSet | PluginSetLoader, version: numbe
   if (typeof source !== "function") return source;
   const set: unknown = await source();
   if (typeof set !== "object" || set === null || Array.isArray(set)) {
-    throw new ConfigError(`the loader of versionedPlugins[${version}] returned ${set === null ? "null" : Array.isArray(set) ? "an array" : typeof set}; it must return (or resolve to) a plugin set, e.g. { name: plugin }`);
+    throw new ConfigError(
+      `the loader of versionedPlugins[${version}] returned ${set === null ? "null" : Array.isArray(set) ? "an array" : typeof set}; it must return (or resolve to) a plugin set, e.g. { name: plugin }`,
+    );
   }
   return set as PluginSet;
 }

@@ -3,8 +3,9 @@
  * connection (a listener's socket or a yamux stream) is handed to it. grpc-js
  * is loaded only when it is the engine.
  */
-import type * as grpc from "@grpc/grpc-js";
+
 import type { Duplex } from "node:stream";
+import type * as grpc from "@grpc/grpc-js";
 import { SERVER_OPTIONS } from "../protocol/broker.js";
 import type { EngineName, RpcServer } from "../rpc/engine.js";
 import { loadGrpcJs } from "../rpc/grpc-js.js";

@@ -13,15 +13,16 @@
  * (`{service_id, knock: {knock: true}}`), the acceptor acks, and the dialer
  * then opens a new stream, which the acceptor hands to that id's server.
  */
+
+import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
-import type { Duplex } from "node:stream";
 import { TransportError } from "../errors.js";
 import { type ConnInfo, ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
-import { type ListenOptions, type PluginListener, grpcTarget, listen } from "./transport.js";
 import { loadGrpcJs } from "../rpc/grpc-js.js";
 import { useInterceptors } from "../rpc/server.js";
 import { clientTelemetryInterceptor, serverTelemetryInterceptor } from "../telemetry.js";
+import { grpcTarget, type ListenOptions, listen, type PluginListener } from "./transport.js";
 
 /** Opens and accepts brokered connections. Both the host and the plugin have one. */
 export interface Broker {
@@ -200,11 +201,7 @@ export class BrokerCore implements Broker {
       if (info.network !== "unix" && info.network !== "tcp") {
         throw new TransportError(`unknown address type ${JSON.stringify(info.network)} for brokered id ${id}: ${info.address}`);
       }
-      client = new grpc.Client(
-        grpcTarget({ network: info.network, address: info.address }),
-        this.options.channelCredentials(),
-        TRACED_CHANNEL_OPTIONS,
-      );
+      client = new grpc.Client(grpcTarget({ network: info.network, address: info.address }), this.options.channelCredentials(), TRACED_CHANNEL_OPTIONS);
     }
     this.clients.add(client);
     return client;

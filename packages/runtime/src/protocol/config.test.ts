@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CONFIG_DEFAULTS, clientConfigFromEnv, resolveClientConfig, resolveServerConfig, serverConfigFromEnv } from "./config.js";
 import { ConfigError } from "../errors.js";
+import { CONFIG_DEFAULTS, clientConfigFromEnv, resolveClientConfig, resolveServerConfig, serverConfigFromEnv } from "./config.js";
 
 describe("serverConfigFromEnv", () => {
   it("reads only the variables that are set, and the go-plugin contract", () => {
@@ -46,7 +46,7 @@ describe("serverConfigFromEnv", () => {
   });
 
   it("wants a rate with a burst, and takes the burst as given", () => {
-    expect(() => serverConfigFromEnv({ PLUGIN_RATE_BURST: "10" })).toThrow("PLUGIN_RATE_BURST=\"10\" is set but PLUGIN_RATE_LIMIT is not");
+    expect(() => serverConfigFromEnv({ PLUGIN_RATE_BURST: "10" })).toThrow('PLUGIN_RATE_BURST="10" is set but PLUGIN_RATE_LIMIT is not');
     expect(serverConfigFromEnv({ PLUGIN_RATE_LIMIT: "100", PLUGIN_RATE_BURST: "7" }).rateLimit).toEqual({ ratePerSecond: 100, burst: 7 });
     expect(() => serverConfigFromEnv({ PLUGIN_RATE_LIMIT: "1", PLUGIN_RATE_BURST: "0" })).toThrow('PLUGIN_RATE_BURST="0" is not a whole number ≥ 1');
   });
@@ -74,7 +74,9 @@ describe("resolveServerConfig precedence: explicit option > environment > defaul
   });
 
   it("rejects bad explicit options by name", () => {
-    expect(() => resolveServerConfig({ shutdownGraceMs: -1 }, {})).toThrow("option shutdownGraceMs=-1 is not a duration in milliseconds: use a whole number ≥ 0");
+    expect(() => resolveServerConfig({ shutdownGraceMs: -1 }, {})).toThrow(
+      "option shutdownGraceMs=-1 is not a duration in milliseconds: use a whole number ≥ 0",
+    );
     expect(() => resolveServerConfig({ network: "udp" as never }, {})).toThrow('option network="udp" is not a transport');
     expect(() => resolveServerConfig({ rateLimit: { ratePerSecond: 1, burst: 0.5 } }, {})).toThrow("option rateLimit.burst=0.5");
     expect(() => resolveServerConfig({ tls: { certFile: "" } }, {})).toThrow('option tls.certFile="" is not a file path');
@@ -92,7 +94,9 @@ describe("client config", () => {
         PLUGIN_TLS_CA_FILE: "/ca.pem",
       }),
     ).toEqual({ startTimeoutMs: 5000, connectTimeoutMs: 700, killGraceMs: 0, retry: { attempts: 3 }, tls: { caFile: "/ca.pem", source: "env" } });
-    expect(() => clientConfigFromEnv({ PLUGIN_START_TIMEOUT_MS: "0" })).toThrow('PLUGIN_START_TIMEOUT_MS="0" is not a duration in milliseconds (a whole number ≥ 1)');
+    expect(() => clientConfigFromEnv({ PLUGIN_START_TIMEOUT_MS: "0" })).toThrow(
+      'PLUGIN_START_TIMEOUT_MS="0" is not a duration in milliseconds (a whole number ≥ 1)',
+    );
     expect(() => clientConfigFromEnv({ PLUGIN_START_ATTEMPTS: "many" })).toThrow('PLUGIN_START_ATTEMPTS="many" is not a whole number ≥ 1');
   });
 
@@ -138,6 +142,8 @@ describe("client config", () => {
     });
     expect(resolveClientConfig({ retry: { attempts: 2 } }, { PLUGIN_START_ATTEMPTS: "4" }).retry.attempts).toBe(2);
     expect(() => resolveClientConfig({ retry: { attempts: 0 } }, {})).toThrow("option retry.attempts=0 is not an attempt count");
-    expect(() => resolveClientConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10 } }, {})).toThrow("retry.maxDelayMs (10) is less than retry.initialDelayMs (100)");
+    expect(() => resolveClientConfig({ retry: { initialDelayMs: 100, maxDelayMs: 10 } }, {})).toThrow(
+      "retry.maxDelayMs (10) is less than retry.initialDelayMs (100)",
+    );
   });
 });

@@ -16,9 +16,9 @@
  * value and what is accepted.
  */
 import { ConfigError } from "../errors.js";
-import { type Network, type PluginEnvironment, readPluginEnvironment } from "./handshake.js";
 import type { LogLevel } from "../log.js";
 import { ENGINES, type EngineName } from "../rpc/engine.js";
+import { type Network, type PluginEnvironment, readPluginEnvironment } from "./handshake.js";
 
 /** The `PLUGIN_*` variables rpcplugin adds to go-plugin's contract. */
 export const ConfigEnv = {
@@ -169,7 +169,9 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerSettings & { 
   const burst = wholeNumber(env, ConfigEnv.rateBurst, 1);
   if (rate !== undefined) settings.rateLimit = { ratePerSecond: rate, burst: burst ?? Math.max(1, Math.ceil(rate)) };
   else if (burst !== undefined) {
-    throw new ConfigError(`${ConfigEnv.rateBurst}=${JSON.stringify(env[ConfigEnv.rateBurst])} is set but ${ConfigEnv.rateLimit} is not: set the rate (calls per second) too, or unset the burst`);
+    throw new ConfigError(
+      `${ConfigEnv.rateBurst}=${JSON.stringify(env[ConfigEnv.rateBurst])} is set but ${ConfigEnv.rateLimit} is not: set the rate (calls per second) too, or unset the burst`,
+    );
   }
   return settings;
 }
@@ -226,7 +228,9 @@ export function resolveClientConfig(explicit: ClientSettings, env: NodeJS.Proces
           : { mode: "auto" };
   const retry: StartRetry = { ...CONFIG_DEFAULTS.retry, ...definedOnly(fromEnv.retry), ...definedOnly(explicit.retry) };
   if (retry.maxDelayMs < retry.initialDelayMs) {
-    throw new ConfigError(`retry.maxDelayMs (${retry.maxDelayMs}) is less than retry.initialDelayMs (${retry.initialDelayMs}): the maximum delay must be at least the initial one`);
+    throw new ConfigError(
+      `retry.maxDelayMs (${retry.maxDelayMs}) is less than retry.initialDelayMs (${retry.initialDelayMs}): the maximum delay must be at least the initial one`,
+    );
   }
   return {
     engine: explicit.engine ?? fromEnv.engine ?? CONFIG_DEFAULTS.engine,
@@ -244,7 +248,9 @@ function checkExplicit(explicit: ServerSettings & ClientSettings): void {
     throw new ConfigError(`option network=${JSON.stringify(explicit.network)} is not a transport: use "unix" or "tcp"`);
   }
   if (explicit.engine !== undefined && !ENGINES.includes(explicit.engine)) {
-    throw new ConfigError(`option engine=${JSON.stringify(explicit.engine)} is not an RPC engine: use ${ENGINES.map((name) => JSON.stringify(name)).join(" or ")}`);
+    throw new ConfigError(
+      `option engine=${JSON.stringify(explicit.engine)} is not an RPC engine: use ${ENGINES.map((name) => JSON.stringify(name)).join(" or ")}`,
+    );
   }
   if (explicit.logLevel !== undefined && !LOG_LEVELS.includes(explicit.logLevel)) {
     throw new ConfigError(`option logLevel=${JSON.stringify(explicit.logLevel)} is not a log level: use one of ${LOG_LEVELS.join(", ")}`);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, HandshakeError, IncompatibleVersionError } from "../errors.js";
 import {
-  NOT_A_PLUGIN_MESSAGE,
   buildPluginEnvironment,
   checkMagicCookie,
   encodeCertificateField,
   formatHandshakeLine,
+  NOT_A_PLUGIN_MESSAGE,
   negotiateVersion,
   parseHandshakeLine,
   readPluginEnvironment,
@@ -60,7 +60,9 @@ describe("handshake line", () => {
     expect(parse).toThrow(/Unrecognized remote plugin message.*\n.*"hello from the plugin"/s);
   });
   it("rejects a wrong core version", () => {
-    expect(() => parseHandshakeLine("2|1|tcp|127.0.0.1:1|grpc|", { hostVersions: [1] })).toThrow(/incompatible core API version with plugin. Plugin version: 2, Core version: 1/);
+    expect(() => parseHandshakeLine("2|1|tcp|127.0.0.1:1|grpc|", { hostVersions: [1] })).toThrow(
+      /incompatible core API version with plugin. Plugin version: 2, Core version: 1/,
+    );
   });
   it("rejects an app version the host does not speak with IncompatibleVersionError", () => {
     let caught: unknown;
@@ -131,7 +133,9 @@ describe("plugin environment", () => {
   it("names the variable and value on bad ports", () => {
     expect(() => readPluginEnvironment({ PLUGIN_MIN_PORT: "ten" })).toThrow(ConfigError);
     expect(() => readPluginEnvironment({ PLUGIN_MIN_PORT: "ten" })).toThrow(/PLUGIN_MIN_PORT: "ten" is not a port number/);
-    expect(() => readPluginEnvironment({ PLUGIN_MIN_PORT: "200", PLUGIN_MAX_PORT: "100" })).toThrow(/value of 200 is greater than PLUGIN_MAX_PORT value of 100/);
+    expect(() => readPluginEnvironment({ PLUGIN_MIN_PORT: "200", PLUGIN_MAX_PORT: "100" })).toThrow(
+      /value of 200 is greater than PLUGIN_MAX_PORT value of 100/,
+    );
   });
 });
 

@@ -58,10 +58,7 @@ export interface HandshakeInfo {
 }
 
 /** Checks the magic cookie; returns the go-plugin message to print when it does not match. */
-export function checkMagicCookie(
-  config: HandshakeConfig,
-  env: NodeJS.ProcessEnv,
-): { ok: true } | { ok: false; message: string } {
+export function checkMagicCookie(config: HandshakeConfig, env: NodeJS.ProcessEnv): { ok: true } | { ok: false; message: string } {
   if (!config.magicCookieKey || !config.magicCookieValue) return { ok: false, message: MISCONFIGURED_COOKIE_MESSAGE };
   if (env[config.magicCookieKey] !== config.magicCookieValue) return { ok: false, message: NOT_A_PLUGIN_MESSAGE };
   return { ok: true };
@@ -243,10 +240,7 @@ export function buildPluginEnvironment(options: HostEnvironmentOptions): Record<
  * list), the lowest served version, which the host then rejects with a clear
  * message naming both sides' versions.
  */
-export function negotiateVersion(
-  hostVersions: readonly number[],
-  servedVersions: readonly number[],
-): { version: number; common: boolean } {
+export function negotiateVersion(hostVersions: readonly number[], servedVersions: readonly number[]): { version: number; common: boolean } {
   if (servedVersions.length === 0) throw new ConfigError("serve() needs at least one plugin set to serve");
   const served = [...servedVersions].sort((a, b) => b - a);
   const match = served.find((version) => hostVersions.includes(version));

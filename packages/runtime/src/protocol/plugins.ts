@@ -9,11 +9,11 @@
  * ones use {@link servicePlugin} and {@link clientPlugin}.
  */
 import type { DescService } from "@bufbuild/protobuf";
-import type { Broker } from "./broker.js";
 import type { Logger } from "../log.js";
-import { type ServiceClient, createClient } from "../rpc/client.js";
+import { createClient, type ServiceClient } from "../rpc/client.js";
 import type { RpcServer, Transport } from "../rpc/engine.js";
-import { type ServiceHandler, addService } from "../rpc/server.js";
+import { addService, type ServiceHandler } from "../rpc/server.js";
+import type { Broker } from "./broker.js";
 
 /** Passed to a plugin when the plugin process registers its services. */
 export interface PluginServerContext {
@@ -49,9 +49,7 @@ export type PluginSet = Record<string, Plugin>;
 export type DispensedClient<P> = P extends Plugin<infer C> ? C : never;
 
 /** A handler for a service, or a function making one from the plugin's context (for the broker or logger). */
-export type HandlerInit<S extends DescService> =
-  | Partial<ServiceHandler<S>>
-  | ((context: PluginServerContext) => Partial<ServiceHandler<S>>);
+export type HandlerInit<S extends DescService> = Partial<ServiceHandler<S>> | ((context: PluginServerContext) => Partial<ServiceHandler<S>>);
 
 /**
  * A plugin bound to one service: hosts dispense it as a typed client, and
@@ -66,10 +64,7 @@ export interface PluginDefinition<S extends DescService, C> extends Plugin<C> {
 }
 
 /** Binds a service to the client hosts get from `dispense()`. */
-export function definePlugin<S extends DescService, C>(
-  service: S,
-  makeClient: (context: PluginClientContext) => C,
-): PluginDefinition<S, C> {
+export function definePlugin<S extends DescService, C>(service: S, makeClient: (context: PluginClientContext) => C): PluginDefinition<S, C> {
   return {
     service,
     client: makeClient,

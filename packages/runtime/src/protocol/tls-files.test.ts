@@ -55,13 +55,13 @@ describe("loadServerTls / loadClientTls", () => {
     expect(failure(() => loadServerTls({ certFile: der, keyFile: rsa.server.key })).message).toContain(`tls.certFile=${der} is not PEM`);
     expect(failure(() => loadServerTls({ certFile: rsa.server.cert, keyFile: der })).message).toContain(`tls.keyFile=${der} is not PEM`);
     // A key where a certificate belongs.
-    expect(failure(() => loadServerTls({ certFile: rsa.server.key, keyFile: rsa.server.key })).message).toContain('holds no "-----BEGIN CERTIFICATE-----" block');
+    expect(failure(() => loadServerTls({ certFile: rsa.server.key, keyFile: rsa.server.key })).message).toContain(
+      'holds no "-----BEGIN CERTIFICATE-----" block',
+    );
   });
 
   it("refuses a key that is not the certificate's (also across key types)", () => {
-    expect(failure(() => loadServerTls({ certFile: rsa.server.cert, keyFile: rsa.client.key })).message).toContain(
-      "does not belong to the certificate",
-    );
+    expect(failure(() => loadServerTls({ certFile: rsa.server.cert, keyFile: rsa.client.key })).message).toContain("does not belong to the certificate");
     expect(failure(() => loadServerTls({ certFile: ec.server.cert, keyFile: rsa.server.key })).message).toContain("does not belong to the certificate");
   });
 

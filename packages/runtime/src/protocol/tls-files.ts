@@ -17,13 +17,14 @@
  * it). The host verifies the plugin's certificate against its CA file and the
  * name `localhost`; it does not pin anything from the handshake line.
  */
-import type * as grpc from "@grpc/grpc-js";
-import { type KeyObject, X509Certificate, createPrivateKey } from "node:crypto";
+
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ConfigEnv, type TlsFiles } from "./config.js";
+import type * as grpc from "@grpc/grpc-js";
 import { TLSError } from "../errors.js";
 import { grpcJs } from "../rpc/grpc-js.js";
 import type { ClientTlsMaterial, ServerTlsMaterial } from "../rpc/h2/tls.js";
+import { ConfigEnv, type TlsFiles } from "./config.js";
 
 /** Supplied TLS material, read and checked. */
 export interface LoadedTls {
@@ -51,9 +52,7 @@ export function loadClientTls(files: TlsFiles, now = new Date()): LoadedTls {
     throw new TLSError(`a host using supplied TLS needs a CA file (${label(files, "caFile")}) to verify the plugin's certificate against`);
   }
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
-    throw new TLSError(
-      `${label(files, "certFile")} and ${label(files, "keyFile")} go together: give both (to present a client certificate) or neither`,
-    );
+    throw new TLSError(`${label(files, "certFile")} and ${label(files, "keyFile")} go together: give both (to present a client certificate) or neither`);
   }
   return load(files, now);
 }

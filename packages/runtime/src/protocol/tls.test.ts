@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { TLSError } from "../errors.js";
 import { generateCertificate, parseCertificate, toPem } from "./tls.js";
@@ -16,9 +16,7 @@ describe("generateCertificate", () => {
       expect(cert.verify(cert.publicKey)).toBe(true);
       expect(cert.checkPrivateKey(createPrivateKey(pair.keyPem))).toBe(true);
       expect(cert.checkHost("localhost")).toBe("localhost");
-      expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe(
-        { "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" }[curve],
-      );
+      expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe({ "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" }[curve]);
       expect(BigInt(`0x${cert.serialNumber}`) > 0n).toBe(true);
       expect(pair.certPem).toBe(toPem(pair.certDer));
     });

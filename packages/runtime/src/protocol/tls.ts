@@ -11,12 +11,13 @@
  * is several times faster to generate and to handshake with, and every TLS
  * stack supports it. P-384 and P-521 are available.
  */
+
+import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
+import { TLSError } from "../errors.js";
 import { grpcJs } from "../rpc/grpc-js.js";
 import type { ClientTlsMaterial, ServerTlsMaterial } from "../rpc/h2/tls.js";
-import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import * as der from "./der.js";
-import { TLSError } from "../errors.js";
 
 /** Elliptic curves a generated certificate may use. */
 export type CertificateCurve = "P-256" | "P-384" | "P-521";
@@ -74,11 +75,7 @@ export function generateCertificate(options: { curve?: CertificateCurve; now?: D
     extension(OID.keyUsage, true, der.namedBits([0, 2, 4, 5])),
     extension(OID.extKeyUsage, false, der.sequence(der.objectIdentifier(OID.serverAuth), der.objectIdentifier(OID.clientAuth))),
     extension(OID.subjectKeyIdentifier, false, der.octetString(keyId)),
-    extension(
-      OID.subjectAltName,
-      false,
-      der.sequence(der.implicit(2, Buffer.from("localhost")), der.implicit(7, Buffer.from([127, 0, 0, 1]))),
-    ),
+    extension(OID.subjectAltName, false, der.sequence(der.implicit(2, Buffer.from("localhost")), der.implicit(7, Buffer.from([127, 0, 0, 1])))),
   );
   const tbs = der.sequence(
     der.explicit(0, der.smallInteger(2)), // v3
@@ -129,7 +126,9 @@ function contentLength(buf: Buffer, offset: number): number {
 
 /** DER → PEM `CERTIFICATE`. */
 export function toPem(certDer: Uint8Array): string {
-  const body = Buffer.from(certDer).toString("base64").replace(/.{1,64}/g, "$&\n");
+  const body = Buffer.from(certDer)
+    .toString("base64")
+    .replace(/.{1,64}/g, "$&\n");
   return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
 }
 

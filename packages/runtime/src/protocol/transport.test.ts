@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, TransportError } from "../errors.js";
-import { type PluginListener, listen, resolveGroup } from "./transport.js";
+import { listen, type PluginListener, resolveGroup } from "./transport.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

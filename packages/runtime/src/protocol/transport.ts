@@ -9,7 +9,7 @@
  */
 import { randomInt } from "node:crypto";
 import { chmodSync, chownSync, readFileSync, rmSync, statSync } from "node:fs";
-import { type Server, type Socket, createServer } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, TransportError } from "../errors.js";

@@ -10,7 +10,7 @@ import { createClient } from "./client.js";
 import { Code } from "./code.js";
 import { RpcError } from "./errors.js";
 import { EchoRequestSchema, EchoService } from "./testdata/gen/echo_pb.js";
-import { type EchoHarness, aborted, deferred, settled, startEcho, within } from "./testdata/harness.js";
+import { aborted, deferred, type EchoHarness, settled, startEcho, within } from "./testdata/harness.js";
 
 const harnesses: EchoHarness[] = [];
 const transports: grpc.Client[] = [];
@@ -66,10 +66,7 @@ describe("createClient: requests and metadata", () => {
     });
     let headers: grpc.Metadata | undefined;
     let trailers: grpc.Metadata | undefined;
-    await client.echo(
-      {},
-      { metadata: { "x-record": "r", "x-list": ["a", "b"] }, onHeader: (md) => (headers = md), onTrailer: (md) => (trailers = md) },
-    );
+    await client.echo({}, { metadata: { "x-record": "r", "x-list": ["a", "b"] }, onHeader: (md) => (headers = md), onTrailer: (md) => (trailers = md) });
     expect(headers?.get("x-header")).toEqual(["r"]);
     expect(trailers?.get("x-trailer")).toEqual(["a, b"]);
   });
@@ -107,7 +104,11 @@ describe("createClient: requests and metadata", () => {
     ];
     for (const call of calls) {
       const seen: Record<string, unknown> = {};
-      await call({ metadata, onHeader: (md: grpc.Metadata) => (seen.header = md.get("x-header")), onTrailer: (md: grpc.Metadata) => (seen.trailer = md.get("x-trailer")) });
+      await call({
+        metadata,
+        onHeader: (md: grpc.Metadata) => (seen.header = md.get("x-header")),
+        onTrailer: (md: grpc.Metadata) => (seen.trailer = md.get("x-trailer")),
+      });
       expect(seen).toEqual({ header: ["h"], trailer: ["t1"] });
     }
     expect(metadata.get("x-token")).toEqual(["t1"]); // the caller's object is not changed
@@ -115,7 +116,12 @@ describe("createClient: requests and metadata", () => {
 
   it("fails with RpcError INVALID_ARGUMENT on malformed metadata, without calling", async () => {
     let calls = 0;
-    const { client } = await start({ echo: () => (calls++, {}) });
+    const { client } = await start({
+      echo: () => {
+        calls++;
+        return {};
+      },
+    });
     const error = await rejection(client.echo({}, { metadata: { "Not A Key": "x" } }));
     expect(error.code).toBe(Code.INVALID_ARGUMENT);
     await client.echo({});
@@ -154,7 +160,12 @@ describe("createClient: deadlines and cancellation", () => {
 
   it("uses the earlier of timeoutMs and deadline", async () => {
     const deadline = deferred<Date | undefined>();
-    const { client } = await start({ echo: (_request, context) => (deadline.resolve(context.deadline), {}) });
+    const { client } = await start({
+      echo: (_request, context) => {
+        deadline.resolve(context.deadline);
+        return {};
+      },
+    });
     const far = new Date(Date.now() + 3_600_000);
     await client.echo({}, { deadline: far, timeoutMs: 60_000 });
     const seen = await deadline.promise;
@@ -164,7 +175,12 @@ describe("createClient: deadlines and cancellation", () => {
 
   it("rejects at once, without calling, when the signal is already aborted", async () => {
     let calls = 0;
-    const { client } = await start({ echo: () => (calls++, {}) });
+    const { client } = await start({
+      echo: () => {
+        calls++;
+        return {};
+      },
+    });
     const error = await rejection(client.echo({}, { signal: AbortSignal.abort() }));
     expect(error.code).toBe(Code.CANCELLED);
     await client.echo({});

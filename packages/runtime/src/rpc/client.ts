@@ -10,6 +10,7 @@ import { Code } from "./code.js";
 import { methodDefinition, toMessage } from "./definition.js";
 import type { CallTransport, Transport } from "./engine.js";
 import { RpcError } from "./errors.js";
+import { type MemberName, memberName } from "./member-name.js";
 import { type MetadataInit, toMetadata } from "./metadata.js";
 import { type CallRetry, callRetryPolicy, retryUnavailable } from "./retry.js";
 import { readMessages, writeMessages } from "./stream.js";
@@ -44,10 +45,7 @@ export interface CallOptions {
 }
 
 /** Calls a unary RPC. */
-export type UnaryMethod<I extends DescMessage, O extends DescMessage> = (
-  request: MessageInitShape<I>,
-  options?: CallOptions,
-) => Promise<MessageShape<O>>;
+export type UnaryMethod<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>;
 
 /**
  * Calls a server-streaming RPC. The call starts when iteration starts;
@@ -94,20 +92,11 @@ export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I ex
 
 /**
  * A typed client of a service: one method per RPC, named by the method's
- * `localName` — except `then`, which becomes `then$`: a client object with a
- * `then` method would be taken for a promise, and awaiting it would call the RPC.
+ * `localName` — except `then`, which becomes `then$` (see {@link MemberName}).
  */
 export type ServiceClient<S extends DescService> = {
-  [K in keyof S["method"] as ClientMethodName<K>]: ClientMethod<S["method"][K]>;
+  [K in keyof S["method"] as MemberName<K>]: ClientMethod<S["method"][K]>;
 };
-
-/** The client-side name of a method's `localName` (see {@link ServiceClient}). */
-export type ClientMethodName<K> = K extends "then" ? "then$" : K;
-
-/** The client-side name of a method's `localName` (see {@link ServiceClient}). */
-export function clientMethodName(localName: string): string {
-  return localName === "then" ? "then$" : localName;
-}
 
 /**
  * A client of `service` over `transport`: a connection of the runtime's (the
@@ -125,7 +114,7 @@ export function createClient<S extends DescService>(service: S, connection: Tran
   const transport = connection as unknown as CallTransport;
   const client: Record<string, unknown> = Object.create(null);
   for (const method of service.methods) {
-    const name = clientMethodName(method.localName);
+    const name = memberName(method.localName);
     switch (method.methodKind) {
       case "unary":
         client[name] = (request: unknown, options: CallOptions = {}) => callUnaryRetrying(transport, method, request, options);

@@ -5,9 +5,9 @@
  * whichever comes first.
  */
 import type * as grpc from "@grpc/grpc-js";
-import { Metadata } from "./grpc-metadata.js";
 import { Code } from "./code.js";
 import { RpcError } from "./errors.js";
+import { Metadata } from "./grpc-metadata.js";
 
 /** The context given to every handler call. */
 export interface CallContext {

@@ -4,15 +4,15 @@
  * generated glue code.
  */
 import {
+  create,
   type DescMessage,
   type DescMethod,
   type DescService,
+  fromBinary,
+  isMessage,
   type Message,
   type MessageInitShape,
   type MessageShape,
-  create,
-  fromBinary,
-  isMessage,
   toBinary,
 } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";

@@ -3,8 +3,9 @@
  * runs on it) is first used, not at import: a process on the h2 engine never
  * pays for loading it (about 60 ms of CPU at start-up, docs/benchmarks.md).
  */
-import type * as GrpcJs from "@grpc/grpc-js";
+
 import { createRequire } from "node:module";
+import type * as GrpcJs from "@grpc/grpc-js";
 
 let loaded: typeof GrpcJs | undefined;
 
@@ -26,6 +27,9 @@ export function grpcJs(): typeof GrpcJs {
     loaded = createRequire(import.meta.url)("@grpc/grpc-js") as typeof GrpcJs;
     return loaded;
   } catch (error) {
-    throw new Error("@grpc/grpc-js is not loaded: await loadGrpcJs() (exported by @rpcplugin/runtime) before using the runtime's grpc-js credentials or interceptors", { cause: error });
+    throw new Error(
+      "@grpc/grpc-js is not loaded: await loadGrpcJs() (exported by @rpcplugin/runtime) before using the runtime's grpc-js credentials or interceptors",
+      { cause: error },
+    );
   }
 }

@@ -3,38 +3,40 @@
  * engine (grpc-js or the h2 engine on node:http2) with async functions ({@link addService}) and called through typed clients
  * ({@link createClient}), with one error type ({@link RpcError}).
  */
-export { Code, codeName } from "./code.js";
-export { RpcError, type RpcErrorOptions, type StatusLike } from "./errors.js";
-export { type MetadataInit, toMetadata } from "./metadata.js";
-export { type MethodDefinition, type ServiceDefinition, serviceDefinition, methodDefinition, methodPath } from "./definition.js";
-export type { CallContext } from "./context.js";
+
 export {
-  addService,
-  useInterceptors,
-  type AddServiceOptions,
-  type ServiceHandler,
-  type MethodHandler,
-  type UnaryHandler,
-  type ServerStreamingHandler,
-  type ClientStreamingHandler,
-  type BidiStreamingHandler,
-  type AnyMethodHandler,
-  type UntypedHandler,
-  type HandlerInterceptor,
-} from "./server.js";
-export {
-  createClient,
-  type CallOptions,
-  type ServiceClient,
-  type ClientMethod,
-  type UnaryMethod,
-  type ServerStreamingMethod,
-  type ClientStreamingMethod,
-  type BidiStreamingMethod,
   type AnyClientMethod,
+  type BidiStreamingMethod,
+  type CallOptions,
+  type ClientMethod,
+  type ClientStreamingMethod,
+  createClient,
+  type ServerStreamingMethod,
+  type ServiceClient,
+  type UnaryMethod,
 } from "./client.js";
-export { type EngineName, type Transport, type RpcServer, ENGINES } from "./engine.js";
-export { H2Channel, type H2ChannelOptions, type ChannelTarget, type CallHook, type CallStatus } from "./h2/channel.js";
+export { Code, codeName } from "./code.js";
+export type { CallContext } from "./context.js";
+export { type MethodDefinition, methodDefinition, methodPath, type ServiceDefinition, serviceDefinition } from "./definition.js";
+export { ENGINES, type EngineName, type RpcServer, type Transport } from "./engine.js";
+export { RpcError, type RpcErrorOptions, type StatusLike } from "./errors.js";
+export { type CallHook, type CallStatus, type ChannelTarget, H2Channel, type H2ChannelOptions } from "./h2/channel.js";
 export { H2Server, type H2ServerOptions } from "./h2/server.js";
 export type { ClientTlsMaterial, ServerTlsMaterial } from "./h2/tls.js";
+export { type MemberName, memberName } from "./member-name.js";
+export { type MetadataInit, toMetadata } from "./metadata.js";
 export { type CallRetry, DEFAULT_CALL_RETRY, isIdempotent } from "./retry.js";
+export {
+  type AddServiceOptions,
+  type AnyMethodHandler,
+  addService,
+  type BidiStreamingHandler,
+  type ClientStreamingHandler,
+  type HandlerInterceptor,
+  type MethodHandler,
+  type ServerStreamingHandler,
+  type ServiceHandler,
+  type UnaryHandler,
+  type UntypedHandler,
+  useInterceptors,
+} from "./server.js";

@@ -2,7 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "./client.js";
-import { type HandlerInterceptor, addService, useInterceptors } from "./server.js";
+import { addService, type HandlerInterceptor, useInterceptors } from "./server.js";
 import { EchoService } from "./testdata/gen/echo_pb.js";
 
 let close: (() => void) | undefined;

@@ -3,15 +3,15 @@
  * methods marked idempotent in their proto retry by default, others only
  * with a per-call policy; no other code is retried; streams never are.
  */
-import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf";
+import { create, createFileRegistry, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "./client.js";
-import { addService } from "./server.js";
 import { Code } from "./code.js";
 import { RpcError } from "./errors.js";
-import { DEFAULT_CALL_RETRY, callRetryPolicy, isIdempotent } from "./retry.js";
+import { callRetryPolicy, DEFAULT_CALL_RETRY, isIdempotent } from "./retry.js";
+import { addService } from "./server.js";
 import { EchoService } from "./testdata/gen/echo_pb.js";
 import { type EchoHarness, startEcho, within } from "./testdata/harness.js";
 
@@ -35,6 +35,7 @@ async function flaky(failures: number, code = Code.UNAVAILABLE) {
       if (calls <= failures) throw new RpcError(`flaky failure ${calls}`, code);
       return { text: request.text };
     },
+    // biome-ignore lint/correctness/useYield: a stream that fails before its first response
     serverStream: async function* () {
       calls++;
       throw new RpcError("stream down", Code.UNAVAILABLE);
@@ -80,7 +81,10 @@ describe("unary retries on UNAVAILABLE", () => {
 
   it("an unmarked method is not retried: the caller sees UNAVAILABLE after one call", async () => {
     const server = await flaky(1);
-    const error = await server.client().echo({ text: "hi" }).catch((caught: unknown) => caught);
+    const error = await server
+      .client()
+      .echo({ text: "hi" })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.UNAVAILABLE);
     expect(server.calls()).toBe(1);
@@ -196,4 +200,3 @@ describe("marked in the proto itself", () => {
     }
   });
 });
-

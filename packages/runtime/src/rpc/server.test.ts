@@ -3,14 +3,14 @@
  * shapes, error statuses, UNIMPLEMENTED, cancellation reaching handlers and
  * back-pressure on response streams.
  */
-import { type MessageInitShape, create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "./code.js";
 import type { CallContext } from "./context.js";
 import { RpcError } from "./errors.js";
-import { type EchoHarness, aborted, deferred, settled, startEcho, within } from "./testdata/harness.js";
 import { type EchoRequest, type EchoRequestSchema, EchoResponseSchema } from "./testdata/gen/echo_pb.js";
+import { aborted, deferred, type EchoHarness, settled, startEcho, within } from "./testdata/harness.js";
 
 let harness: EchoHarness | undefined;
 afterEach(() => {
@@ -152,7 +152,10 @@ describe("addService: the four method kinds", () => {
     const order: string[] = [];
     const { client } = await start(
       {
-        echo: (request) => (order.push("handler"), { text: request.text }),
+        echo: (request) => {
+          order.push("handler");
+          return { text: request.text };
+        },
         async *serverStream(request) {
           yield { text: request.text };
         },

@@ -12,6 +12,7 @@ import { type CallContext, ServerCallState } from "./context.js";
 import { serviceDefinition, toMessage } from "./definition.js";
 import type { RpcServer } from "./engine.js";
 import { RpcError } from "./errors.js";
+import { type MemberName, memberName } from "./member-name.js";
 import { readMessages, writeMessages } from "./stream.js";
 
 /** Handles a unary RPC: one request, one response. */
@@ -63,10 +64,12 @@ export type MethodHandler<M> = M extends { methodKind: "unary"; input: infer I e
 
 /**
  * The implementation of a service: one function per RPC, named by the
- * method's `localName` (`getFeature` for `rpc GetFeature`).
+ * method's `localName` (`getFeature` for `rpc GetFeature`) — except `then`,
+ * which is `then$`, as on clients: a handler with a `then` method would be a
+ * thenable, and awaiting one (`await makeHandler()`) would call the RPC.
  */
 export type ServiceHandler<S extends DescService> = {
-  [K in keyof S["method"]]: MethodHandler<S["method"][K]>;
+  [K in keyof S["method"] as MemberName<K>]: MethodHandler<S["method"][K]>;
 };
 
 /** Any handler, as interceptors see it: the request (or request stream) in, the handler's result out. */
@@ -96,16 +99,11 @@ export interface AddServiceOptions {
  * is made with `grpc.max_receive_message_length` (rpcplugin's own servers
  * allow 2^31-1, as go-plugin does).
  */
-export function addService<S extends DescService>(
-  server: RpcServer,
-  service: S,
-  handler: Partial<ServiceHandler<S>>,
-  options: AddServiceOptions = {},
-): void {
+export function addService<S extends DescService>(server: RpcServer, service: S, handler: Partial<ServiceHandler<S>>, options: AddServiceOptions = {}): void {
   // Null prototype: a method whose local name is "__proto__" must become a key, not the prototype.
   const implementation: grpc.UntypedServiceImplementation = Object.create(null);
   for (const method of service.methods) {
-    const own: unknown = (handler as Record<string, unknown>)[method.localName];
+    const own: unknown = (handler as Record<string, unknown>)[memberName(method.localName)];
     if (typeof own !== "function") {
       implementation[method.localName] = unimplemented(method);
       continue;
@@ -152,9 +150,7 @@ function implement(method: DescMethod, run: UntypedHandler): grpc.UntypedHandleC
     case "unary":
       return (call: UnaryCall, respond: Respond) => {
         const state = new ServerCallState(call);
-        answer(method, state, respond, () => run(call.request, state.context)).catch((error) =>
-          lastResort(state, error, (status) => respond(status)),
-        );
+        answer(method, state, respond, () => run(call.request, state.context)).catch((error) => lastResort(state, error, (status) => respond(status)));
       };
     case "client_streaming":
       return (call: ClientStreamCall, respond: Respond) => {
@@ -166,9 +162,7 @@ function implement(method: DescMethod, run: UntypedHandler): grpc.UntypedHandleC
     case "server_streaming":
       return (call: ServerStreamCall) => {
         const state = new ServerCallState(call);
-        stream(method, state, call, () => run(call.request, state.context)).catch((error) =>
-          lastResort(state, error, (status) => call.emit("error", status)),
-        );
+        stream(method, state, call, () => run(call.request, state.context)).catch((error) => lastResort(state, error, (status) => call.emit("error", status)));
       };
     case "bidi_streaming":
       return (call: BidiCall) => {

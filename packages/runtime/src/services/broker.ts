@@ -2,9 +2,9 @@
  * plugin.GRPCBroker/StartStream: the ConnInfo channel between the two
  * brokers. The host opens the call; the plugin serves it.
  */
-import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
-import type { BrokerCore } from "../protocol/broker.js";
+import { type ConnInfo, GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
 import type { GRPCBrokerHandler } from "../gen/plugin/grpc_broker_rpcplugin.js";
+import type { BrokerCore } from "../protocol/broker.js";
 import { AsyncQueue } from "../util/async-queue.js";
 
 export { GRPCBroker };

@@ -18,10 +18,10 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../gen/grpc/health/v1/health_pb.js";
-import { AsyncQueue } from "../util/async-queue.js";
+import type { HealthHandler } from "../gen/grpc/health/v1/health_rpcplugin.js";
 import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
-import type { HealthHandler } from "../gen/grpc/health/v1/health_rpcplugin.js";
+import { AsyncQueue } from "../util/async-queue.js";
 
 export { ServingStatus };
 

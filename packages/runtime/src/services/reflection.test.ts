@@ -2,10 +2,10 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
-import { GRPCStdio } from "../gen/plugin/grpc_stdio_pb.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
+import { GRPCStdio } from "../gen/plugin/grpc_stdio_pb.js";
 import { createClient } from "../rpc/client.js";
 import { addService } from "../rpc/server.js";
 import { addReflection } from "./reflection.js";
@@ -40,12 +40,7 @@ describe("server reflection", () => {
     const response = await ask(await start(), { case: "listServices", value: "" });
     expect(response.messageResponse.case).toBe("listServicesResponse");
     const names = response.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service.map((s) => s.name) : [];
-    expect(names).toEqual([
-      "grpc.reflection.v1.ServerReflection",
-      "grpc.reflection.v1alpha.ServerReflection",
-      "plugin.GRPCController",
-      "plugin.GRPCStdio",
-    ]);
+    expect(names).toEqual(["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "plugin.GRPCController", "plugin.GRPCStdio"]);
   });
 
   it("returns the file declaring a symbol, with its imports", async () => {

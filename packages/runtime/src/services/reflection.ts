@@ -4,12 +4,12 @@
  * a plugin's services and fetch their descriptors. Answers from the
  * protobuf-es descriptors of the services registered with `addService`.
  */
-import { type DescFile, type DescService, create, toBinary } from "@bufbuild/protobuf";
+import { create, type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import type { RpcServer } from "../rpc/engine.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Code } from "../rpc/code.js";
+import type { RpcServer } from "../rpc/engine.js";
 import { addService, registeredServices } from "../rpc/server.js";
 
 type Request = v1.ServerReflectionRequest;
@@ -94,10 +94,7 @@ function declares(file: DescFile, symbol: string): boolean {
   }
   const inMessages = (messages: DescFile["messages"]): boolean =>
     messages.some(
-      (message) =>
-        message.typeName === symbol ||
-        message.nestedEnums.some((nested) => nested.typeName === symbol) ||
-        inMessages(message.nestedMessages),
+      (message) => message.typeName === symbol || message.nestedEnums.some((nested) => nested.typeName === symbol) || inMessages(message.nestedMessages),
     );
   return inMessages(file.messages) || file.enums.some((item) => item.typeName === symbol);
 }

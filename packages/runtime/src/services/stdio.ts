@@ -13,10 +13,10 @@
  * serve() (held-stdout.ts) comes first.
  */
 import { create } from "@bufbuild/protobuf";
-import { GRPCStdio, type StdioData, StdioDataSchema, StdioData_Channel as StdioChannel } from "../gen/plugin/grpc_stdio_pb.js";
+import { GRPCStdio, StdioData_Channel as StdioChannel, type StdioData, StdioDataSchema } from "../gen/plugin/grpc_stdio_pb.js";
+import type { GRPCStdioHandler } from "../gen/plugin/grpc_stdio_rpcplugin.js";
 import { Code } from "../rpc/code.js";
 import { RpcError } from "../rpc/errors.js";
-import type { GRPCStdioHandler } from "../gen/plugin/grpc_stdio_rpcplugin.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { takeHeldStdout } from "./held-stdout.js";
 

@@ -31,8 +31,21 @@ export function makeCa(dir: string, name: string, type: KeyType): Pair {
   const cert = join(dir, `${name}.pem`);
   newKey(key, type);
   openssl([
-    "req", "-x509", "-new", "-key", key, "-subj", `/CN=${name}`, "-days", "2", "-out", cert,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    key,
+    "-subj",
+    `/CN=${name}`,
+    "-days",
+    "2",
+    "-out",
+    cert,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   return { cert, key };
 }
@@ -45,10 +58,27 @@ export function makeLeaf(dir: string, name: string, type: KeyType, ca: Pair): Pa
   const ext = join(dir, `${name}.ext`);
   newKey(key, type);
   openssl(["req", "-new", "-key", key, "-subj", "/CN=localhost", "-out", csr]);
-  writeFileSync(ext, "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n");
+  writeFileSync(
+    ext,
+    "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n",
+  );
   openssl([
-    "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(8).toString("hex")}`,
-    "-days", "2", "-extfile", ext, "-out", cert,
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca.cert,
+    "-CAkey",
+    ca.key,
+    "-set_serial",
+    `0x${randomBytes(8).toString("hex")}`,
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+    "-out",
+    cert,
   ]);
   return { cert, key };
 }

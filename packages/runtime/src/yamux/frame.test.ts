@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  Flag,
-  FrameParser,
-  FrameType,
-  HEADER_SIZE,
-  decodeHeader,
-  describeHeader,
-  encodeHeader,
-  type FrameHeader,
-} from "./frame.js";
 import { YamuxProtocolError } from "./errors.js";
+import { decodeHeader, describeHeader, encodeHeader, Flag, type FrameHeader, FrameParser, FrameType, HEADER_SIZE } from "./frame.js";
 
 describe("yamux frame header", () => {
   it("round-trips every type, flag combination and extreme field values", () => {
@@ -66,9 +57,7 @@ describe("yamux frame header", () => {
   });
 
   it("describes headers", () => {
-    expect(describeHeader(decodeHeader(encodeHeader(FrameType.Data, Flag.SYN | Flag.RST, 3, 9)))).toBe(
-      "Data stream=3 flags=SYN|RST length=9",
-    );
+    expect(describeHeader(decodeHeader(encodeHeader(FrameType.Data, Flag.SYN | Flag.RST, 3, 9)))).toBe("Data stream=3 flags=SYN|RST length=9");
   });
 });
 

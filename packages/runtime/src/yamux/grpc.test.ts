@@ -30,7 +30,7 @@
  *
  * Both are exercised below.
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,6 +39,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
+import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateCertificate } from "../protocol/tls.js";
 import { YamuxSession, type YamuxStream } from "./index.js";
@@ -228,9 +229,7 @@ describe("gRPC over yamux streams", () => {
     cleanups.push(() => echo.close());
 
     const reply = await new Promise<Buffer>((resolve, reject) => {
-      echo.makeUnaryRequest("/rpcplugin.test.Echo/Echo", identity, identity, Buffer.from("via grpc-js"), (err, value) =>
-        err ? reject(err) : resolve(value!),
-      );
+      echo.makeUnaryRequest("/rpcplugin.test.Echo/Echo", identity, identity, Buffer.from("via grpc-js"), (err, value) => (err ? reject(err) : resolve(value!)));
     });
     expect(reply.toString()).toBe("echo:via grpc-js");
 

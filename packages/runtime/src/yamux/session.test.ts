@@ -9,7 +9,9 @@ import { finished } from "node:stream/promises";
 import { setImmediate as nextLoop } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  encodeHeader,
   Flag,
+  type FrameHeader,
   FrameParser,
   FrameType,
   GoAwayCode,
@@ -19,12 +21,10 @@ import {
   YamuxProtocolError,
   YamuxSession,
   YamuxSessionClosedError,
-  YamuxStreamResetError,
-  YamuxTimeoutError,
-  encodeHeader,
-  type FrameHeader,
   type YamuxSessionOptions,
   type YamuxStream,
+  YamuxStreamResetError,
+  YamuxTimeoutError,
 } from "./index.js";
 
 // ---- fixtures ---------------------------------------------------------------------------
@@ -493,8 +493,15 @@ describe("YamuxSession, TS client <-> TS server", () => {
 
   it("keep-alive pings a live peer and closes the session when the peer stops answering", async () => {
     let pings = 0;
-    const { client } = await sessionPair({ keepAliveIntervalMs: 5 }, {}, (s) =>
-      new Tap(s, (h) => void (h.type === FrameType.Ping && h.flags & Flag.SYN && pings++), () => {}),
+    const { client } = await sessionPair(
+      { keepAliveIntervalMs: 5 },
+      {},
+      (s) =>
+        new Tap(
+          s,
+          (h) => void (h.type === FrameType.Ping && h.flags & Flag.SYN && pings++),
+          () => {},
+        ),
     );
     // No explicit pings here: every SYN ping on the wire comes from the keep-alive timer.
     while (pings < 3) await new Promise((r) => setTimeout(r, 5));
@@ -628,10 +635,7 @@ describe("YamuxSession against malformed input", () => {
   });
 
   it("data beyond the receive window", async () => {
-    await expectProtocolError(
-      (p) => p.send(FrameType.Data, 0, 1, INITIAL_STREAM_WINDOW + 1, Buffer.alloc(INITIAL_STREAM_WINDOW + 1)),
-      /receive window/,
-    );
+    await expectProtocolError((p) => p.send(FrameType.Data, 0, 1, INITIAL_STREAM_WINDOW + 1, Buffer.alloc(INITIAL_STREAM_WINDOW + 1)), /receive window/);
   });
 
   it("a stream id of the wrong parity", async () => {
@@ -663,11 +667,16 @@ describe("YamuxSession against malformed input", () => {
   });
 
   it("the connection ending in the middle of a frame", async () => {
-    await expectProtocolError((p) => {
-      p.send(FrameType.Data, 0, 1, 100, Buffer.alloc(10));
-      p.socket.end();
-      // (A net.Socket cannot write once the peer has ended it: no go-away here.)
-    }, /middle of a frame/, "server", false);
+    await expectProtocolError(
+      (p) => {
+        p.send(FrameType.Data, 0, 1, 100, Buffer.alloc(10));
+        p.socket.end();
+        // (A net.Socket cannot write once the peer has ended it: no go-away here.)
+      },
+      /middle of a frame/,
+      "server",
+      false,
+    );
   });
 
   it("errors reach stream 'error' listeners as the YamuxProtocolError", async () => {

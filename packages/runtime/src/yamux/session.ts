@@ -14,26 +14,20 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
+import { YamuxError, YamuxGoAwayError, YamuxProtocolError, YamuxSessionClosedError, YamuxTimeoutError } from "./errors.js";
 import {
+  describeHeader,
+  encodeHeader,
   Flag,
+  type FrameHeader,
   FrameParser,
   FrameType,
   GoAwayCode,
   HEADER_SIZE,
   INITIAL_STREAM_WINDOW,
   MAX_UINT32,
-  describeHeader,
-  encodeHeader,
-  type FrameHeader,
 } from "./frame.js";
-import {
-  YamuxError,
-  YamuxGoAwayError,
-  YamuxProtocolError,
-  YamuxSessionClosedError,
-  YamuxTimeoutError,
-} from "./errors.js";
-import { YamuxStream, type StreamHost } from "./stream.js";
+import { type StreamHost, YamuxStream } from "./stream.js";
 
 export type YamuxRole = "client" | "server";
 
@@ -133,19 +127,9 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> {
     this.#socket = socket;
     this.#nextId = options.role === "client" ? 1 : 2;
     this.#acceptBacklog = checkOption("acceptBacklog", options.acceptBacklog ?? DEFAULT_ACCEPT_BACKLOG, 1, 1 << 20);
-    this.#maxWindow = checkOption(
-      "maxStreamWindowSize",
-      options.maxStreamWindowSize ?? INITIAL_STREAM_WINDOW,
-      INITIAL_STREAM_WINDOW,
-      MAX_UINT32,
-    );
+    this.#maxWindow = checkOption("maxStreamWindowSize", options.maxStreamWindowSize ?? INITIAL_STREAM_WINDOW, INITIAL_STREAM_WINDOW, MAX_UINT32);
     this.#pingTimeoutMs = checkOption("pingTimeoutMs", options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, 1, 2 ** 31 - 1);
-    this.#openTimeoutMs = checkOption(
-      "streamOpenTimeoutMs",
-      options.streamOpenTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS,
-      0,
-      2 ** 31 - 1,
-    );
+    this.#openTimeoutMs = checkOption("streamOpenTimeoutMs", options.streamOpenTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS, 0, 2 ** 31 - 1);
     this.#allowHalfOpen = options.allowHalfOpen ?? true;
     const keepAlive = options.keepAliveIntervalMs;
 
@@ -231,9 +215,7 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> {
     let timer: NodeJS.Timeout | undefined;
     if (this.#openTimeoutMs > 0) {
       timer = setTimeout(() => {
-        this.#teardown(
-          new YamuxTimeoutError(`yamux peer did not acknowledge stream ${id} within ${this.#openTimeoutMs} ms`),
-        );
+        this.#teardown(new YamuxTimeoutError(`yamux peer did not acknowledge stream ${id} within ${this.#openTimeoutMs} ms`));
       }, this.#openTimeoutMs);
       timer.unref();
     }

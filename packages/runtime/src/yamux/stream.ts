@@ -21,8 +21,8 @@
  * `finished()`, and {@link YamuxStream.closeReason} holds the error.
  */
 import { Duplex } from "node:stream";
-import { Flag, FrameType, INITIAL_STREAM_WINDOW, MAX_UINT32 } from "./frame.js";
 import { YamuxProtocolError, YamuxStreamResetError } from "./errors.js";
+import { Flag, FrameType, INITIAL_STREAM_WINDOW, MAX_UINT32 } from "./frame.js";
 
 /** Largest payload of one Data frame we send (the window may be larger). */
 export const MAX_DATA_FRAME = 64 * 1024;
@@ -152,9 +152,7 @@ export class YamuxStream extends Duplex {
       throw new YamuxProtocolError(`data frame on stream ${this.id} after the peer half-closed it`);
     }
     if (length > this.#recvWindow) {
-      throw new YamuxProtocolError(
-        `stream ${this.id} received a ${length}-byte data frame with only ${this.#recvWindow} bytes of receive window left`,
-      );
+      throw new YamuxProtocolError(`stream ${this.id} received a ${length}-byte data frame with only ${this.#recvWindow} bytes of receive window left`);
     }
   }
 

@@ -3,24 +3,25 @@
  *
  * @packageDocumentation
  */
+
+export { type DynamicValueFields, fromDynamicValue, toDynamicValue } from "./dynamic-value.js";
 export { CtyError } from "./errors.js";
+export { type DecodeJsonOptions, decodeJson, decodeJsonUntyped, encodeJson } from "./json.js";
+export { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
+export { CtyNumber } from "./number.js";
 export {
-  type CtyType,
-  type CtyPrimitiveType,
   type CtyObjectType,
-  Types,
-  typeToJson,
-  typeFromJson,
-  typeEquals,
-  typeName,
+  type CtyPrimitiveType,
+  type CtyType,
   collectionElementType,
   containsDynamic,
-  withoutOptionalAttributes,
   isCollectionType,
+  Types,
+  typeEquals,
+  typeFromJson,
+  typeName,
+  typeToJson,
+  withoutOptionalAttributes,
 } from "./types.js";
-export { CtyNumber } from "./number.js";
-export { Unknown, type UnknownRefinements, type NumberBound, unknown, isUnknown } from "./unknown.js";
-export { type CtyValue, type CtyObjectValue, type CtyDynamic, dynamic, isWhollyKnown, valuesEqual, actualType } from "./values.js";
-export { encodeMsgpack, decodeMsgpack } from "./msgpack.js";
-export { encodeJson, decodeJson, decodeJsonUntyped, type DecodeJsonOptions } from "./json.js";
-export { type DynamicValueFields, fromDynamicValue, toDynamicValue } from "./dynamic-value.js";
+export { isUnknown, type NumberBound, Unknown, type UnknownRefinements, unknown } from "./unknown.js";
+export { actualType, type CtyDynamic, type CtyObjectValue, type CtyValue, dynamic, isWhollyKnown, valuesEqual } from "./values.js";

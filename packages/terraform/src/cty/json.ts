@@ -4,12 +4,22 @@
  * `{"value": …, "type": …}`. Unknown values have no JSON form.
  */
 import { CtyError, ValuePath } from "./errors.js";
-import { JsonNumber, type JsonNode, parseJson } from "./json-parse.js";
+import { type JsonNode, JsonNumber, parseJson } from "./json-parse.js";
 import { setElements } from "./msgpack.js";
 import { CtyNumber, parseNumberValue, shortestDecimal, toCtyNumber } from "./number.js";
 import { type CtyType, compareStrings, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown } from "./unknown.js";
-import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, nfc, typedDynamicElements } from "./values.js";
+import {
+  attributeOf,
+  type CtyDynamic,
+  type CtyObjectValue,
+  type CtyValue,
+  checkConsistentElements,
+  entriesOf,
+  isObjectValue,
+  nfc,
+  typedDynamicElements,
+} from "./values.js";
 
 /**
  * Encodes `value` of `type` as cty JSON, as go-cty's `json.Marshal` writes it (keys sorted,
@@ -74,7 +84,17 @@ function goString(s: string): string {
 
 function mismatch(expected: string, value: unknown, path: ValuePath): CtyError {
   const got =
-    value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Map ? "an object" : value instanceof JsonNumber ? `number ${value.text}` : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+    value === null
+      ? "null"
+      : Array.isArray(value)
+        ? "an array"
+        : value instanceof Map
+          ? "an object"
+          : value instanceof JsonNumber
+            ? `number ${value.text}`
+            : typeof value === "object"
+              ? "an object"
+              : `${typeof value} ${JSON.stringify(value)}`;
   return new CtyError(`${expected} is required, got ${got}`, path);
 }
 
@@ -123,7 +143,12 @@ function write(value: CtyValue, type: CtyType, path: ValuePath, out: string[]): 
   }
   if ("list" in type || "set" in type || "tuple" in type) {
     if (!Array.isArray(value)) throw mismatch(`a ${typeName(type)}`, value, path);
-    if (!("tuple" in type)) checkConsistentElements((value as readonly CtyValue[]).map((v, i) => [i, v]), "list" in type ? type.list : type.set, path);
+    if (!("tuple" in type))
+      checkConsistentElements(
+        (value as readonly CtyValue[]).map((v, i) => [i, v]),
+        "list" in type ? type.list : type.set,
+        path,
+      );
     const given = "tuple" in type ? (value as readonly CtyValue[]) : typedDynamicElements(value as readonly CtyValue[], "list" in type ? type.list : type.set);
     const items = "set" in type ? setElements(given, type.set, path).map((e) => e.value) : given;
     if ("tuple" in type && items.length !== type.tuple.length) {
@@ -146,7 +171,10 @@ function write(value: CtyValue, type: CtyType, path: ValuePath, out: string[]): 
   if ("map" in type) {
     checkConsistentElements(entriesOf(value), type.map, path);
     const keys = entriesOf(value).map(([k]) => k);
-    const typed = typedDynamicElements(entriesOf(value).map(([, v]) => v), type.map);
+    const typed = typedDynamicElements(
+      entriesOf(value).map(([, v]) => v),
+      type.map,
+    );
     source = new Map(keys.map((k, i) => [k, typed[i]!]));
     names = keys.sort((a, b) => compareStrings(nfc(a), nfc(b)));
   } else {

@@ -34,7 +34,6 @@ export function numberToTree(value: number | bigint | CtyNumber, path: ValuePath
   return n.toString();
 }
 
-
 /** A number read from its wire form: a `number` when exactly a double, else a CtyNumber. */
 export function numberFromTree(tree: unknown, path: ValuePath): number | CtyNumber {
   if (typeof tree === "number") {

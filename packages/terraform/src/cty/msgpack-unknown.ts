@@ -9,7 +9,7 @@ import { numberFromTree, numberToTree } from "./msgpack-number.js";
 import { newEncoder, newPayloadDecoder, utf8, utf8Decoder } from "./msgpack-wire.js";
 import { toCtyNumber } from "./number.js";
 import { type CtyType, typeName } from "./types.js";
-import { Unknown, type NumberBound, type UnknownRefinements } from "./unknown.js";
+import { type NumberBound, Unknown, type UnknownRefinements } from "./unknown.js";
 import { type CtyObjectValue, type CtyValue, nfc } from "./values.js";
 
 /** Extension code of a plain unknown value. */

@@ -61,7 +61,6 @@ export function newEncoder(): Encoder {
   return new Encoder({ useBigInt64: true, extensionCodec });
 }
 
-
 /** A decoder for cty values: keys escaped (see {@link unescapeKey}), string keys only, int64 as bigint. */
 export function newValueDecoder(): Decoder {
   return new Decoder({ useBigInt64: true, extensionCodec, keyDecoder: escapingKeyDecoder, mapKeyConverter: stringKeysOnly });
@@ -100,7 +99,6 @@ export function orderedMap(keys: readonly string[], values: readonly unknown[], 
 export function keysKeepOrder(keys: readonly string[]): boolean {
   return !keys.some((k) => k === "__proto__" || INDEX_LIKE.test(k));
 }
-
 
 /** A short description of a value (ours or the library's) for error messages. */
 export function describe(value: unknown): string {

@@ -3,7 +3,7 @@ import { CtyError } from "./errors.js";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
 import { CtyNumber } from "./number.js";
 import type { CtyType } from "./types.js";
-import { Unknown, isUnknown, unknown } from "./unknown.js";
+import { isUnknown, Unknown, unknown } from "./unknown.js";
 import { dynamic } from "./values.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -68,7 +68,8 @@ describe("msgpack objects and collections", () => {
     const encoded = encodeMsgpack({ name: "a", tags: { b: "2", "10": "x", a: "1" }, ports: [80], zones: ["b", "a", "b"] }, type);
     const expected =
       "85" +
-      "a5657874726" + "1c0" + // extra: nil
+      "a5657874726" +
+      "1c0" + // extra: nil
       "a46e616d65a161" + // name: "a"
       "a5706f7274739150" + // ports: [80]
       "a47461677383a23130a178a161a131a162a132" + // tags: {"10": "x", a: "1", b: "2"} in byte order
@@ -77,7 +78,10 @@ describe("msgpack objects and collections", () => {
   });
 
   it("round-trips with null-prototype objects, any key included", () => {
-    const tags = Object.fromEntries([["__proto__", "p"], ["constructor", "c"]]);
+    const tags = Object.fromEntries([
+      ["__proto__", "p"],
+      ["constructor", "c"],
+    ]);
     const value = { name: null, tags, ports: [], zones: null, extra: true };
     const decoded = decodeMsgpack(encodeMsgpack(value, type), type) as Record<string, unknown>;
     expect(Object.getPrototypeOf(decoded)).toBeNull();
@@ -171,7 +175,12 @@ describe("msgpack dynamic values", () => {
 describe("msgpack map keys", () => {
   it("keeps keys that look like the escape and refuses non-string keys", () => {
     const type = { map: "string" } as const;
-    const tags = Object.fromEntries([["__proto__", "a"], ["\u0001x", "b"], ["\u0001__proto__", "c"], ["1", "d"]]);
+    const tags = Object.fromEntries([
+      ["__proto__", "a"],
+      ["\u0001x", "b"],
+      ["\u0001__proto__", "c"],
+      ["1", "d"],
+    ]);
     const decoded = decodeMsgpack(encodeMsgpack(tags, type), type);
     expect(decoded).toEqual(tags);
     expect(Object.keys(decoded as object).sort()).toEqual(Object.keys(tags).sort());

@@ -17,7 +17,18 @@ import { describe, keysKeepOrder, mismatch, newEncoder, newValueDecoder, ordered
 import { CtyNumber, toCtyNumber } from "./number.js";
 import { type CtyType, compareStrings, containsDynamic, objectAttributeNames, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 import { Unknown } from "./unknown.js";
-import { type CtyDynamic, type CtyObjectValue, type CtyValue, attributeOf, checkConsistentElements, entriesOf, isObjectValue, isWhollyKnown, nfc, typedDynamicElements } from "./values.js";
+import {
+  attributeOf,
+  type CtyDynamic,
+  type CtyObjectValue,
+  type CtyValue,
+  checkConsistentElements,
+  entriesOf,
+  isObjectValue,
+  isWhollyKnown,
+  nfc,
+  typedDynamicElements,
+} from "./values.js";
 
 /**
  * Encodes `value` as a cty msgpack value of `type`, byte-identical to go-cty's `msgpack.Marshal`
@@ -86,7 +97,11 @@ function toTree(value: CtyValue, type: CtyType, path: ValuePath): unknown {
     const elementType = "list" in type ? type.list : type.set;
     let items = value as readonly CtyValue[];
     if (containsDynamic(elementType)) {
-      checkConsistentElements(items.map((v, i) => [i, v]), elementType, path);
+      checkConsistentElements(
+        items.map((v, i) => [i, v]),
+        elementType,
+        path,
+      );
       items = typedDynamicElements(items, elementType);
     }
     if ("list" in type) return items.map((v, i) => element(v, elementType, i, path));
@@ -97,7 +112,10 @@ function toTree(value: CtyValue, type: CtyType, path: ValuePath): unknown {
     let entries = entriesOf(value);
     if (containsDynamic(type.map)) {
       checkConsistentElements(entries, type.map, path);
-      const typed = typedDynamicElements(entries.map(([, v]) => v), type.map);
+      const typed = typedDynamicElements(
+        entries.map(([, v]) => v),
+        type.map,
+      );
       entries = entries.map(([k], i) => [k, typed[i]!]);
     }
     entries = entries.map(([k, v]) => [nfc(k), v]);
@@ -112,7 +130,10 @@ function toTree(value: CtyValue, type: CtyType, path: ValuePath): unknown {
   const keys = value instanceof Map ? (value as ReadonlyMap<string, CtyValue>).keys() : Object.keys(value);
   for (const k of keys) {
     if (!Object.hasOwn(type.object, k)) {
-      throw new CtyError(`unsupported attribute ${JSON.stringify(k)} (the object type has ${names.map((n) => JSON.stringify(n)).join(", ") || "no attributes"})`, path);
+      throw new CtyError(
+        `unsupported attribute ${JSON.stringify(k)} (the object type has ${names.map((n) => JSON.stringify(n)).join(", ") || "no attributes"})`,
+        path,
+      );
     }
   }
   const values = names.map((name) => {
@@ -244,7 +265,6 @@ function fromTree(tree: unknown, type: CtyType, path: ValuePath): CtyValue {
   if (count !== expected) throw new CtyError(`an object with ${expected} attributes is required (${count} given)`, path);
   return result as CtyObjectValue;
 }
-
 
 function elementFrom(tree: unknown, type: CtyType, key: string | number, path: ValuePath): CtyValue {
   path.index(key);

@@ -124,7 +124,7 @@ export class CtyNumber {
     if (sa === 0) return 0;
     const ea = this.exponent + digitCount(this.coefficient);
     const eb = other.exponent + digitCount(other.coefficient);
-    if (ea !== eb) return (ea < eb) === (sa > 0) ? -1 : 1;
+    if (ea !== eb) return ea < eb === sa > 0 ? -1 : 1;
     const e = Math.min(this.exponent, other.exponent);
     const a = this.coefficient * 10n ** BigInt(this.exponent - e);
     const b = other.coefficient * 10n ** BigInt(other.exponent - e);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { CtyError } from "./errors.js";
 import { decodeJson, encodeJson } from "./json.js";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
 import { createRandom, randomType, randomValue } from "./testdata/random-values.js";
-import { CtyError } from "./errors.js";
 import { typeEquals, typeFromJson, typeToJson } from "./types.js";
 import { valuesEqual } from "./values.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CtyError } from "./errors.js";
-import { type CtyType, Types, compareStrings, typeEquals, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
+import { type CtyType, compareStrings, Types, typeEquals, typeFromJson, typeName, typeToJson, withoutOptionalAttributes } from "./types.js";
 
 describe("type JSON form", () => {
   const cases: [CtyType, string][] = [

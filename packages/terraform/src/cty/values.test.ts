@@ -3,7 +3,7 @@ import { fromDynamicValue, toDynamicValue } from "./dynamic-value.js";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
 import { CtyNumber } from "./number.js";
 import type { CtyType } from "./types.js";
-import { Unknown, isUnknown, unknown } from "./unknown.js";
+import { isUnknown, Unknown, unknown } from "./unknown.js";
 import { actualType, dynamic, isWhollyKnown, valuesEqual } from "./values.js";
 
 describe("values", () => {
@@ -45,7 +45,18 @@ describe("values", () => {
 
   it("a Map is accepted wherever a map or object value is", () => {
     const type: CtyType = { object: { tags: { map: "string" } } };
-    const fromMap = encodeMsgpack(new Map([["tags", new Map([["b", "2"], ["a", "1"]])]]), type);
+    const fromMap = encodeMsgpack(
+      new Map([
+        [
+          "tags",
+          new Map([
+            ["b", "2"],
+            ["a", "1"],
+          ]),
+        ],
+      ]),
+      type,
+    );
     expect(fromMap).toEqual(encodeMsgpack({ tags: { a: "1", b: "2" } }, type));
   });
 

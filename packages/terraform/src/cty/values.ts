@@ -14,8 +14,9 @@
  *
  * An object value lacking an attribute of its type is read as having `null` there.
  */
+
+import { CtyError, indexPath, type ValuePath } from "./errors.js";
 import { CtyNumber, toCtyNumber } from "./number.js";
-import { CtyError, type ValuePath, indexPath } from "./errors.js";
 import { type CtyType, containsDynamic, objectAttributeNames, typeEquals, typeName, typeToJson } from "./types.js";
 import { Unknown } from "./unknown.js";
 
@@ -133,9 +134,7 @@ function equalValues(a: CtyValue, b: CtyValue, type: CtyType): boolean {
       return w !== undefined && equalValues(v, w, type.map);
     });
   }
-  return objectAttributeNames(type).every((k) =>
-    equalValues(attributeOf(oa, k) ?? null, attributeOf(ob, k) ?? null, type.object[k]!),
-  );
+  return objectAttributeNames(type).every((k) => equalValues(attributeOf(oa, k) ?? null, attributeOf(ob, k) ?? null, type.object[k]!));
 }
 
 function numbersEqual(a: number | bigint | CtyNumber, b: number | bigint | CtyNumber): boolean {

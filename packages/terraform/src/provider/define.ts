@@ -6,6 +6,7 @@
  * {@link Unknown} markers, only ever seen in configuration during
  * validate/plan and in planned state.
  */
+// biome-ignore-all lint/suspicious/noExplicitAny: a resource's provider-data type defaults to any, because a resource is written apart from the provider that configures it, and the provider's list of resources must accept each one's functions whatever it declared
 import type { Logger } from "@rpcplugin/runtime";
 import type { AttributePath, Diagnostics } from "./diagnostics.js";
 import type { Block, MaybeUnknown, ObjectOf } from "./schema.js";
@@ -48,9 +49,12 @@ export interface Resource<B extends Block = Block, P = any> {
   plan?(
     request: { config: NoInfer<MaybeUnknown<B>>; prior: NoInfer<ObjectOf<B>> | null; planned: NoInfer<MaybeUnknown<B>> },
     context: RequestContext<P>,
-  ): NoInfer<Promise<PlanResult<B> | undefined | void> | PlanResult<B> | undefined | void>;
+  ): NoInfer<Promise<PlanResult<B> | undefined | undefined> | PlanResult<B> | undefined | undefined>;
   /** Creates the object; returns the new state (attributes left out are taken from the plan). */
-  create(request: { config: NoInfer<ObjectOf<B>>; planned: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
+  create(
+    request: { config: NoInfer<ObjectOf<B>>; planned: NoInfer<MaybeUnknown<B>> },
+    context: RequestContext<P>,
+  ): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /** Refreshes: the current state, or null when the object is gone. Default: the state unchanged. */
   read?(request: { state: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): NoInfer<Promise<ObjectOf<B> | null> | ObjectOf<B> | null>;
   /** Updates in place (attributes without `requiresReplace` changed). Default: error unless every change forces a replace. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DiagnosticError, Diagnostics, attributePath, formatPath } from "./diagnostics.js";
+import { attributePath, DiagnosticError, Diagnostics, formatPath } from "./diagnostics.js";
 
 describe("attribute paths", () => {
   const type = { object: { tags: { map: "string" }, rule: { list: { object: { port: "number" } } }, owner: { object: { name: "string" } } } } as const;

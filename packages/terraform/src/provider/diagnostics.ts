@@ -126,9 +126,7 @@ export function attributePath(path: AttributePath, type?: CtyType): WireAttribut
       const isKey = typeof step !== "string" || (index > 0 && current !== undefined && typeof current === "object" && "map" in current);
       const name = typeof step === "string" ? step : step.key;
       current = isKey ? elementType(current, name) : attributeType(current, name);
-      return isKey
-        ? { selector: { case: "elementKeyString" as const, value: name } }
-        : { selector: { case: "attributeName" as const, value: name } };
+      return isKey ? { selector: { case: "elementKeyString" as const, value: name } } : { selector: { case: "attributeName" as const, value: name } };
     }),
   };
 }

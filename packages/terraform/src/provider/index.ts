@@ -3,52 +3,53 @@
  * async functions; {@link serveProvider} serves it to Terraform/OpenTofu over
  * tfplugin5 and tfplugin6.
  */
+
 export {
-  type Attribute,
-  type Block,
-  type NestedBlock,
-  type Nesting,
-  type ValueOf,
-  type AttributeValue,
-  type ObjectOf,
-  type MaybeUnknown,
-  blockType,
-} from "./schema.js";
-export {
-  type AttributePath,
-  type PathStep,
-  type Diagnostic,
-  type Severity,
-  type WireDiagnostic,
-  type WireAttributePath,
-  Diagnostics,
-  DiagnosticError,
-  attributePath,
-  formatPath,
-  toWireDiagnostic,
-} from "./diagnostics.js";
-export {
-  type Provider,
-  type Resource,
-  type DataSource,
-  type RequestContext,
-  type PlanResult,
-  defineProvider,
-  defineResource,
-  defineDataSource,
-} from "./define.js";
-export { planChange, type PlannedChange, type ObjectValue } from "./plan.js";
-export { firstUnknown } from "./values.js";
-export { toWireSchema, checkBlock, type WireSchema } from "./wire-schema.js";
-export { ProviderServer, type DynamicValueBytes } from "./server.js";
-export { providerHandlerV5 } from "./v5.js";
-export { providerHandlerV6 } from "./v6.js";
-export {
-  serveProvider,
-  serveProviderDebug,
+  type DebugProvider,
   installCrashHandler,
-  TERRAFORM_HANDSHAKE,
   PROVIDER_PLUGIN_NAME,
   type ServeProviderOptions,
-  type DebugProvider,
+  serveProvider,
+  serveProviderDebug,
+  TERRAFORM_HANDSHAKE,
 } from "../serve.js";
+export {
+  type DataSource,
+  defineDataSource,
+  defineProvider,
+  defineResource,
+  type PlanResult,
+  type Provider,
+  type RequestContext,
+  type Resource,
+} from "./define.js";
+export {
+  type AttributePath,
+  attributePath,
+  type Diagnostic,
+  DiagnosticError,
+  Diagnostics,
+  formatPath,
+  type PathStep,
+  type Severity,
+  toWireDiagnostic,
+  type WireAttributePath,
+  type WireDiagnostic,
+} from "./diagnostics.js";
+export { type ObjectValue, type PlannedChange, planChange } from "./plan.js";
+export {
+  type Attribute,
+  type AttributeValue,
+  type Block,
+  blockType,
+  type MaybeUnknown,
+  type NestedBlock,
+  type Nesting,
+  type ObjectOf,
+  type ValueOf,
+} from "./schema.js";
+export { type DynamicValueBytes, ProviderServer } from "./server.js";
+export { providerHandlerV5 } from "./v5.js";
+export { providerHandlerV6 } from "./v6.js";
+export { firstUnknown } from "./values.js";
+export { checkBlock, toWireSchema, type WireSchema } from "./wire-schema.js";

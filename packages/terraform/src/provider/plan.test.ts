@@ -12,8 +12,14 @@ const block: Block = {
     mode: { type: "string", optional: true, computed: true },
   },
   blocks: {
-    owner: { nesting: "single", block: { attributes: { name: { type: "string", required: true, requiresReplace: true }, uid: { type: "number", computed: true } } } },
-    rule: { nesting: "list", block: { attributes: { port: { type: "number", required: true, requiresReplace: true }, note: { type: "string", computed: true } } } },
+    owner: {
+      nesting: "single",
+      block: { attributes: { name: { type: "string", required: true, requiresReplace: true }, uid: { type: "number", computed: true } } },
+    },
+    rule: {
+      nesting: "list",
+      block: { attributes: { port: { type: "number", required: true, requiresReplace: true }, note: { type: "string", computed: true } } },
+    },
   },
 };
 
@@ -26,8 +32,8 @@ describe("planChange", () => {
     expect(isUnknown(planned?.sha256)).toBe(true);
     expect(isUnknown(planned?.id)).toBe(true);
     expect(isUnknown(planned?.mode)).toBe(true);
-    expect(isUnknown((planned?.owner as Record<string, unknown>).uid)).toBe(true);
-    expect(isUnknown((planned?.rule as Record<string, unknown>[])[0]?.note)).toBe(true);
+    expect(isUnknown((planned?.owner as Record<string, unknown> | undefined)?.uid)).toBe(true);
+    expect(isUnknown((planned?.rule as Record<string, unknown>[] | undefined)?.[0]?.note)).toBe(true);
     expect(requiresReplace).toEqual([]);
   });
 

@@ -5,9 +5,9 @@
  * unknown when something will change, keep prior values where the schema
  * says so, and list the changed `requiresReplace` attributes.
  */
-import { type CtyType, type CtyValue, isUnknown, unknown, valuesEqual as ctyValuesEqual } from "../cty/index.js";
+import { type CtyType, type CtyValue, valuesEqual as ctyValuesEqual, isUnknown, unknown } from "../cty/index.js";
 import type { AttributePath } from "./diagnostics.js";
-import { type Block, type NestedBlock, blockType } from "./schema.js";
+import { type Block, blockType, type NestedBlock } from "./schema.js";
 
 function valuesEqual(a: unknown, b: unknown, type: CtyType): boolean {
   return ctyValuesEqual((a ?? null) as CtyValue, (b ?? null) as CtyValue, type);
@@ -115,7 +115,8 @@ function changedReplaceAttributes(block: Block, prior: ObjectValue, planned: Obj
         const a = before as ObjectValue[];
         const b = after as ObjectValue[];
         if (a.length !== b.length && hasReplaceAttribute(nested.block)) paths.push([...at, name]);
-        else for (let i = 0; i < b.length; i++) paths.push(...changedReplaceAttributes(nested.block, a[i] as ObjectValue, b[i] as ObjectValue, [...at, name, i]));
+        else
+          for (let i = 0; i < b.length; i++) paths.push(...changedReplaceAttributes(nested.block, a[i] as ObjectValue, b[i] as ObjectValue, [...at, name, i]));
         break;
       }
       case "map": {
@@ -139,5 +140,8 @@ function changedReplaceAttributes(block: Block, prior: ObjectValue, planned: Obj
 }
 
 function hasReplaceAttribute(block: Block): boolean {
-  return Object.values(block.attributes).some((attribute) => attribute.requiresReplace) || Object.values(block.blocks ?? {}).some((nested) => hasReplaceAttribute(nested.block));
+  return (
+    Object.values(block.attributes).some((attribute) => attribute.requiresReplace) ||
+    Object.values(block.blocks ?? {}).some((nested) => hasReplaceAttribute(nested.block))
+  );
 }

@@ -63,31 +63,27 @@ export interface Block {
 export type ValueOf<T> = [CtyType] extends [T]
   ? unknown // The general type (a schema not known statically): do not expand the recursive union.
   : T extends "string"
-  ? string
-  : T extends "number"
-    ? number | CtyNumber
-    : T extends "bool"
-      ? boolean
-      : T extends "dynamic"
-        ? unknown
-        : T extends { readonly list: infer E }
-          ? ValueOf<E>[]
-          : T extends { readonly set: infer E }
+    ? string
+    : T extends "number"
+      ? number | CtyNumber
+      : T extends "bool"
+        ? boolean
+        : T extends "dynamic"
+          ? unknown
+          : T extends { readonly list: infer E }
             ? ValueOf<E>[]
-            : T extends { readonly map: infer E }
-              ? Record<string, ValueOf<E>>
-              : T extends { readonly object: infer O }
-                ? { [K in keyof O]: ValueOf<O[K]> | null }
-                : T extends { readonly tuple: infer E }
-                  ? { [K in keyof E]: ValueOf<E[K]> }
-                  : unknown;
+            : T extends { readonly set: infer E }
+              ? ValueOf<E>[]
+              : T extends { readonly map: infer E }
+                ? Record<string, ValueOf<E>>
+                : T extends { readonly object: infer O }
+                  ? { [K in keyof O]: ValueOf<O[K]> | null }
+                  : T extends { readonly tuple: infer E }
+                    ? { [K in keyof E]: ValueOf<E[K]> }
+                    : unknown;
 
 /** An attribute's value: required attributes are never null in a (known) configuration. */
-export type AttributeValue<A> = A extends { readonly type: infer T }
-  ? A extends { readonly required: true }
-    ? ValueOf<T>
-    : ValueOf<T> | null
-  : never;
+export type AttributeValue<A> = A extends { readonly type: infer T } ? (A extends { readonly required: true } ? ValueOf<T> : ValueOf<T> | null) : never;
 
 type NestedValue<N> = N extends { readonly nesting: infer M; readonly block: infer B extends Block }
   ? M extends "single"
@@ -108,12 +104,12 @@ type BlocksOf<B extends Block> = B["blocks"] extends Readonly<Record<string, Nes
 export type ObjectOf<B extends Block> = string extends keyof B["attributes"]
   ? Record<string, unknown> // A schema not known statically.
   : {
-  -readonly [K in keyof B["attributes"] | keyof BlocksOf<B>]: K extends keyof B["attributes"]
-    ? AttributeValue<B["attributes"][K]>
-    : K extends keyof BlocksOf<B>
-      ? NestedValue<BlocksOf<B>[K]>
-      : never;
-};
+      -readonly [K in keyof B["attributes"] | keyof BlocksOf<B>]: K extends keyof B["attributes"]
+        ? AttributeValue<B["attributes"][K]>
+        : K extends keyof BlocksOf<B>
+          ? NestedValue<BlocksOf<B>[K]>
+          : never;
+    };
 
 /**
  * A value that may still hold unknowns (a plan, or configuration during

@@ -1,9 +1,9 @@
-import { createLogger } from "@rpcplugin/runtime";
 import { getEventListeners } from "node:events";
+import { createLogger } from "@rpcplugin/runtime";
 import { describe, expect, it } from "vitest";
 import { fromDynamicValue, isUnknown, toDynamicValue } from "../cty/index.js";
-import { DiagnosticError } from "./diagnostics.js";
 import { defineProvider, defineResource } from "./define.js";
+import { DiagnosticError } from "./diagnostics.js";
 import { blockType } from "./schema.js";
 import { ProviderServer } from "./server.js";
 
@@ -23,7 +23,7 @@ const note = defineResource({
   version: 2,
   create({ config }, context) {
     if (config.text === "crash") throw new Error("disk on fire");
-    if (config.tags?.["bad"] !== undefined) throw new DiagnosticError("Bad tag", { detail: "no bad tags", path: ["tags", "bad"] });
+    if (config.tags?.bad !== undefined) throw new DiagnosticError("Bad tag", { detail: "no bad tags", path: ["tags", "bad"] });
     return { id: `${(context.provider as { prefix: string }).prefix}${config.name}`, length: config.text.length };
   },
   update({ config }) {
@@ -80,12 +80,24 @@ describe("ProviderServer", () => {
 
   it("plans a create with computed attributes unknown, then applies it", async () => {
     const server = await configured();
-    const plan = await server.planResourceChange({ typeName: "notes_note", priorState: dv(null), proposedNewState: dv(config()), config: dv(config()), priorPrivate: empty });
+    const plan = await server.planResourceChange({
+      typeName: "notes_note",
+      priorState: dv(null),
+      proposedNewState: dv(config()),
+      config: dv(config()),
+      priorPrivate: empty,
+    });
     expect(plan.diagnostics).toEqual([]);
     const planned = decode(plan.plannedState);
     expect(isUnknown(planned.length)).toBe(true);
     expect(isUnknown(planned.id)).toBe(true);
-    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: plan.plannedState as never, config: dv(config()), plannedPrivate: empty });
+    const applied = await server.applyResourceChange({
+      typeName: "notes_note",
+      priorState: dv(null),
+      plannedState: plan.plannedState as never,
+      config: dv(config()),
+      plannedPrivate: empty,
+    });
     expect(applied.diagnostics).toEqual([]);
     expect(decode(applied.newState)).toEqual({ name: "a", text: "hello", tags: null, length: 5, id: "n-a" });
   });
@@ -93,9 +105,21 @@ describe("ProviderServer", () => {
   it("asks for a replace when a requiresReplace attribute changes, and keeps useStateForUnknown values", async () => {
     const server = await configured();
     const prior = config({ length: 5, id: "n-a" });
-    const renamed = await server.planResourceChange({ typeName: "notes_note", priorState: dv(prior), proposedNewState: dv({ ...prior, name: "b" }), config: dv(config({ name: "b" })), priorPrivate: empty });
+    const renamed = await server.planResourceChange({
+      typeName: "notes_note",
+      priorState: dv(prior),
+      proposedNewState: dv({ ...prior, name: "b" }),
+      config: dv(config({ name: "b" })),
+      priorPrivate: empty,
+    });
     expect(renamed.requiresReplace).toEqual([{ steps: [{ selector: { case: "attributeName", value: "name" } }] }]);
-    const edited = await server.planResourceChange({ typeName: "notes_note", priorState: dv(prior), proposedNewState: dv({ ...prior, text: "bye" }), config: dv(config({ text: "bye" })), priorPrivate: empty });
+    const edited = await server.planResourceChange({
+      typeName: "notes_note",
+      priorState: dv(prior),
+      proposedNewState: dv({ ...prior, text: "bye" }),
+      config: dv(config({ text: "bye" })),
+      priorPrivate: empty,
+    });
     expect(edited.requiresReplace).toEqual([]);
     const planned = decode(edited.plannedState);
     expect(isUnknown(planned.length)).toBe(true);
@@ -105,7 +129,13 @@ describe("ProviderServer", () => {
   it("turns a DiagnosticError into a diagnostic with its attribute path (map key resolved from the schema)", async () => {
     const server = await configured();
     const bad = config({ tags: { bad: "x" } });
-    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(bad), config: dv(bad), plannedPrivate: empty });
+    const applied = await server.applyResourceChange({
+      typeName: "notes_note",
+      priorState: dv(null),
+      plannedState: dv(bad),
+      config: dv(bad),
+      plannedPrivate: empty,
+    });
     expect(applied.newState).toBeUndefined();
     expect(applied.diagnostics).toEqual([
       {
@@ -120,19 +150,37 @@ describe("ProviderServer", () => {
   it("turns any other thrown error into an error diagnostic naming the operation", async () => {
     const server = await configured();
     const crash = config({ text: "crash" });
-    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(crash), config: dv(crash), plannedPrivate: empty });
+    const applied = await server.applyResourceChange({
+      typeName: "notes_note",
+      priorState: dv(null),
+      plannedState: dv(crash),
+      config: dv(crash),
+      plannedPrivate: empty,
+    });
     expect(applied.diagnostics).toEqual([{ severity: 1, summary: "Unexpected error in apply notes_note", detail: "disk on fire" }]);
   });
 
   it("says the provider is not configured when a resource needs it before ConfigureProvider", async () => {
     const server = new ProviderServer(provider, quiet);
-    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(null), plannedState: dv(config()), config: dv(config()), plannedPrivate: empty });
+    const applied = await server.applyResourceChange({
+      typeName: "notes_note",
+      priorState: dv(null),
+      plannedState: dv(config()),
+      config: dv(config()),
+      plannedPrivate: empty,
+    });
     expect(applied.diagnostics[0]).toMatchObject({ severity: 1, summary: "Provider not configured" });
   });
 
   it("deletes when the planned state is null", async () => {
     const server = await configured();
-    const applied = await server.applyResourceChange({ typeName: "notes_note", priorState: dv(config({ name: "gone", length: 5, id: "x" })), plannedState: dv(null), config: dv(null), plannedPrivate: empty });
+    const applied = await server.applyResourceChange({
+      typeName: "notes_note",
+      priorState: dv(config({ name: "gone", length: 5, id: "x" })),
+      plannedState: dv(null),
+      config: dv(null),
+      plannedPrivate: empty,
+    });
     expect(applied.diagnostics).toEqual([]);
     expect(decode(applied.newState)).toBeNull();
     expect(deleted).toContain("gone");
@@ -140,10 +188,18 @@ describe("ProviderServer", () => {
 
   it("upgrades state: the same version decoded as it is (removed attributes dropped), older versions through upgradeState", async () => {
     const server = new ProviderServer(provider, quiet);
-    const same = await server.upgradeResourceState({ typeName: "notes_note", version: 2n, rawState: { json: json({ name: "a", text: "t", tags: { k: "v" }, length: 1, id: "n-a", removed_attr: true }), flatmap: {} } });
+    const same = await server.upgradeResourceState({
+      typeName: "notes_note",
+      version: 2n,
+      rawState: { json: json({ name: "a", text: "t", tags: { k: "v" }, length: 1, id: "n-a", removed_attr: true }), flatmap: {} },
+    });
     expect(same.diagnostics).toEqual([]);
     expect(decode(same.upgradedState)).toEqual({ name: "a", text: "t", tags: { k: "v" }, length: 1, id: "n-a" });
-    const old = await server.upgradeResourceState({ typeName: "notes_note", version: 1n, rawState: { json: json({ name: "a", body: "old", length: 3, id: "n-a" }), flatmap: {} } });
+    const old = await server.upgradeResourceState({
+      typeName: "notes_note",
+      version: 1n,
+      rawState: { json: json({ name: "a", body: "old", length: 3, id: "n-a" }), flatmap: {} },
+    });
     expect(old.diagnostics).toEqual([]);
     expect(decode(old.upgradedState)).toEqual({ name: "a", text: "old", tags: null, length: 3, id: "n-a" });
     const newer = await server.upgradeResourceState({ typeName: "notes_note", version: 3n, rawState: { json: json({}), flatmap: {} } });
@@ -163,7 +219,11 @@ describe("ProviderServer", () => {
     });
     expect(same.diagnostics).toEqual([]);
     expect(String(decode(same.upgradedState).length)).toBe(big);
-    const old = await server.upgradeResourceState({ typeName: "notes_note", version: 1n, rawState: raw(`{"name":"a","body":"old","length":${big},"id":"n-a"}`) });
+    const old = await server.upgradeResourceState({
+      typeName: "notes_note",
+      version: 1n,
+      rawState: raw(`{"name":"a","body":"old","length":${big},"id":"n-a"}`),
+    });
     expect(old.diagnostics).toEqual([]);
     expect(String(decode(old.upgradedState).length)).toBe(big);
   });
@@ -183,9 +243,15 @@ describe("ProviderServer", () => {
   });
 
   it("refuses bad definitions with a ConfigError naming the problem", () => {
-    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string" } } } }), quiet)).toThrow(/attribute "a" must be one of required, optional or computed/);
-    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: {} }, resources: { other_thing: note } }), quiet)).toThrow(/must be named "x_<name>"/);
-    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string", required: true, computed: true } } } }), quiet)).toThrow(/cannot also be optional or computed/);
+    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string" } } } }), quiet)).toThrow(
+      /attribute "a" must be one of required, optional or computed/,
+    );
+    expect(() => new ProviderServer(defineProvider({ name: "x", schema: { attributes: {} }, resources: { other_thing: note } }), quiet)).toThrow(
+      /must be named "x_<name>"/,
+    );
+    expect(
+      () => new ProviderServer(defineProvider({ name: "x", schema: { attributes: { a: { type: "string", required: true, computed: true } } } }), quiet),
+    ).toThrow(/cannot also be optional or computed/);
   });
 
   it("plans nested blocks through the codec: computed attributes unknown inside them, nested replace paths", async () => {
@@ -193,8 +259,14 @@ describe("ProviderServer", () => {
       schema: {
         attributes: { name: { type: "string", required: true } },
         blocks: {
-          owner: { nesting: "single", block: { attributes: { login: { type: "string", required: true, requiresReplace: true }, uid: { type: "number", computed: true } } } },
-          rule: { nesting: "list", block: { attributes: { port: { type: "number", required: true, requiresReplace: true }, note: { type: "string", computed: true } } } },
+          owner: {
+            nesting: "single",
+            block: { attributes: { login: { type: "string", required: true, requiresReplace: true }, uid: { type: "number", computed: true } } },
+          },
+          rule: {
+            nesting: "list",
+            block: { attributes: { port: { type: "number", required: true, requiresReplace: true }, note: { type: "string", computed: true } } },
+          },
         },
       },
       create: () => ({}),
@@ -203,16 +275,50 @@ describe("ProviderServer", () => {
     const server = new ProviderServer(defineProvider({ name: "web", schema: { attributes: {} }, resources: { web_site: site } }), quiet);
     const siteType = blockType(site.schema);
     const enc = (value: unknown) => toDynamicValue(value as never, siteType) as { msgpack: Uint8Array; json: Uint8Array };
+    // biome-ignore lint/suspicious/noExplicitAny: decoded test values are read by shape
     const dec = (value: unknown) => fromDynamicValue(value as { msgpack: Uint8Array; json: Uint8Array }, siteType) as Record<string, any>;
-    const wanted = { name: "s", owner: { login: "me", uid: null }, rule: [{ port: 80, note: null }, { port: 443, note: null }] };
-    const created = await server.planResourceChange({ typeName: "web_site", priorState: enc(null), proposedNewState: enc(wanted), config: enc(wanted), priorPrivate: empty });
+    const wanted = {
+      name: "s",
+      owner: { login: "me", uid: null },
+      rule: [
+        { port: 80, note: null },
+        { port: 443, note: null },
+      ],
+    };
+    const created = await server.planResourceChange({
+      typeName: "web_site",
+      priorState: enc(null),
+      proposedNewState: enc(wanted),
+      config: enc(wanted),
+      priorPrivate: empty,
+    });
     expect(created.diagnostics).toEqual([]);
     const planned = dec(created.plannedState);
     expect(isUnknown(planned.owner.uid)).toBe(true);
     expect(planned.rule.map((r: Record<string, unknown>) => isUnknown(r.note))).toEqual([true, true]);
-    const prior = { name: "s", owner: { login: "me", uid: 1 }, rule: [{ port: 80, note: "a" }, { port: 443, note: "b" }] };
-    const changed = { ...prior, owner: { login: "you", uid: 1 }, rule: [{ port: 80, note: "a" }, { port: 8443, note: "b" }] };
-    const replaced = await server.planResourceChange({ typeName: "web_site", priorState: enc(prior), proposedNewState: enc(changed), config: enc(wanted), priorPrivate: empty });
+    const prior = {
+      name: "s",
+      owner: { login: "me", uid: 1 },
+      rule: [
+        { port: 80, note: "a" },
+        { port: 443, note: "b" },
+      ],
+    };
+    const changed = {
+      ...prior,
+      owner: { login: "you", uid: 1 },
+      rule: [
+        { port: 80, note: "a" },
+        { port: 8443, note: "b" },
+      ],
+    };
+    const replaced = await server.planResourceChange({
+      typeName: "web_site",
+      priorState: enc(prior),
+      proposedNewState: enc(changed),
+      config: enc(wanted),
+      priorPrivate: empty,
+    });
     expect(replaced.requiresReplace?.map((path) => path.steps.map((step) => step.selector.value))).toEqual([
       ["owner", "login"],
       ["rule", 1n, "port"],
@@ -234,7 +340,13 @@ describe("ProviderServer", () => {
     await server.configureProvider({ terraformVersion: "1.5.7", config: undefined });
     const slowType = blockType(waiting.schema);
     const value = toDynamicValue({ id: null }, slowType) as { msgpack: Uint8Array; json: Uint8Array };
-    await server.applyResourceChange({ typeName: "slow_thing", priorState: toDynamicValue(null, slowType) as never, plannedState: value, config: value, plannedPrivate: empty });
+    await server.applyResourceChange({
+      typeName: "slow_thing",
+      priorState: toDynamicValue(null, slowType) as never,
+      plannedState: value,
+      config: value,
+      plannedPrivate: empty,
+    });
     expect(seen?.aborted).toBe(false);
     expect(server.stopProvider()).toEqual({ Error: "" });
     expect(seen?.aborted).toBe(true);
@@ -267,7 +379,13 @@ describe("ProviderServer", () => {
     const create = (server: ProviderServer, call?: { signal: AbortSignal }) => {
       const running = new Promise<void>((resolve) => (started = resolve));
       const result = server.applyResourceChange(
-        { typeName: "block_thing", priorState: dv(null), plannedState: dv({ id: null, aborted: null }), config: dv({ id: null, aborted: null }), plannedPrivate: empty },
+        {
+          typeName: "block_thing",
+          priorState: dv(null),
+          plannedState: dv({ id: null, aborted: null }),
+          config: dv({ id: null, aborted: null }),
+          plannedPrivate: empty,
+        },
         call,
       );
       return { running, result };

@@ -12,14 +12,14 @@
  * the signal's reason or an AbortError answers an "Operation cancelled" error
  * diagnostic.
  */
-import { type CombinedSignal, ConfigError, type Logger, anySignal } from "@rpcplugin/runtime";
+import { anySignal, type CombinedSignal, ConfigError, type Logger } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
 import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
-import { type AttributePath, DiagnosticError, Diagnostics, type WireAttributePath, type WireDiagnostic, attributePath, formatPath } from "./diagnostics.js";
+import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
 import { type ObjectValue, planChange } from "./plan.js";
 import { type Block, blockType } from "./schema.js";
 import { firstUnknown } from "./values.js";
-import { type WireSchema, checkBlock, toWireSchema } from "./wire-schema.js";
+import { checkBlock, toWireSchema, type WireSchema } from "./wire-schema.js";
 
 /** DynamicValue as both protocols carry it. */
 export interface DynamicValueBytes {
@@ -42,6 +42,7 @@ const STOP_REASON_MESSAGE = "Terraform asked the provider to stop";
 
 /** Provider functions as the server calls them: the typed views of define.ts without their (deep) value types. */
 type Loose<T> = {
+  // biome-ignore lint/suspicious/noExplicitAny: the server calls the author's functions with the values it decoded, whose types only the schema knows
   [K in keyof T]: T[K] extends ((...args: never[]) => unknown) | undefined ? (request: any, context: RequestContext<any>) => unknown : T[K];
 };
 type LooseResource = Loose<Resource>;
@@ -102,14 +103,16 @@ export class ProviderServer {
   constructor(provider: Provider, logger: Logger) {
     this.#provider = provider as Loose<Provider>;
     this.#logger = logger;
-    if (!/^[a-z][a-z0-9]*$/.test(provider.name)) throw new ConfigError(`provider name ${JSON.stringify(provider.name)} must be lowercase letters and digits (the part before "_" in resource names)`);
+    if (!/^[a-z][a-z0-9]*$/.test(provider.name))
+      throw new ConfigError(`provider name ${JSON.stringify(provider.name)} must be lowercase letters and digits (the part before "_" in resource names)`);
     checkBlock(provider.schema, `provider ${JSON.stringify(provider.name)}`, { resource: false });
     this.#providerType = blockType(provider.schema);
     for (const [name, resource] of Object.entries(provider.resources ?? {})) {
       this.#checkTypeName(name, "resource");
       checkBlock(resource.schema, `resource ${JSON.stringify(name)}`, { resource: true });
       const version = resource.version ?? 0;
-      if (!Number.isInteger(version) || version < 0) throw new ConfigError(`resource ${JSON.stringify(name)}: version must be a non-negative integer, got ${version}`);
+      if (!Number.isInteger(version) || version < 0)
+        throw new ConfigError(`resource ${JSON.stringify(name)}: version must be a non-negative integer, got ${version}`);
       this.#resources.set(name, { definition: resource as LooseResource, block: resource.schema, type: blockType(resource.schema) });
     }
     for (const [name, dataSource] of Object.entries(provider.dataSources ?? {})) {
@@ -188,7 +191,10 @@ export class ProviderServer {
     });
   }
 
-  async upgradeResourceState(request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined }, call?: Call): Promise<UpgradeResourceStateResponse> {
+  async upgradeResourceState(
+    request: { typeName: string; version: bigint; rawState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined },
+    call?: Call,
+  ): Promise<UpgradeResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`upgrade ${request.typeName} state`, resource.type, call, async (context) => {
@@ -237,7 +243,10 @@ export class ProviderServer {
     });
   }
 
-  async planResourceChange(request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array }, call?: Call): Promise<PlanResourceChangeResponse> {
+  async planResourceChange(
+    request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array },
+    call?: Call,
+  ): Promise<PlanResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`plan ${request.typeName}`, resource.type, call, async (context) => {
@@ -246,7 +255,9 @@ export class ProviderServer {
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
       let { planned, requiresReplace } = planChange(resource.block, prior, proposed, config);
       if (planned !== null && resource.definition.plan) {
-        const custom = (await resource.definition.plan({ config, prior, planned }, context)) as { planned?: unknown; requiresReplace?: AttributePath[] } | undefined;
+        const custom = (await resource.definition.plan({ config, prior, planned }, context)) as
+          | { planned?: unknown; requiresReplace?: AttributePath[] }
+          | undefined;
         if (custom?.planned !== undefined) planned = custom.planned as ObjectValue;
         if (custom?.requiresReplace) requiresReplace = [...requiresReplace, ...custom.requiresReplace];
       }
@@ -259,7 +270,10 @@ export class ProviderServer {
     });
   }
 
-  async applyResourceChange(request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array }, call?: Call): Promise<ApplyResourceChangeResponse> {
+  async applyResourceChange(
+    request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array },
+    call?: Call,
+  ): Promise<ApplyResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`apply ${request.typeName}`, resource.type, call, async (context) => {
@@ -296,7 +310,9 @@ export class ProviderServer {
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`import ${request.typeName}`, resource.type, call, async (context) => {
       if (!resource.definition.importState) {
-        throw new DiagnosticError("Resource import not supported", { detail: `${request.typeName} cannot be imported: the provider defines no importState for it.` });
+        throw new DiagnosticError("Resource import not supported", {
+          detail: `${request.typeName} cannot be imported: the provider defines no importState for it.`,
+        });
       }
       const imported = await resource.definition.importState({ id: request.id }, context);
       if (context.diagnostics.hasErrors) return {};
@@ -337,7 +353,10 @@ export class ProviderServer {
     try {
       return fromDynamicValue(value, type);
     } catch (error) {
-      throw new DiagnosticError(`Invalid ${field}`, { detail: `Terraform sent a value the schema does not describe: ${(error as Error).message}`, cause: error });
+      throw new DiagnosticError(`Invalid ${field}`, {
+        detail: `Terraform sent a value the schema does not describe: ${(error as Error).message}`,
+        cause: error,
+      });
     }
   }
 
@@ -380,7 +399,10 @@ export class ProviderServer {
     };
     const context: RequestContext = {
       get provider() {
-        if (!configured) throw new DiagnosticError("Provider not configured", { detail: "This operation needs the provider's configuration, which Terraform has not sent yet." });
+        if (!configured)
+          throw new DiagnosticError("Provider not configured", {
+            detail: "This operation needs the provider's configuration, which Terraform has not sent yet.",
+          });
         return value;
       },
       logger: this.#logger,
@@ -452,4 +474,3 @@ function completeObject(block: Block, returned: ObjectValue | null | undefined, 
   }
   return out;
 }
-

@@ -26,12 +26,17 @@ describe("toWireSchema", () => {
 });
 
 describe("checkBlock", () => {
-  const check = (block: Parameters<typeof checkBlock>[0], resource = true) => () => checkBlock(block, 'resource "x_y"', { resource });
+  const check =
+    (block: Parameters<typeof checkBlock>[0], resource = true) =>
+    () =>
+      checkBlock(block, 'resource "x_y"', { resource });
   it("names what is wrong", () => {
     expect(check({ attributes: { Bad: { type: "string", required: true } } })).toThrow(/attribute "Bad": names must be lowercase/);
     expect(check({ attributes: { a: { type: "string", optional: true, useStateForUnknown: true } } })).toThrow(/useStateForUnknown only applies to computed/);
     expect(check({ attributes: { a: { type: "string", required: true, requiresReplace: true } } }, false)).toThrow(/only apply to resource schemas/);
-    expect(check({ attributes: { a: { type: "string", required: true } }, blocks: { a: { nesting: "list", block: { attributes: {} } } } })).toThrow(/same name as an attribute/);
+    expect(check({ attributes: { a: { type: "string", required: true } }, blocks: { a: { nesting: "list", block: { attributes: {} } } } })).toThrow(
+      /same name as an attribute/,
+    );
     expect(check({ attributes: {}, blocks: { b: { nesting: "single", minItems: 1, block: { attributes: {} } } } })).toThrow(/only apply to list and set/);
     expect(check({ attributes: {}, blocks: { b: { nesting: "list", minItems: 3, maxItems: 2, block: { attributes: {} } } } })).toThrow(/do not make a range/);
   });

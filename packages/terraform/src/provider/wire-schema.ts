@@ -114,11 +114,13 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
     if (nested.nesting !== "list" && nested.nesting !== "set" && (minItems !== 0 || maxItems !== 0)) {
       throw new ConfigError(`${at}: minItems/maxItems only apply to list and set nesting`);
     }
-    if (minItems < 0 || maxItems < 0 || (maxItems !== 0 && minItems > maxItems)) throw new ConfigError(`${at}: minItems ${minItems} and maxItems ${maxItems} do not make a range`);
+    if (minItems < 0 || maxItems < 0 || (maxItems !== 0 && minItems > maxItems))
+      throw new ConfigError(`${at}: minItems ${minItems} and maxItems ${maxItems} do not make a range`);
     checkBlock(nested.block, `${where}.${name}`, options);
   }
 }
 
 function checkName(name: string, at: string): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new ConfigError(`${at}: names must be lowercase letters, digits and underscores, starting with a letter or underscore`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    throw new ConfigError(`${at}: names must be lowercase letters, digits and underscores, starting with a letter or underscore`);
 }

@@ -3,16 +3,16 @@
  * raw node:http2 on the other end: each bad input gets the typed status
  * grpc-go gives it, and nothing hangs.
  */
-import { type ClientHttp2Session, type Http2Server, type ServerHttp2Stream, connect, constants as h2, createServer as createH2Server } from "node:http2";
-import { type AddressInfo, type Server, createServer } from "node:net";
+import { type ClientHttp2Session, connect, createServer as createH2Server, type Http2Server, constants as h2, type ServerHttp2Stream } from "node:http2";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../client.js";
 import { Code } from "../code.js";
 import { RpcError } from "../errors.js";
-import { addService } from "../server.js";
 import type { ServiceHandler } from "../server.js";
-import { aborted, deferred, within } from "../testdata/harness.js";
+import { addService } from "../server.js";
 import { EchoService } from "../testdata/gen/echo_pb.js";
+import { aborted, deferred, within } from "../testdata/harness.js";
 import { H2Channel } from "./channel.js";
 import { H2Server } from "./server.js";
 import { frameMessage } from "./wire.js";
@@ -76,7 +76,12 @@ const ECHO = "/rpcplugin.test.echo.v1.EchoService/Echo";
 describe("h2 server: bad requests", () => {
   it("a malformed frame (flag byte 2) and a compressed message without grpc-encoding: INTERNAL; the handler never runs", async () => {
     let ran = false;
-    const session = await engineServer({ echo: () => ((ran = true), {}) });
+    const session = await engineServer({
+      echo: () => {
+        ran = true;
+        return {};
+      },
+    });
     const bad = await rawCall(session, { ":path": ECHO }, Buffer.of(2, 0, 0, 0, 0));
     expect(bad.grpcStatus).toBe(Code.INTERNAL);
     expect(bad.grpcMessage).toMatch(/compressed-flag byte is 2/);
@@ -153,7 +158,12 @@ describe("h2 server: bad requests", () => {
         return {};
       },
     });
-    const answer = await rawCall(session, { ":path": "/rpcplugin.test.echo.v1.EchoService/ClientStream" }, Buffer.concat(frameMessage(Uint8Array.of(1))), false);
+    const answer = await rawCall(
+      session,
+      { ":path": "/rpcplugin.test.echo.v1.EchoService/ClientStream" },
+      Buffer.concat(frameMessage(Uint8Array.of(1))),
+      false,
+    );
     expect(answer.grpcStatus).toBe(Code.INTERNAL);
     expect(answer.grpcMessage).toMatch(/failed to parse a request/);
     const { error, reason } = await within(outcome.promise, "the handler was told");
@@ -197,7 +207,11 @@ describe("h2 server: bad requests", () => {
         reason.resolve(await aborted(context.signal));
       },
     });
-    const answer = await rawCall(session, { ":path": "/rpcplugin.test.echo.v1.EchoService/ServerStream", "grpc-timeout": "200m" }, Buffer.concat(frameMessage(new Uint8Array(0))));
+    const answer = await rawCall(
+      session,
+      { ":path": "/rpcplugin.test.echo.v1.EchoService/ServerStream", "grpc-timeout": "200m" },
+      Buffer.concat(frameMessage(new Uint8Array(0))),
+    );
     expect(answer.status).toBe(200);
     expect(answer.data.length).toBeGreaterThan(5);
     expect(answer.grpcStatus).toBe(Code.DEADLINE_EXCEEDED);

@@ -34,7 +34,10 @@ describe("H2Channel targets", () => {
       open: () => new Promise((resolve) => setTimeout(() => resolve(connect(port, "127.0.0.1")), 20)),
       describe: "async opener",
     });
-    cleanups.push(() => sync.close(), () => later.close());
+    cleanups.push(
+      () => sync.close(),
+      () => later.close(),
+    );
     expect((await within(createClient(EchoService, sync).echo({ text: "a" }), "sync opener call")).text).toBe("echo a");
     expect((await within(createClient(EchoService, later).echo({ text: "b" }), "async opener call")).text).toBe("echo b");
   });

@@ -10,11 +10,11 @@ import { EventEmitter } from "node:events";
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
+  constants as h2,
+  connect as http2Connect,
   type IncomingHttpHeaders,
   type IncomingHttpStatusHeader,
   type OutgoingHttpHeaders,
-  connect as http2Connect,
-  constants as h2,
 } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { Duplex, Readable, Writable } from "node:stream";
@@ -23,7 +23,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
 import type { ClientTlsMaterial } from "./tls.js";
-import { MessageDecoder, codeFromHttpStatus, codeFromResetCode, decodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType } from "./wire.js";
+import { codeFromHttpStatus, codeFromResetCode, decodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, MessageDecoder } from "./wire.js";
 
 /** Where a channel connects: an address, or a function that opens a byte stream (e.g. a yamux stream). */
 export type ChannelTarget = { network: "unix" | "tcp"; address: string } | { open: () => Promise<Duplex> | Duplex; describe: string };
@@ -371,7 +371,11 @@ class CallCore {
       this.timer = setTimeout(() => this.abort(Code.DEADLINE_EXCEEDED, "Deadline exceeded"), left);
     }
     if (firstMessage !== undefined && firstMessage.length > this.channel.maxMessageSize) {
-      this.finish({ code: Code.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${firstMessage.length} vs. ${this.channel.maxMessageSize})`, metadata: new Metadata() });
+      this.finish({
+        code: Code.RESOURCE_EXHAUSTED,
+        details: `Sent message larger than max (${firstMessage.length} vs. ${this.channel.maxMessageSize})`,
+        metadata: new Metadata(),
+      });
       return;
     }
     let stream: ClientHttp2Stream;
@@ -500,7 +504,11 @@ class CallCore {
     const metadata = Metadata.fromHttp2Headers(trailers);
     for (const key of ["grpc-status", "grpc-message", "content-type"]) metadata.remove(key);
     if (!Number.isInteger(code) || code < 0) {
-      this.status = { code: this.grpcResponse ? Code.UNKNOWN : this.nonGrpcCode(), details: raw === undefined ? "received trailers without grpc-status" : `received an invalid grpc-status ${JSON.stringify(raw)}`, metadata };
+      this.status = {
+        code: this.grpcResponse ? Code.UNKNOWN : this.nonGrpcCode(),
+        details: raw === undefined ? "received trailers without grpc-status" : `received an invalid grpc-status ${JSON.stringify(raw)}`,
+        metadata,
+      };
       return;
     }
     const message = trailers["grpc-message"];
@@ -560,7 +568,9 @@ class CallCore {
   }
 
   private nonGrpcDetails(): string {
-    return this.httpStatus === 200 ? "the server's response has no gRPC content-type" : `the server answered HTTP status ${this.httpStatus}, not a gRPC response`;
+    return this.httpStatus === 200
+      ? "the server's response has no gRPC content-type"
+      : `the server answered HTTP status ${this.httpStatus}, not a gRPC response`;
   }
 
   private finish(status: CallStatus): void {
@@ -574,7 +584,11 @@ class CallCore {
     }
     let pending: CallStatus | Promise<CallStatus> = status;
     for (const watch of watchers) pending = pending instanceof Promise ? pending.then(watch) : watch(pending);
-    if (pending instanceof Promise) pending.then((final) => this.owner.onStatus(final), () => this.owner.onStatus(status));
+    if (pending instanceof Promise)
+      pending.then(
+        (final) => this.owner.onStatus(final),
+        () => this.owner.onStatus(status),
+      );
     else this.owner.onStatus(pending);
   }
 }
@@ -630,7 +644,11 @@ export class H2UnaryCall extends EventEmitter {
 
   constructor(channel: H2Channel, path: string, deserialize: Deserialize, callback: UnaryCallback) {
     super();
-    this.core = new CallCore(channel, path, singleResponse(this, "unary call", deserialize, callback, () => this.core));
+    this.core = new CallCore(
+      channel,
+      path,
+      singleResponse(this, "unary call", deserialize, callback, () => this.core),
+    );
   }
 
   /** @internal */
@@ -647,9 +665,19 @@ export class H2UnaryCall extends EventEmitter {
 export class H2ClientStreamCall extends Writable {
   readonly core: CallCore;
 
-  constructor(channel: H2Channel, path: string, private readonly serialize: Serialize, deserialize: Deserialize, callback: UnaryCallback) {
+  constructor(
+    channel: H2Channel,
+    path: string,
+    private readonly serialize: Serialize,
+    deserialize: Deserialize,
+    callback: UnaryCallback,
+  ) {
     super({ objectMode: true });
-    this.core = new CallCore(channel, path, singleResponse(this, "client-streaming call", deserialize, callback, () => this.core));
+    this.core = new CallCore(
+      channel,
+      path,
+      singleResponse(this, "client-streaming call", deserialize, callback, () => this.core),
+    );
   }
 
   override _write(message: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
@@ -688,7 +716,12 @@ export class H2ServerStreamCall extends Readable {
 export class H2BidiCall extends Duplex {
   readonly core: CallCore;
 
-  constructor(channel: H2Channel, path: string, private readonly serialize: Serialize, deserialize: Deserialize) {
+  constructor(
+    channel: H2Channel,
+    path: string,
+    private readonly serialize: Serialize,
+    deserialize: Deserialize,
+  ) {
     super({ objectMode: true });
     this.core = readingCore(this, channel, path, deserialize);
   }

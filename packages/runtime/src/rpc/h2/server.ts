@@ -8,15 +8,15 @@
  */
 import { EventEmitter } from "node:events";
 import {
+  createSecureServer,
+  createServer,
   type Http2SecureServer,
   type Http2Server,
   type Http2Session,
+  constants as h2,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
-  constants as h2,
-  createSecureServer,
-  createServer,
 } from "node:http2";
 import { Duplex, Readable } from "node:stream";
 import type * as grpc from "@grpc/grpc-js";
@@ -24,7 +24,7 @@ import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
 import { H2_WINDOW_SIZE } from "./channel.js";
 import type { ServerTlsMaterial } from "./tls.js";
-import { MessageDecoder, encodeGrpcMessage, frameMessage, isGrpcContentType, parseTimeout } from "./wire.js";
+import { encodeGrpcMessage, frameMessage, isGrpcContentType, MessageDecoder, parseTimeout } from "./wire.js";
 
 /** Options of an {@link H2Server}. */
 export interface H2ServerOptions {

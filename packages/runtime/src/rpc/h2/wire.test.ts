@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "../code.js";
 import { RpcError } from "../errors.js";
-import { MessageDecoder, decodeGrpcMessage, encodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, parseTimeout } from "./wire.js";
+import { decodeGrpcMessage, encodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, MessageDecoder, parseTimeout } from "./wire.js";
 
 function framed(...bodies: number[][]): Buffer {
   return Buffer.concat(bodies.flatMap((body) => frameMessage(Uint8Array.from(body))));

@@ -6,11 +6,11 @@
  */
 import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { type ServiceClient, createClient } from "../client.js";
+import { createClient, type ServiceClient } from "../client.js";
 import type { EngineName, RpcServer, Transport } from "../engine.js";
 import { H2Channel } from "../h2/channel.js";
 import { H2Server } from "../h2/server.js";
-import { type AddServiceOptions, type ServiceHandler, addService } from "../server.js";
+import { type AddServiceOptions, addService, type ServiceHandler } from "../server.js";
 import { EchoService } from "./gen/echo_pb.js";
 
 /** What the tests set on both ends so 16 MiB messages pass (grpc-js defaults to 4 MiB). */

@@ -6,7 +6,7 @@ import { encodeMsgpack } from "../msgpack.js";
 import { CtyNumber } from "../number.js";
 import { type CtyType, typeEquals } from "../types.js";
 import { type UnknownRefinements, unknown } from "../unknown.js";
-import { type CtyValue, actualType, typedDynamicElements } from "../values.js";
+import { actualType, type CtyValue, typedDynamicElements } from "../values.js";
 
 /** mulberry32: small, fast, good enough to pick test cases; same seed, same sequence. */
 export function createRandom(seed: number) {
@@ -26,7 +26,7 @@ export function createRandom(seed: number) {
 export type Random = ReturnType<typeof createRandom>;
 
 const KEYS = ["a", "b", "id", "name", "__proto__", "constructor", "10", "2", "", "é", "𝄞", "x-y", "Zed"];
-const CHARS = ["a", "b", "z", " ", "0", "-", "\"", "\\", "\n", "<", "&", "é", "ß", "日", "𝄞", "😀", "\u2028", "\u0000", "\uffff"];
+const CHARS = ["a", "b", "z", " ", "0", "-", '"', "\\", "\n", "<", "&", "é", "ß", "日", "𝄞", "😀", "\u2028", "\u0000", "\uffff"];
 
 /**
  * A random type at most `depth` levels deep. `optional`: object types may name optional attributes
@@ -87,7 +87,9 @@ export interface RandomValueOptions {
 
 /** A random string (NFC). */
 export function randomString(r: Random, max = 12): string {
-  return Array.from({ length: r.int(max + 1) }, () => r.pick(CHARS)).join("").normalize("NFC");
+  return Array.from({ length: r.int(max + 1) }, () => r.pick(CHARS))
+    .join("")
+    .normalize("NFC");
 }
 
 /** A random number value in decoded form. */
@@ -118,7 +120,9 @@ export function randomNumber(r: Random, infinities: boolean): number | CtyNumber
       return exactForm(CtyNumber.parse(`${r.chance(0.5) ? "-" : ""}${digits}e${r.int(80) - 40}`));
     }
     case 7:
-      return exactForm(CtyNumber.parse(r.pick(["0.1", "1e400", "-1e-400", "18446744073709551615", "9223372036854775808", "3.14159265358979323846264338327950288"])));
+      return exactForm(
+        CtyNumber.parse(r.pick(["0.1", "1e400", "-1e-400", "18446744073709551615", "9223372036854775808", "3.14159265358979323846264338327950288"])),
+      );
     default:
       return r.chance(0.5) ? Infinity : -Infinity;
   }
@@ -137,7 +141,13 @@ function sameType<T>(entries: [T, CtyValue][], elementType: CtyType): [T, CtyVal
 
 /** Elements of one actual type, nulls and unknowns typed as go-cty types them. */
 function oneType(elements: CtyValue[], elementType: CtyType): CtyValue[] {
-  return typedDynamicElements(sameType(elements.map((e, i) => [i, e]), elementType).map(([, e]) => e), elementType);
+  return typedDynamicElements(
+    sameType(
+      elements.map((e, i) => [i, e]),
+      elementType,
+    ).map(([, e]) => e),
+    elementType,
+  );
 }
 
 function significantDigits(n: number | CtyNumber): number {
@@ -192,7 +202,11 @@ export function randomValue(r: Random, type: CtyType, options: RandomValueOption
       return r.chance(0.5);
   }
   const size = r.int(4);
-  if ("list" in type) return oneType(Array.from({ length: size }, () => randomValue(r, type.list, options, depth + 1)), type.list);
+  if ("list" in type)
+    return oneType(
+      Array.from({ length: size }, () => randomValue(r, type.list, options, depth + 1)),
+      type.list,
+    );
   if ("tuple" in type) return type.tuple.map((t) => randomValue(r, t, options, depth + 1));
   if ("set" in type) {
     // Known, non-null elements, each once (a set holds every value once).
@@ -214,9 +228,12 @@ export function randomValue(r: Random, type: CtyType, options: RandomValueOption
   if ("map" in type) {
     for (let i = 0; i < size; i++) result[r.chance(0.5) ? r.pick(KEYS) : randomString(r, 5)] = randomValue(r, type.map, options, depth + 1);
     const kept = sameType(Object.entries(result), type.map);
-    const typed = typedDynamicElements(kept.map(([, v]) => v), type.map);
+    const typed = typedDynamicElements(
+      kept.map(([, v]) => v),
+      type.map,
+    );
     const out: Record<string, CtyValue> = Object.create(null);
-    kept.forEach(([k], i) => (out[k] = typed[i]!));
+    for (const [i, [k]] of kept.entries()) out[k] = typed[i]!;
     return out;
   }
   for (const [name, t] of Object.entries(type.object)) result[name] = randomValue(r, t, options, depth + 1);
