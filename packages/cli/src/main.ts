@@ -11,23 +11,41 @@ const SCAFFOLD_USAGE = `  rpcplugin scaffold <service> [--gen DIR] [--proto-dir 
       after the proto changed to add the missing methods. \`rpcplugin scaffold --help\` for details.
 `;
 
-const USAGE = `Usage:
-  rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 1,2,...] [--timeout MS] [--env KEY=VALUE]... -- <command> [args...]
+const PROBE_USAGE = `  rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 1,2,...] [--timeout MS] [--env KEY=VALUE]... -- <command> [args...]
       Launch any go-plugin plugin (TypeScript or Go), print its handshake, negotiated version,
       transport, certificate, health and services, then shut it down cleanly.
-${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}${RELEASE_USAGE}`;
+`;
+
+const USAGE = `Usage:
+${PROBE_USAGE}${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}${RELEASE_USAGE}`;
+
+const COMMAND_USAGE: Record<string, () => Promise<string> | string> = {
+  probe: () => PROBE_USAGE,
+  scaffold: async () => (await import("./scaffold.js")).SCAFFOLD_USAGE,
+  bundle: () => BUNDLE_USAGE,
+  build: () => BUILD_USAGE,
+  release: () => RELEASE_USAGE,
+};
+
+/** `--help` or `-h` among a command's own arguments (for probe: before the `--` that starts the plugin's command). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  const own = end === -1 ? args : args.slice(0, end);
+  return own.includes("--help") || own.includes("-h");
+}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], out: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
   const [command, ...rest] = argv;
+  const usage = command !== undefined && Object.hasOwn(COMMAND_USAGE, command) ? COMMAND_USAGE[command] : undefined;
+  if (usage && asksForHelp(rest)) {
+    out(`Usage:\n${await usage()}`);
+    return 0;
+  }
   switch (command) {
     case "probe":
       return probe(rest, out);
     case "scaffold":
-      if (rest.includes("--help") || rest.includes("-h")) {
-        out(`Usage:\n${(await import("./scaffold.js")).SCAFFOLD_USAGE}`);
-        return 0;
-      }
       return (await import("./scaffold.js")).scaffold(rest, out);
     case "bundle":
       return bundle(rest, out);

@@ -49,7 +49,7 @@ export interface Resource<B extends Block = Block, P = any> {
   plan?(
     request: { config: NoInfer<MaybeUnknown<B>>; prior: NoInfer<ObjectOf<B>> | null; planned: NoInfer<MaybeUnknown<B>> },
     context: RequestContext<P>,
-  ): NoInfer<Promise<PlanResult<B> | undefined | undefined> | PlanResult<B> | undefined | undefined>;
+  ): NoInfer<Promise<PlanResult<B> | undefined> | PlanResult<B> | undefined>;
   /** Creates the object; returns the new state (attributes left out are taken from the plan). */
   create(
     request: { config: NoInfer<ObjectOf<B>>; planned: NoInfer<MaybeUnknown<B>> },
