@@ -12,7 +12,7 @@ const dir = tempDir("rpcplugin-readmes-");
 afterAll(() => dir.cleanup());
 
 function tsBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/```ts\n([^]*?)```/g)].map((match) => match[1] as string);
+  return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 }
 
 /** tsc's diagnostics for `blocks`, each its own module, as a string per diagnostic. */
