@@ -1,6 +1,6 @@
 /**
  * What a provider author writes: a provider (schema, configure, resources,
- * data sources), each resource's CRUD functions and each data source's read,
+ * data sources, functions), each resource's CRUD functions and each data source's read,
  * with config and state typed from the schemas. Values are plain JS values
  * (strings, numbers, booleans, arrays, objects, null); unknown values are
  * {@link Unknown} markers, only ever seen in configuration during
@@ -9,6 +9,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: a resource's provider-data type defaults to any, because a resource is written apart from the provider that configures it, and the provider's list of resources must accept each one's functions whatever it declared
 import type { Logger } from "@rpcplugin/runtime";
 import type { AttributePath, Diagnostics } from "./diagnostics.js";
+import type { ProviderFunction } from "./functions.js";
 import type { Block, MaybeUnknown, ObjectOf } from "./schema.js";
 
 /** Passed to every provider function. */
@@ -116,6 +117,8 @@ export interface Provider<B extends Block = Block, P = any> {
   validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<undefined>): Promise<void> | void;
   readonly resources?: Readonly<Record<string, Resource<any, P>>>;
   readonly dataSources?: Readonly<Record<string, DataSource<any, P>>>;
+  /** Provider-defined functions (`provider::<name>::<function>(…)` in configuration; Terraform ≥ 1.8, OpenTofu ≥ 1.7), by name. */
+  readonly functions?: Readonly<Record<string, ProviderFunction<any, any, any>>>;
 }
 
 /** Declares a provider (an identity function that keeps the schema's literal types). */

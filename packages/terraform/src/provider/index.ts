@@ -36,6 +36,17 @@ export {
   type WireAttributePath,
   type WireDiagnostic,
 } from "./diagnostics.js";
+export {
+  type ArgumentsOf,
+  type ArgumentValue,
+  type CallFunctionResult,
+  defineFunction,
+  type FunctionContext,
+  FunctionError,
+  type FunctionParameter,
+  type ProviderFunction,
+  type WireFunction,
+} from "./functions.js";
 export { type ObjectValue, type PlannedChange, planChange } from "./plan.js";
 export {
   type Attribute,

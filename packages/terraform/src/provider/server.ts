@@ -16,6 +16,7 @@ import { anySignal, type CombinedSignal, ConfigError, type Logger } from "@rpcpl
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
 import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
 import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
+import { type CallFunctionResult, checkFunction, type ProviderFunction, runFunction, toWireFunction, type WireFunction } from "./functions.js";
 import { type ObjectValue, planChange } from "./plan.js";
 import { type Block, blockType } from "./schema.js";
 import { firstUnknown } from "./values.js";
@@ -93,11 +94,19 @@ export class ProviderServer {
   readonly #providerType: CtyType;
   readonly #resources = new Map<string, Typed<LooseResource>>();
   readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
+  readonly #functions = new Map<string, ProviderFunction>();
   /** Aborted by StopProvider; each stop replaces it, so only the calls running then are stopped. */
   #stop = new AbortController();
   #configured = false;
   #configuredValue: unknown;
-  #schemaCache: { provider: WireSchema; resourceSchemas: Record<string, WireSchema>; dataSourceSchemas: Record<string, WireSchema> } | undefined;
+  #schemaCache:
+    | {
+        provider: WireSchema;
+        resourceSchemas: Record<string, WireSchema>;
+        dataSourceSchemas: Record<string, WireSchema>;
+        functions: Record<string, WireFunction>;
+      }
+    | undefined;
 
   /** Checks the definition (names, schemas) and throws ConfigError on the first problem. */
   constructor(provider: Provider, logger: Logger) {
@@ -120,6 +129,10 @@ export class ProviderServer {
       checkBlock(dataSource.schema, `data source ${JSON.stringify(name)}`, { resource: false });
       this.#dataSources.set(name, { definition: dataSource as LooseDataSource, block: dataSource.schema, type: blockType(dataSource.schema) });
     }
+    for (const [name, fn] of Object.entries(provider.functions ?? {})) {
+      checkFunction(name, fn);
+      this.#functions.set(name, fn);
+    }
   }
 
   #checkTypeName(name: string, kind: string): void {
@@ -134,6 +147,7 @@ export class ProviderServer {
       provider: toWireSchema(this.#provider.schema),
       resourceSchemas: Object.fromEntries([...this.#resources].map(([name, r]) => [name, toWireSchema(r.block, r.definition.version ?? 0)])),
       dataSourceSchemas: Object.fromEntries([...this.#dataSources].map(([name, d]) => [name, toWireSchema(d.block)])),
+      functions: Object.fromEntries([...this.#functions].map(([name, fn]) => [name, toWireFunction(fn)])),
     };
     return this.#schemaCache;
   }
@@ -144,11 +158,37 @@ export class ProviderServer {
       diagnostics: [],
       resources: [...this.#resources.keys()].map((typeName) => ({ typeName })),
       dataSources: [...this.#dataSources.keys()].map((typeName) => ({ typeName })),
+      functions: [...this.#functions.keys()].map((name) => ({ name })),
     };
   }
 
   getProviderSchema() {
     return { ...this.schemas(), diagnostics: [], serverCapabilities };
+  }
+
+  getFunctions() {
+    return { functions: this.schemas().functions, diagnostics: [] };
+  }
+
+  /**
+   * Runs a provider-defined function. It needs no configured provider (Terraform
+   * calls functions before and without ConfigureProvider); its failures are the
+   * response's FunctionError, naming the argument at fault when known.
+   */
+  async callFunction(request: { name: string; arguments: readonly Dyn[] }, call?: Call): Promise<CallFunctionResult> {
+    const fn = this.#functions.get(request.name);
+    if (!fn) {
+      const known = [...this.#functions.keys()];
+      return { error: { text: `This provider has no function ${JSON.stringify(request.name)}${known.length ? ` (it has ${known.join(", ")})` : ""}.` } };
+    }
+    const combined = call ? anySignal([this.#stop.signal, call.signal]) : undefined;
+    const signal = combined?.signal ?? this.#stop.signal;
+    this.#logger.trace(`call function ${request.name}`);
+    try {
+      return await runFunction(request.name, fn, request.arguments, { logger: this.#logger, signal });
+    } finally {
+      combined?.dispose();
+    }
   }
 
   async validateProviderConfig(request: { config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {

@@ -24,6 +24,8 @@ export function providerHandlerV5(server: ProviderServer): Partial<ProviderHandl
     applyResourceChange: (request, call) => server.applyResourceChange(request, call),
     importResourceState: (request, call) => server.importResourceState(request, call),
     readDataSource: (request, call) => server.readDataSource(request, call),
+    getFunctions: () => server.getFunctions(),
+    callFunction: (request, call) => server.callFunction(request, call),
     stop: () => server.stopProvider(),
   };
 }

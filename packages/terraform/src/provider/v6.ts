@@ -1,7 +1,6 @@
 /**
  * tfplugin6.Provider served by a {@link ProviderServer}. RPCs the framework
- * does not implement (identity, move, ephemeral, list, functions, actions,
- * state stores) answer UNIMPLEMENTED, which Terraform accepts for all of them
+ * does not implement (identity, move, ephemeral, list, actions, state stores) answer UNIMPLEMENTED, which Terraform accepts for all of them
  * (GetResourceIdentitySchemas: "no identities").
  */
 import type { ProviderHandler } from "../gen/tfplugin6/tfplugin6_rpcplugin.js";
@@ -22,6 +21,8 @@ export function providerHandlerV6(server: ProviderServer): Partial<ProviderHandl
     applyResourceChange: (request, call) => server.applyResourceChange(request, call),
     importResourceState: (request, call) => server.importResourceState(request, call),
     readDataSource: (request, call) => server.readDataSource(request, call),
+    getFunctions: () => server.getFunctions(),
+    callFunction: (request, call) => server.callFunction(request, call),
     stopProvider: () => server.stopProvider(),
   };
 }
