@@ -5,12 +5,22 @@
  * provider "files" { directory = "/tmp/out" }
  * resource "files_file" "hello" { path = "greetings/hello.txt"  content = "hi" }
  * data "files_file" "motd" { path = "motd.txt" }
+ * output "where" { value = provider::files::path_join("greetings", "hello.txt") }
  * ```
  */
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { DiagnosticError, defineDataSource, defineProvider, defineResource, isUnknown, type RequestContext } from "@rpcplugin/terraform";
+import {
+  DiagnosticError,
+  defineDataSource,
+  defineFunction,
+  defineProvider,
+  defineResource,
+  FunctionError,
+  isUnknown,
+  type RequestContext,
+} from "@rpcplugin/terraform";
 
 /** The source address the README and tests install the provider under. */
 export const FILES_PROVIDER_ADDRESS = "example.com/rpcplugin/files";
@@ -143,6 +153,34 @@ export const fileDataSource = defineDataSource({
   },
 });
 
+/** provider::files::path_join("a", "b.txt"): "a/b.txt"; a segment that is absolute or climbs out ("..") fails, naming its position. */
+export const pathJoin = defineFunction({
+  summary: "Joins path segments into a path for files_file",
+  description: "Joins one or more relative path segments with `/`. A segment that is absolute or contains `..` is an error on that argument.",
+  parameters: [{ name: "first", type: "string", description: "The first segment." }],
+  variadic: { name: "rest", type: "string", description: "More segments, in order." },
+  returns: "string",
+  run([first, ...rest]) {
+    const segments = [first, ...rest];
+    for (const [index, segment] of segments.entries()) {
+      if (segment === "" || isAbsolute(segment) || segment.split(/[\\/]/).includes("..")) {
+        throw new FunctionError(`${JSON.stringify(segment)} is not a relative path segment: it must be non-empty, not absolute and without "..".`, {
+          argument: index,
+        });
+      }
+    }
+    return segments.join("/");
+  },
+});
+
+/** provider::files::sha256("text"): the hex SHA-256 a files_file of that content has in its sha256 attribute. */
+export const contentSha256 = defineFunction({
+  summary: "The sha256 attribute a files_file with this content has",
+  parameters: [{ name: "content", type: "string", description: "The file's content." }],
+  returns: "string",
+  run: ([content]) => sha256(content),
+});
+
 /** The provider: `directory` (required) is where every path points. */
 export const filesProvider = defineProvider({
   name: "files",
@@ -163,4 +201,5 @@ export const filesProvider = defineProvider({
   },
   resources: { files_file: fileResource },
   dataSources: { files_file: fileDataSource },
+  functions: { path_join: pathJoin, sha256: contentSha256 },
 });
