@@ -100,6 +100,41 @@ export interface DataSource<B extends Block = Block, P = any> {
   validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): Promise<void> | void;
 }
 
+/**
+ * An ephemeral resource type (`ephemeral "<type>" "<name>" { … }`; Terraform ≥ 1.10, OpenTofu ≥
+ * 1.11): a value opened for the length of one Terraform operation and never written to plan or
+ * state, such as a short-lived credential read for a provider's configuration.
+ */
+export interface EphemeralResource<B extends Block = Block, P = any> {
+  readonly schema: B;
+  /**
+   * Opens it: the result (attributes left out are taken from the
+   * configuration); `renewAt` asks Terraform to call {@link EphemeralResource.renew} by then while
+   * it still needs the value; `private` (JSON-serializable) comes back to
+   * renew and close. Not called while the configuration holds unknown values:
+   * the result is then unknown.
+   */
+  open(request: { config: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): NoInfer<Promise<EphemeralOpened<B>> | EphemeralOpened<B>>;
+  /** Extends what `open` made (a lease, a token) before `renewAt`; returns the next `renewAt` and `private`. */
+  renew?(request: { private: unknown }, context: RequestContext<P>): Promise<EphemeralRenewed> | EphemeralRenewed;
+  /** Releases what `open` made, once Terraform no longer needs the value. */
+  close?(request: { private: unknown }, context: RequestContext<P>): Promise<void> | void;
+  validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): Promise<void> | void;
+}
+
+/** What an ephemeral resource's `open` returns. */
+export interface EphemeralOpened<B extends Block> {
+  result: NoInfer<Partial<ObjectOf<B>>>;
+  renewAt?: Date;
+  private?: unknown;
+}
+
+/** What an ephemeral resource's `renew` returns. */
+export interface EphemeralRenewed {
+  renewAt?: Date;
+  private?: unknown;
+}
+
 /** A provider: its configuration schema, how it configures itself, its resources and data sources. */
 export interface Provider<B extends Block = Block, P = any> {
   /**
@@ -117,6 +152,7 @@ export interface Provider<B extends Block = Block, P = any> {
   validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<undefined>): Promise<void> | void;
   readonly resources?: Readonly<Record<string, Resource<any, P>>>;
   readonly dataSources?: Readonly<Record<string, DataSource<any, P>>>;
+  readonly ephemeralResources?: Readonly<Record<string, EphemeralResource<any, P>>>;
   /** Provider-defined functions (`provider::<name>::<function>(…)` in configuration; Terraform ≥ 1.8, OpenTofu ≥ 1.7), by name. */
   readonly functions?: Readonly<Record<string, ProviderFunction<any, any, any>>>;
 }
@@ -128,6 +164,11 @@ export function defineProvider<const B extends Block, P>(provider: Provider<B, P
 
 /** Declares a resource type with its config and state typed from `schema`. */
 export function defineResource<const B extends Block, P = any>(resource: Resource<B, P>): Resource<B, P> {
+  return resource;
+}
+
+/** Declares an ephemeral resource type with its config and result typed from `schema`. */
+export function defineEphemeralResource<const B extends Block, P = any>(resource: EphemeralResource<B, P>): EphemeralResource<B, P> {
   return resource;
 }
 

@@ -16,8 +16,12 @@ export {
 export {
   type DataSource,
   defineDataSource,
+  defineEphemeralResource,
   defineProvider,
   defineResource,
+  type EphemeralOpened,
+  type EphemeralRenewed,
+  type EphemeralResource,
   type PlanResult,
   type Provider,
   type RequestContext,

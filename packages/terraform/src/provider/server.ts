@@ -12,9 +12,10 @@
  * the signal's reason or an AbortError answers an "Operation cancelled" error
  * diagnostic.
  */
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { anySignal, type CombinedSignal, ConfigError, type Logger } from "@rpcplugin/runtime";
-import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue } from "../cty/index.js";
-import type { DataSource, Provider, RequestContext, Resource } from "./define.js";
+import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue, unknown } from "../cty/index.js";
+import type { DataSource, EphemeralResource, Provider, RequestContext, Resource } from "./define.js";
 import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
 import { type CallFunctionResult, checkFunction, type ProviderFunction, runFunction, toWireFunction, type WireFunction } from "./functions.js";
 import { type ObjectValue, planChange } from "./plan.js";
@@ -48,6 +49,7 @@ type Loose<T> = {
 };
 type LooseResource = Loose<Resource>;
 type LooseDataSource = Loose<DataSource>;
+type LooseEphemeral = Loose<EphemeralResource>;
 
 interface Typed<T> {
   readonly definition: T;
@@ -83,6 +85,16 @@ export interface ImportResourceStateResponse extends DiagnosticsResponse {
 export interface ReadDataSourceResponse extends DiagnosticsResponse {
   state?: WireState;
 }
+type WireTimestamp = ReturnType<typeof timestampFromDate>;
+export interface OpenEphemeralResourceResponse extends DiagnosticsResponse {
+  result?: WireState;
+  renewAt?: WireTimestamp;
+  private?: Uint8Array;
+}
+export interface RenewEphemeralResourceResponse extends DiagnosticsResponse {
+  renewAt?: WireTimestamp;
+  private?: Uint8Array;
+}
 
 /** Server capabilities this framework implements. */
 const serverCapabilities = { planDestroy: false, getProviderSchemaOptional: false, moveResourceState: false, generateResourceConfig: false };
@@ -95,6 +107,7 @@ export class ProviderServer {
   readonly #resources = new Map<string, Typed<LooseResource>>();
   readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
   readonly #functions = new Map<string, ProviderFunction>();
+  readonly #ephemeral = new Map<string, Typed<LooseEphemeral>>();
   /** Aborted by StopProvider; each stop replaces it, so only the calls running then are stopped. */
   #stop = new AbortController();
   #configured = false;
@@ -104,6 +117,7 @@ export class ProviderServer {
         provider: WireSchema;
         resourceSchemas: Record<string, WireSchema>;
         dataSourceSchemas: Record<string, WireSchema>;
+        ephemeralResourceSchemas: Record<string, WireSchema>;
         functions: Record<string, WireFunction>;
       }
     | undefined;
@@ -129,6 +143,11 @@ export class ProviderServer {
       checkBlock(dataSource.schema, `data source ${JSON.stringify(name)}`, { resource: false });
       this.#dataSources.set(name, { definition: dataSource as LooseDataSource, block: dataSource.schema, type: blockType(dataSource.schema) });
     }
+    for (const [name, ephemeral] of Object.entries(provider.ephemeralResources ?? {})) {
+      this.#checkTypeName(name, "ephemeral resource");
+      checkBlock(ephemeral.schema, `ephemeral resource ${JSON.stringify(name)}`, { resource: false });
+      this.#ephemeral.set(name, { definition: ephemeral as LooseEphemeral, block: ephemeral.schema, type: blockType(ephemeral.schema) });
+    }
     for (const [name, fn] of Object.entries(provider.functions ?? {})) {
       checkFunction(name, fn);
       this.#functions.set(name, fn);
@@ -147,6 +166,7 @@ export class ProviderServer {
       provider: toWireSchema(this.#provider.schema),
       resourceSchemas: Object.fromEntries([...this.#resources].map(([name, r]) => [name, toWireSchema(r.block, r.definition.version ?? 0)])),
       dataSourceSchemas: Object.fromEntries([...this.#dataSources].map(([name, d]) => [name, toWireSchema(d.block)])),
+      ephemeralResourceSchemas: Object.fromEntries([...this.#ephemeral].map(([name, e]) => [name, toWireSchema(e.block)])),
       functions: Object.fromEntries([...this.#functions].map(([name, fn]) => [name, toWireFunction(fn)])),
     };
     return this.#schemaCache;
@@ -158,6 +178,7 @@ export class ProviderServer {
       diagnostics: [],
       resources: [...this.#resources.keys()].map((typeName) => ({ typeName })),
       dataSources: [...this.#dataSources.keys()].map((typeName) => ({ typeName })),
+      ephemeralResources: [...this.#ephemeral.keys()].map((typeName) => ({ typeName })),
       functions: [...this.#functions.keys()].map((name) => ({ name })),
     };
   }
@@ -373,6 +394,51 @@ export class ProviderServer {
     });
   }
 
+  async validateEphemeralResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
+    const ephemeral = this.#ephemeral.get(request.typeName);
+    if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
+    return this.#run(`validate ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
+      const config = this.#decode(request.config, ephemeral.type, "config") as ObjectValue;
+      await ephemeral.definition.validate?.({ config }, context);
+      return {};
+    });
+  }
+
+  async openEphemeralResource(request: { typeName: string; config?: Dyn }, call?: Call): Promise<OpenEphemeralResourceResponse> {
+    const ephemeral = this.#ephemeral.get(request.typeName);
+    if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
+    return this.#run(`open ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
+      const config = this.#decode(request.config, ephemeral.type, "config") as ObjectValue;
+      // A configuration still unknown in part (during plan): the value is unknown until apply.
+      if (firstUnknown(config)) return { result: toDynamicValue(unknown(), ephemeral.type) };
+      const opened = (await ephemeral.definition.open({ config }, context)) as { result?: unknown; renewAt?: Date; private?: unknown } | undefined;
+      if (context.diagnostics.hasErrors) return {};
+      const result = this.#known(completeObject(ephemeral.block, opened?.result as ObjectValue, config), "open");
+      return { result: toDynamicValue(result, ephemeral.type), ...renewal(opened?.renewAt, opened?.private) };
+    });
+  }
+
+  async renewEphemeralResource(request: { typeName: string; private?: Uint8Array | undefined }, call?: Call): Promise<RenewEphemeralResourceResponse> {
+    const ephemeral = this.#ephemeral.get(request.typeName);
+    if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
+    return this.#run(`renew ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
+      const renew = ephemeral.definition.renew;
+      if (!renew) return {};
+      const renewed = (await renew({ private: readPrivate(request.private) }, context)) as { renewAt?: Date; private?: unknown } | undefined;
+      if (context.diagnostics.hasErrors) return {};
+      return renewal(renewed?.renewAt, renewed?.private);
+    });
+  }
+
+  async closeEphemeralResource(request: { typeName: string; private?: Uint8Array | undefined }, call?: Call): Promise<DiagnosticsResponse> {
+    const ephemeral = this.#ephemeral.get(request.typeName);
+    if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
+    return this.#run(`close ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
+      await ephemeral.definition.close?.({ private: readPrivate(request.private) }, context);
+      return {};
+    });
+  }
+
   /**
    * Terraform's interrupt (Ctrl-C; tfplugin5 `Stop`): aborts `context.signal`
    * of every call running now and answers at once, without waiting for them.
@@ -483,6 +549,34 @@ function cancellation(error: unknown, reason: unknown): string | undefined {
   const isAbort = error === reason || (error instanceof Error && error.name === "AbortError");
   if (!isAbort) return undefined;
   return reason instanceof Error ? reason.message : String(reason);
+}
+
+/** renew_at and private of an open or renew response, from what provider code returned. */
+function renewal(renewAt: Date | undefined, data: unknown): { renewAt?: WireTimestamp; private?: Uint8Array } {
+  if (renewAt !== undefined && !(renewAt instanceof Date && Number.isFinite(renewAt.getTime()))) {
+    throw new DiagnosticError("Invalid renewAt", { detail: `renewAt must be a valid Date, got ${String(renewAt)}.` });
+  }
+  let bytes: Uint8Array | undefined;
+  if (data !== undefined) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(data);
+    } catch (error) {
+      throw new DiagnosticError("Invalid private data", { detail: `private must be JSON-serializable: ${(error as Error).message}`, cause: error });
+    }
+    bytes = new TextEncoder().encode(text);
+  }
+  return { ...(renewAt ? { renewAt: timestampFromDate(renewAt) } : {}), ...(bytes ? { private: bytes } : {}) };
+}
+
+/** The private data `open` or `renew` returned, as Terraform hands it back (undefined when there was none). */
+function readPrivate(bytes: Uint8Array | undefined): unknown {
+  if (!bytes || bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new DiagnosticError("Invalid private data", { detail: "Terraform sent back private data this provider did not write (not JSON).", cause: error });
+  }
 }
 
 function capitalize(text: string): string {
