@@ -6,6 +6,7 @@
  * resource "files_file" "hello" { path = "greetings/hello.txt"  content = "hi" }
  * data "files_file" "motd" { path = "motd.txt" }
  * output "where" { value = provider::files::path_join("greetings", "hello.txt") }
+ * ephemeral "files_file" "token" { path = "token.txt" }
  * ```
  */
 import { createHash } from "node:crypto";
@@ -14,6 +15,7 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import {
   DiagnosticError,
   defineDataSource,
+  defineEphemeralResource,
   defineFunction,
   defineProvider,
   defineResource,
@@ -153,6 +155,31 @@ export const fileDataSource = defineDataSource({
   },
 });
 
+/**
+ * ephemeral "files_file": reads a file for the length of one operation, for places that must not
+ * keep it (another provider's configuration, write-only arguments); never in plan or state.
+ */
+export const fileEphemeral = defineEphemeralResource({
+  schema: {
+    description: "Reads a text file under the provider's directory without recording it in plan or state.",
+    attributes: {
+      path: { type: "string", required: true, description: "Path of the file, relative to the provider's directory." },
+      content: { type: "string", computed: true, sensitive: true, description: "The file's content." },
+      sha256: { type: "string", computed: true, description: "SHA-256 of the content, hex." },
+    },
+  },
+  async open({ config }, context: RequestContext<FilesRoot>) {
+    const content = await readIfExists(fileOf(context.provider, config.path));
+    if (content === null)
+      throw new DiagnosticError("File not found", { detail: `There is no file ${JSON.stringify(config.path)} in the provider's directory.`, path: ["path"] });
+    context.logger.info("opened ephemeral files_file", { path: config.path });
+    return { result: { content, sha256: sha256(content) }, private: { path: config.path } };
+  },
+  close({ private: data }, context) {
+    context.logger.info("closed ephemeral files_file", { path: (data as { path: string }).path });
+  },
+});
+
 /** provider::files::path_join("a", "b.txt"): "a/b.txt"; a segment that is absolute or climbs out ("..") fails, naming its position. */
 export const pathJoin = defineFunction({
   summary: "Joins path segments into a path for files_file",
@@ -201,5 +228,6 @@ export const filesProvider = defineProvider({
   },
   resources: { files_file: fileResource },
   dataSources: { files_file: fileDataSource },
+  ephemeralResources: { files_file: fileEphemeral },
   functions: { path_join: pathJoin, sha256: contentSha256 },
 });
