@@ -32,11 +32,11 @@ function noEphemeral(spec: BinarySpec): string | undefined {
 
 const SECRET_DIR = "kept-out-of-state";
 
-const CONFIG = [
-  'ephemeral "files_file" "where" {\n  path = "where.txt"\n}\n',
-  'provider "files" {\n  alias     = "second"\n  directory = "${DIR}/${trimspace(ephemeral.files_file.where.content)}"\n}\n',
-  'resource "files_file" "placed" {\n  provider = files.second\n  path     = "placed.txt"\n  content  = "placed by the second instance\\n"\n}\n',
-].join("");
+/** The configuration: the ephemeral value names the directory of a second provider instance (the escaped interpolation is HCL's). */
+const config = (dir: string, file = "where.txt") =>
+  `ephemeral "files_file" "where" {\n  path = "${file}"\n}\n` +
+  `provider "files" {\n  alias     = "second"\n  directory = "${dir}/\${trimspace(ephemeral.files_file.where.content)}"\n}\n` +
+  'resource "files_file" "placed" {\n  provider = files.second\n  path     = "placed.txt"\n  content  = "placed by the second instance\\n"\n}\n';
 
 describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)", () => {
   for (const spec of binaryMatrix()) {
@@ -54,7 +54,7 @@ describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)"
           p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
           await mkdir(p.files, { recursive: true });
           await writeFile(path.join(p.files, "where.txt"), `${SECRET_DIR}\n`);
-          await p.writeConfig(CONFIG.replace("${DIR}", p.files));
+          await p.writeConfig(config(p.files));
           await p.run(["init", ...TF_FLAGS]);
         }, BUILD_TIMEOUT_MS);
 
@@ -95,7 +95,7 @@ describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)"
         it(
           "an ephemeral resource that fails to open fails the plan with its diagnostic",
           async () => {
-            await p.writeConfig(CONFIG.replace("${DIR}", p.files).replace('path = "where.txt"', 'path = "missing.txt"'));
+            await p.writeConfig(config(p.files, "missing.txt"));
             const plan = await p.run(["plan", ...TF_FLAGS], { okCodes: [1] });
             expect(`${plan.stdout}${plan.stderr}`).toMatch(/File not found/);
             expect(`${plan.stdout}${plan.stderr}`).toMatch(/There is no file "missing\.txt"/);
@@ -106,7 +106,7 @@ describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)"
         it(
           "destroy",
           async () => {
-            await p.writeConfig(CONFIG.replace("${DIR}", p.files));
+            await p.writeConfig(config(p.files));
             const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
             expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
             expect(existsSync(path.join(p.files, SECRET_DIR, "placed.txt"))).toBe(false);
