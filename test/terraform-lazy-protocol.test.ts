@@ -43,7 +43,7 @@ async function servedProtocol(offered: Record<number, PluginSet>): Promise<{ ver
         client.protocolVersion === 6
           ? await (provider as tfplugin6.ProviderClient).getProviderSchema({})
           : await (provider as tfplugin5.ProviderClient).getSchema({});
-      expect(Object.keys(schema.resourceSchemas)).toEqual(["files_file"]);
+      expect(Object.keys(schema.resourceSchemas)).toEqual(["files_file", "files_secret_file"]);
       return { version: client.protocolVersion, loaded: protocolsLoaded(traceFile) };
     } finally {
       await client.close();

@@ -50,8 +50,10 @@ afterEach(async () => {
 interface Calls {
   schema(): Promise<{
     provider?: { block?: { attributes: { name: string }[] } | undefined } | undefined;
-    resourceSchemas: Record<string, unknown>;
+    resourceSchemas: Record<string, { block?: { attributes: { name: string; writeOnly: boolean }[] } | undefined }>;
     dataSourceSchemas: Record<string, unknown>;
+    ephemeralResourceSchemas: Record<string, unknown>;
+    functions: Record<string, unknown>;
   }>;
   configure(config: unknown): Promise<{ diagnostics: Diag[] }>;
   validateResource(config: unknown): Promise<{ diagnostics: Diag[] }>;
@@ -73,6 +75,9 @@ interface Diag {
   detail: string;
   attribute?: { steps: { selector: { case?: string | undefined; value?: unknown } }[] } | undefined;
 }
+
+/** The dispensed provider client of either protocol (both have CallFunction with the same shapes). */
+const dispensedOf = (client: { dispense(name: "provider"): unknown }) => client.dispense("provider") as tfplugin6.ProviderClient;
 
 function v6Calls(client: tfplugin6.ProviderClient): Calls {
   const typeName = "files_file";
@@ -139,8 +144,17 @@ describe.each([6, 5] as const)("the files provider over tfplugin%i with AutoMTLS
     expect(client.tls).toBe(true);
 
     const schema = await calls.schema();
-    expect(Object.keys(schema.resourceSchemas)).toEqual(["files_file"]);
+    expect(Object.keys(schema.resourceSchemas)).toEqual(["files_file", "files_secret_file"]);
     expect(Object.keys(schema.dataSourceSchemas)).toEqual(["files_file"]);
+    expect(Object.keys(schema.ephemeralResourceSchemas)).toEqual(["files_file"]);
+    expect(Object.keys(schema.functions)).toEqual(["path_join", "sha256"]);
+    expect(schema.resourceSchemas.files_secret_file?.block?.attributes.find((a) => a.name === "content_wo")?.writeOnly).toBe(true);
+    // A function over the wire, through the generated client: the variadic arguments, and an error naming its argument.
+    const str = (value: string) => toDynamicValue(value, "string");
+    const joined = await dispensedOf(client).callFunction({ name: "path_join", arguments: [str("a"), str("b.txt")] });
+    expect(fromDynamicValue(joined.result!, "string")).toBe("a/b.txt");
+    const refused = await dispensedOf(client).callFunction({ name: "path_join", arguments: [str("a"), str("/abs")] });
+    expect(refused.error).toMatchObject({ functionArgument: 1n });
     expect(schema.provider?.block?.attributes.map((a) => a.name)).toEqual(["directory"]);
     expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
 
@@ -473,7 +487,7 @@ describe("debug mode (TF_REATTACH_PROVIDERS)", () => {
       const host = await reattachPlugin(config, { versionedPlugins: { 6: { provider: tfplugin6.ProviderPlugin } } });
       expect(host.tls).toBe(false);
       const calls = v6Calls(host.dispense("provider") as tfplugin6.ProviderClient);
-      expect(Object.keys((await calls.schema()).resourceSchemas)).toEqual(["files_file"]);
+      expect(Object.keys((await calls.schema()).resourceSchemas)).toEqual(["files_file", "files_secret_file"]);
       expect((await calls.configure({ directory: dir.path })).diagnostics).toEqual([]);
       const content = `round ${round}`;
       const plan = await calls.plan(null, fileConfig({ path: `r${round}.txt`, content }), fileConfig({ path: `r${round}.txt`, content }));

@@ -137,6 +137,42 @@ export const fileResource = defineResource({
   },
 });
 
+/**
+ * resource "files_secret_file": a file whose content is write-only (Terraform ≥ 1.11, OpenTofu ≥
+ * 1.11). The content is written and never kept: plan and state hold only its sha256. Raise
+ * content_wo_version to write new content (a change of content_wo alone plans nothing).
+ */
+export const secretFileResource = defineResource({
+  schema: {
+    description: "A file whose content never reaches plan or state.",
+    attributes: {
+      path: { type: "string", required: true, requiresReplace: true, description: "Path of the file, relative to the provider's directory." },
+      content_wo: { type: "string", required: true, writeOnly: true, sensitive: true, description: "The content to write (write-only)." },
+      content_wo_version: { type: "number", optional: true, description: "Change it to write content_wo again." },
+      sha256: { type: "string", computed: true, description: "SHA-256 of the content written, hex." },
+    },
+  },
+  async create({ config }, context: RequestContext<FilesRoot>) {
+    const file = fileOf(context.provider, config.path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, config.content_wo);
+    context.logger.info("wrote secret file", { path: config.path });
+    return { sha256: sha256(config.content_wo) };
+  },
+  async read({ state }, context) {
+    const content = await readIfExists(fileOf(context.provider, state.path));
+    return content === null ? null : { ...state, sha256: sha256(content) };
+  },
+  async update({ config }, context) {
+    await writeFile(fileOf(context.provider, config.path), config.content_wo);
+    context.logger.info("rewrote secret file", { path: config.path });
+    return { sha256: sha256(config.content_wo) };
+  },
+  async delete({ state }, context) {
+    await rm(fileOf(context.provider, state.path), { force: true });
+  },
+});
+
 /** data "files_file": reads a file under the provider's directory. */
 export const fileDataSource = defineDataSource({
   schema: {
@@ -226,7 +262,7 @@ export const filesProvider = defineProvider({
       throw new DiagnosticError("Not a directory", { detail: `${directory} is not a directory.`, path: ["directory"] });
     return { directory };
   },
-  resources: { files_file: fileResource },
+  resources: { files_file: fileResource, files_secret_file: secretFileResource },
   dataSources: { files_file: fileDataSource },
   ephemeralResources: { files_file: fileEphemeral },
   functions: { path_join: pathJoin, sha256: contentSha256 },

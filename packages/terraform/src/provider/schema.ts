@@ -33,6 +33,17 @@ export interface Attribute<T extends CtyType = CtyType> {
    * change after create, such as an id).
    */
   readonly useStateForUnknown?: boolean;
+  /**
+   * Resources only (Terraform ≥ 1.11, OpenTofu ≥ 1.11): the configuration's
+   * value reaches `create` and `update` in `config`, and is never kept: it is
+   * null in plan and state whatever the provider returns. Typically set from
+   * an ephemeral value, with a `*_version` attribute the configuration bumps
+   * to send a new one. Not with computed, requiresReplace or
+   * useStateForUnknown (they compare state values, which are always null).
+   * A Terraform too old to know write-only attributes would store the value,
+   * so validation refuses a configuration that sets one there.
+   */
+  readonly writeOnly?: boolean;
 }
 
 /** How a nested block repeats. */

@@ -22,6 +22,7 @@ import { type ObjectValue, planChange } from "./plan.js";
 import { type Block, blockType } from "./schema.js";
 import { firstUnknown } from "./values.js";
 import { checkBlock, toWireSchema, type WireSchema } from "./wire-schema.js";
+import { firstWriteOnlySet, withoutWriteOnly } from "./write-only.js";
 
 /** DynamicValue as both protocols carry it. */
 export interface DynamicValueBytes {
@@ -232,11 +233,21 @@ export class ProviderServer {
     });
   }
 
-  async validateResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
+  async validateResourceConfig(
+    request: { typeName: string; config?: Dyn; clientCapabilities?: { writeOnlyAttributesAllowed: boolean } | undefined },
+    call?: Call,
+  ): Promise<DiagnosticsResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`validate ${request.typeName}`, resource.type, call, async (context) => {
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue;
+      const writeOnly = request.clientCapabilities?.writeOnlyAttributesAllowed ? undefined : firstWriteOnlySet(resource.block, config);
+      if (writeOnly) {
+        throw new DiagnosticError("Write-only attribute not supported", {
+          detail: `${formatPath(writeOnly)} is write-only, and this Terraform does not support write-only attributes: it would keep the value in plan and state. Use Terraform 1.11 or OpenTofu 1.11 or later, or leave it unset.`,
+          path: writeOnly,
+        });
+      }
       await resource.definition.validate?.({ config }, context);
       return {};
     });
@@ -299,7 +310,8 @@ export class ProviderServer {
       const read = resource.definition.read;
       const fresh = read ? await read({ state }, context) : state;
       if (context.diagnostics.hasErrors) return {};
-      const newState = fresh === null ? null : this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read");
+      const newState =
+        fresh === null ? null : withoutWriteOnly(resource.block, this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read"));
       return { newState: toDynamicValue(newState, resource.type), private: request.private };
     });
   }
@@ -312,7 +324,9 @@ export class ProviderServer {
     if (!resource) return unknownType("resource", request.typeName);
     return this.#run(`plan ${request.typeName}`, resource.type, call, async (context) => {
       const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
-      const proposed = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
+      // Write-only values do not take part in planning: a new one alone is no change (bump a version attribute instead).
+      const proposedRaw = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
+      const proposed = proposedRaw === null ? null : withoutWriteOnly(resource.block, proposedRaw);
       const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
       let { planned, requiresReplace } = planChange(resource.block, prior, proposed, config);
       if (planned !== null && resource.definition.plan) {
@@ -324,7 +338,7 @@ export class ProviderServer {
       }
       if (context.diagnostics.hasErrors) return {};
       return {
-        plannedState: toDynamicValue(planned, resource.type),
+        plannedState: toDynamicValue(planned === null ? null : withoutWriteOnly(resource.block, planned), resource.type),
         requiresReplace: requiresReplace.map((path) => attributePath(path, resource.type)),
         plannedPrivate: request.priorPrivate,
       };
@@ -362,7 +376,8 @@ export class ProviderServer {
         // Terraform keeps the prior state when the new one is missing; on a failed create that is null.
         return {};
       }
-      return { newState: toDynamicValue(newState === null ? null : this.#known(newState, "apply"), resource.type), private: request.plannedPrivate };
+      const known = newState === null ? null : withoutWriteOnly(resource.block, this.#known(newState, "apply"));
+      return { newState: toDynamicValue(known, resource.type), private: request.plannedPrivate };
     });
   }
 
@@ -377,7 +392,7 @@ export class ProviderServer {
       }
       const imported = await resource.definition.importState({ id: request.id }, context);
       if (context.diagnostics.hasErrors) return {};
-      const state = completeObject(resource.block, imported as ObjectValue, null);
+      const state = withoutWriteOnly(resource.block, completeObject(resource.block, imported as ObjectValue, null));
       return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: new Uint8Array() }] };
     });
   }

@@ -32,6 +32,7 @@ interface WireAttribute {
   sensitive: boolean;
   deprecated: boolean;
   deprecationMessage: string;
+  writeOnly: boolean;
 }
 
 interface WireNestedBlock {
@@ -83,6 +84,7 @@ function wireAttribute(name: string, attribute: Attribute): WireAttribute {
     deprecated: attribute.deprecated !== undefined && attribute.deprecated !== false,
     // Shown by Terraform versions that know the field (protocol 5.10/6.10 and later); older ones warn generically.
     deprecationMessage: typeof attribute.deprecated === "string" ? attribute.deprecated : "",
+    writeOnly: attribute.writeOnly === true,
   };
 }
 
@@ -105,6 +107,11 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
       throw new ConfigError(`${at}: requiresReplace and useStateForUnknown only apply to resource schemas`);
     }
     if (attribute.useStateForUnknown && !computed) throw new ConfigError(`${at}: useStateForUnknown only applies to computed attributes`);
+    if (attribute.writeOnly) {
+      if (!options.resource) throw new ConfigError(`${at}: writeOnly only applies to resource schemas`);
+      if (computed) throw new ConfigError(`${at}: a writeOnly attribute cannot be computed (the provider can never set it)`);
+      if (attribute.requiresReplace) throw new ConfigError(`${at}: a writeOnly attribute cannot be requiresReplace (its state value is always null)`);
+    }
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const at = `${where}: block ${JSON.stringify(name)}`;
