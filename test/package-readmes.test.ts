@@ -1,6 +1,7 @@
 // Every package has a README (what its npm page shows), and the TypeScript in the runtime's and
 // the Terraform framework's compiles against the packages as built: each ```ts block becomes a module, with
-// ./gen/kv_rpcplugin.js standing for the KV example's generated code, type-checked by tsc.
+// ./gen/kv_rpcplugin.js standing for the KV example's generated code and ./provider.js for the files
+// example's provider, type-checked by tsc.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
@@ -21,6 +22,11 @@ function typeCheck(name: string, blocks: string[]): string[] {
   const gen = path.join(root, "gen");
   mkdirSync(gen, { recursive: true });
   writeFileSync(path.join(root, "package.json"), `{ "type": "module" }\n`);
+  // ./provider.js stands for a provider of the reader's (the files example's).
+  writeFileSync(
+    path.join(root, "provider.ts"),
+    `export { filesProvider as provider } from ${JSON.stringify(path.join(repoRoot, "examples/terraform-provider-files/src/provider.js"))};\n`,
+  );
   writeFileSync(path.join(gen, "kv_rpcplugin.ts"), `export * from ${JSON.stringify(path.join(repoRoot, "examples/go-plugin/gen/kv/kv_rpcplugin.js"))};\n`);
   const files = blocks.map((block, index) => {
     const file = path.join(root, `block-${index + 1}.ts`);
@@ -38,7 +44,11 @@ function typeCheck(name: string, blocks: string[]): string[] {
     noEmit: true,
     skipLibCheck: true,
     baseUrl: repoRoot,
-    paths: { "@rpcplugin/*": ["packages/*/dist/index.d.ts"], "@bufbuild/protobuf": ["node_modules/@bufbuild/protobuf/dist/esm/index.d.ts"] },
+    paths: {
+      "@rpcplugin/terraform/testing": ["packages/terraform/dist/testing/index.d.ts"],
+      "@rpcplugin/*": ["packages/*/dist/index.d.ts"],
+      "@bufbuild/protobuf": ["node_modules/@bufbuild/protobuf/dist/esm/index.d.ts"],
+    },
   });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file && d.start !== undefined ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";

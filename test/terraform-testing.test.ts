@@ -1,0 +1,161 @@
+// @rpcplugin/terraform/testing, proven on the real binaries: the files provider's lifecycle as
+// acceptance-test steps (create, update, replace, a plan-only step, import with verify, a data
+// source, an expected error, the final destroy) on every binary of the matrix, with the provider
+// served in this process through reattach; then the harness's own failures (a failing check, a
+// wrong expected action, an error that does not come, a plan that is not empty after apply, no
+// binary), each an AcceptanceTestError naming its step.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "@rpcplugin/runtime";
+import { defineProvider, defineResource } from "@rpcplugin/terraform";
+import { AcceptanceTestError, runAcceptanceTest } from "@rpcplugin/terraform/testing";
+import { describe, expect, it } from "vitest";
+import { filesProvider } from "../examples/terraform-provider-files/src/provider.js";
+import { tempDir } from "./fixture.js";
+import { describeGo } from "./support/go.js";
+import { binaryMatrix, NO_NETWORK } from "./support/terraform.js";
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const ADDRESS = "example.com/rpcplugin/files";
+const providerBlock = (dir: string) => `provider "files" {\n  directory = ${JSON.stringify(dir)}\n}\n`;
+const file = (name: string, at: string, content: string) =>
+  `resource "files_file" "${name}" {\n  path    = ${JSON.stringify(at)}\n  content = ${JSON.stringify(content)}\n}\n`;
+const TIMEOUT = 180_000;
+
+describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
+  for (const spec of binaryMatrix()) {
+    it(
+      `${spec.label}: the files provider's lifecycle as acceptance-test steps, destroyed at the end`,
+      async () => {
+        const dir = tempDir("rpcplugin-acc-files-");
+        try {
+          const base = providerBlock(dir.path);
+          const bin = await spec.get();
+          await runAcceptanceTest({
+            provider: filesProvider,
+            address: ADDRESS,
+            terraform: bin.path,
+            env: NO_NETWORK,
+            steps: [
+              {
+                config: base + file("hello", "greetings/hello.txt", "hello\n"),
+                expectChanges: { "files_file.hello": "create" },
+                check: (state) => {
+                  expect(readFileSync(path.join(dir.path, "greetings/hello.txt"), "utf8")).toBe("hello\n");
+                  expect(state.attribute("files_file.hello", "sha256")).toBe(sha256("hello\n"));
+                },
+              },
+              { config: base + file("hello", "greetings/hello.txt", "hello again\n"), expectChanges: { "files_file.hello": "update" } },
+              { config: base + file("hello", "moved/hello.txt", "hello again\n"), expectChanges: { "files_file.hello": "replace" } },
+              { config: base + file("hello", "moved/hello.txt", "hello again\n"), planOnly: true },
+              { import: { address: "files_file.hello", id: "moved/hello.txt" }, verify: true },
+              {
+                config: `${base}${file("hello", "moved/hello.txt", "hello again\n")}data "files_file" "read" {\n  path = files_file.hello.path\n}\noutput "read" {\n  value = data.files_file.read.content\n}\n`,
+                check: (state) => expect(state.outputs.read).toBe("hello again\n"),
+              },
+              { config: base + file("bad", "../outside.txt", "x"), expectError: /Invalid file path/ },
+            ],
+            checkDestroy: () => {
+              expect(existsSync(path.join(dir.path, "moved/hello.txt"))).toBe(false);
+              expect(existsSync(path.join(dir.path, "greetings/hello.txt"))).toBe(false);
+            },
+          });
+        } finally {
+          dir.cleanup();
+        }
+      },
+      TIMEOUT,
+    );
+  }
+
+  describe("the harness reports what went wrong, naming the step", () => {
+    const spec = binaryMatrix().at(-1)!;
+    const run = async (steps: Parameters<typeof runAcceptanceTest>[0]["steps"], provider = filesProvider) => {
+      const dir = tempDir("rpcplugin-acc-fail-");
+      try {
+        const bin = await spec.get();
+        const withDir = steps.map((s) => ("config" in s && s.config !== undefined ? { ...s, config: s.config.replaceAll("DIR", dir.path) } : s));
+        return await runAcceptanceTest({ provider, address: ADDRESS, terraform: bin.path, env: NO_NETWORK, steps: withDir }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      } finally {
+        dir.cleanup();
+      }
+    };
+    const base = `provider "files" {\n  directory = "DIR"\n}\n`;
+
+    it(
+      `${spec.label}: a failing check, a wrong expected action, an expected error that does not come`,
+      async () => {
+        const check = await run([{ config: base + file("a", "a.txt", "a"), check: () => expect(1).toBe(2) }]);
+        expect(check).toBeInstanceOf(AcceptanceTestError);
+        expect(check).toMatchObject({ step: 1 });
+        expect((check as Error).message).toMatch(/^step 1: the step's check failed: expected 1 to be 2/);
+        const action = await run([
+          { config: base + file("a", "a.txt", "a") },
+          { config: base + file("a", "a.txt", "b"), expectChanges: { "files_file.a": "replace" } },
+        ]);
+        expect((action as AcceptanceTestError).step).toBe(2);
+        expect((action as Error).message).toMatch(/the plan would update files_file\.a; expected replace/);
+        const noError = await run([{ config: base + file("a", "a.txt", "a"), expectError: /never/ }]);
+        expect((noError as Error).message).toMatch(/^step 1: the apply succeeded; expected an error matching \/never\//);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      `${spec.label}: a provider whose apply and plan disagree fails the empty-plan check after apply`,
+      async () => {
+        let n = 0;
+        const flaky = defineProvider({
+          name: "files",
+          schema: { attributes: { directory: { type: "string", required: true } } },
+          resources: {
+            files_file: defineResource({
+              schema: {
+                attributes: {
+                  path: { type: "string", required: true },
+                  content: { type: "string", required: true },
+                  sha256: { type: "string", computed: true },
+                },
+              },
+              create: () => ({ sha256: `v${n++}` }),
+              read: ({ state }) => ({ ...state, content: `${state.content} (changed behind Terraform's back)` }),
+              delete() {},
+            }),
+          },
+        });
+        const error = await run([{ config: base + file("a", "a.txt", "a") }], flaky as never);
+        expect((error as Error).message).toMatch(/^step 1: after apply, a plan still has changes/);
+      },
+      TIMEOUT,
+    );
+  });
+});
+
+describe("@rpcplugin/terraform/testing without a binary", () => {
+  it("refuses with a ConfigError saying how to name one", async () => {
+    const dir = tempDir("rpcplugin-acc-nobin-");
+    try {
+      const missing = path.join(dir.path, "no-terraform-here");
+      writeFileSync(path.join(dir.path, "README"), "not a binary");
+      const saved = { path: process.env.PATH, tf: process.env.TF_ACC_TERRAFORM_PATH };
+      process.env.PATH = dir.path;
+      delete process.env.TF_ACC_TERRAFORM_PATH;
+      try {
+        const error = await runAcceptanceTest({ provider: filesProvider, steps: [{ config: "" }] }).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toMatch(/no terraform binary: set TF_ACC_TERRAFORM_PATH/);
+        const spawnFails = await runAcceptanceTest({ provider: filesProvider, terraform: missing, steps: [{ config: "" }] }).catch((caught: unknown) => caught);
+        expect((spawnFails as NodeJS.ErrnoException).code).toBe("ENOENT");
+      } finally {
+        process.env.PATH = saved.path;
+        if (saved.tf !== undefined) process.env.TF_ACC_TERRAFORM_PATH = saved.tf;
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
