@@ -12,7 +12,7 @@ async function run(argv: string[]): Promise<{ code: number; output: string }> {
 }
 
 describe("rpcplugin --help", () => {
-  it.each(["probe", "scaffold", "bundle", "build", "release"])("%s --help and -h print the command's usage, exit 0", async (command) => {
+  it.each(["probe", "scaffold", "bundle", "build", "release", "docs"])("%s --help and -h print the command's usage, exit 0", async (command) => {
     for (const flag of ["--help", "-h"]) {
       const { code, output } = await run([command, flag]);
       expect(code).toBe(0);

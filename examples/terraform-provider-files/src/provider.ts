@@ -248,6 +248,7 @@ export const contentSha256 = defineFunction({
 export const filesProvider = defineProvider({
   name: "files",
   schema: {
+    description: "Manages text files under one directory: files, write-only secret files, reads as data and as ephemeral values, and path functions.",
     attributes: {
       directory: { type: "string", required: true, description: "The directory the provider's files live in (created if missing)." },
     },

@@ -1,6 +1,7 @@
 /** `rpcplugin` — the command line entry point. */
 import { BUILD_USAGE, build } from "./build.js";
 import { BUNDLE_USAGE, bundle } from "./bundle.js"; // esbuild loads only when the command runs
+import { DOCS_USAGE, docs } from "./docs.js";
 import { probe } from "./probe.js";
 import { RELEASE_USAGE, release } from "./release.js";
 
@@ -17,7 +18,7 @@ const PROBE_USAGE = `  rpcplugin probe [--cookie KEY=VALUE] [--tls] [--versions 
 `;
 
 const USAGE = `Usage:
-${PROBE_USAGE}${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}${RELEASE_USAGE}`;
+${PROBE_USAGE}${SCAFFOLD_USAGE}${BUNDLE_USAGE}${BUILD_USAGE}${RELEASE_USAGE}${DOCS_USAGE}`;
 
 const COMMAND_USAGE: Record<string, () => Promise<string> | string> = {
   probe: () => PROBE_USAGE,
@@ -25,6 +26,7 @@ const COMMAND_USAGE: Record<string, () => Promise<string> | string> = {
   bundle: () => BUNDLE_USAGE,
   build: () => BUILD_USAGE,
   release: () => RELEASE_USAGE,
+  docs: () => DOCS_USAGE,
 };
 
 /** `--help` or `-h` among a command's own arguments (for probe: before the `--` that starts the plugin's command). */
@@ -53,6 +55,8 @@ export async function main(argv: readonly string[], out: (text: string) => void 
       return build(rest, out);
     case "release":
       return release(rest, out);
+    case "docs":
+      return docs(rest, out);
     case undefined:
     case "-h":
     case "--help":

@@ -40,6 +40,7 @@ export {
   type WireAttributePath,
   type WireDiagnostic,
 } from "./diagnostics.js";
+export { type DocsOptions, providerDocs } from "./docs.js";
 export {
   type ArgumentsOf,
   type ArgumentValue,
