@@ -171,6 +171,11 @@ export const secretFileResource = defineResource({
   async delete({ state }, context) {
     await rm(fileOf(context.provider, state.path), { force: true });
   },
+  // moved { from = files_file.x, to = files_secret_file.x }: the same file, its content now write-only.
+  moveState({ sourceTypeName, sourceProviderAddress, state }) {
+    if (sourceTypeName !== "files_file" || !sourceProviderAddress.endsWith("/files")) return undefined;
+    return { path: state.path as string, sha256: state.sha256 as string };
+  },
 });
 
 /** data "files_file": reads a file under the provider's directory. */

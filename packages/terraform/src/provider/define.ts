@@ -84,6 +84,18 @@ export interface Resource<B extends Block = Block, P = any> {
   ): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /** Extra validation of the configuration (which may contain unknowns). */
   validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<P>): Promise<void> | void;
+  /**
+   * `moved { from = <other type>.x, to = <this type>.x }` (Terraform ≥ 1.8):
+   * this resource's state made from another resource type's (of this provider
+   * or another, at `sourceProviderAddress`), given as stored (`state`, read
+   * losslessly from JSON, at the source's schema `sourceVersion`). Return
+   * undefined for a source it does not move from: Terraform then reports that
+   * the move is not supported. Terraform reads the moved object next.
+   */
+  moveState?(
+    request: { sourceTypeName: string; sourceProviderAddress: string; sourceVersion: number; state: Record<string, unknown> },
+    context: RequestContext<P>,
+  ): NoInfer<Promise<Partial<ObjectOf<B>> | undefined> | Partial<ObjectOf<B>> | undefined>;
 }
 
 /** What a resource's `plan` may return. */

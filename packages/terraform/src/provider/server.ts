@@ -86,6 +86,10 @@ export interface ImportResourceStateResponse extends DiagnosticsResponse {
 export interface ReadDataSourceResponse extends DiagnosticsResponse {
   state?: WireState;
 }
+export interface MoveResourceStateResponse extends DiagnosticsResponse {
+  targetState?: WireState;
+  targetPrivate?: Uint8Array;
+}
 type WireTimestamp = ReturnType<typeof timestampFromDate>;
 export interface OpenEphemeralResourceResponse extends DiagnosticsResponse {
   result?: WireState;
@@ -97,8 +101,8 @@ export interface RenewEphemeralResourceResponse extends DiagnosticsResponse {
   private?: Uint8Array;
 }
 
-/** Server capabilities this framework implements. */
-const serverCapabilities = { planDestroy: false, getProviderSchemaOptional: false, moveResourceState: false, generateResourceConfig: false };
+/** Server capabilities this framework implements (moveResourceState: when a resource has moveState). */
+const baseCapabilities = { planDestroy: false, getProviderSchemaOptional: false, moveResourceState: false, generateResourceConfig: false };
 
 /** Serves one provider definition; one instance per provider process (or per reattach server). */
 export class ProviderServer {
@@ -109,6 +113,7 @@ export class ProviderServer {
   readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
   readonly #functions = new Map<string, ProviderFunction>();
   readonly #ephemeral = new Map<string, Typed<LooseEphemeral>>();
+  readonly #capabilities: typeof baseCapabilities;
   /** Aborted by StopProvider; each stop replaces it, so only the calls running then are stopped. */
   #stop = new AbortController();
   #configured = false;
@@ -144,6 +149,7 @@ export class ProviderServer {
       checkBlock(dataSource.schema, `data source ${JSON.stringify(name)}`, { resource: false });
       this.#dataSources.set(name, { definition: dataSource as LooseDataSource, block: dataSource.schema, type: blockType(dataSource.schema) });
     }
+    this.#capabilities = { ...baseCapabilities, moveResourceState: [...this.#resources.values()].some((r) => typeof r.definition.moveState === "function") };
     for (const [name, ephemeral] of Object.entries(provider.ephemeralResources ?? {})) {
       this.#checkTypeName(name, "ephemeral resource");
       checkBlock(ephemeral.schema, `ephemeral resource ${JSON.stringify(name)}`, { resource: false });
@@ -175,7 +181,7 @@ export class ProviderServer {
 
   getMetadata() {
     return {
-      serverCapabilities,
+      serverCapabilities: this.#capabilities,
       diagnostics: [],
       resources: [...this.#resources.keys()].map((typeName) => ({ typeName })),
       dataSources: [...this.#dataSources.keys()].map((typeName) => ({ typeName })),
@@ -185,7 +191,7 @@ export class ProviderServer {
   }
 
   getProviderSchema() {
-    return { ...this.schemas(), diagnostics: [], serverCapabilities };
+    return { ...this.schemas(), diagnostics: [], serverCapabilities: this.#capabilities };
   }
 
   getFunctions() {
@@ -394,6 +400,51 @@ export class ProviderServer {
       if (context.diagnostics.hasErrors) return {};
       const state = withoutWriteOnly(resource.block, completeObject(resource.block, imported as ObjectValue, null));
       return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: new Uint8Array() }] };
+    });
+  }
+
+  async moveResourceState(
+    request: {
+      sourceProviderAddress: string;
+      sourceTypeName: string;
+      sourceSchemaVersion: bigint;
+      sourceState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined;
+      targetTypeName: string;
+      sourcePrivate: Uint8Array;
+    },
+    call?: Call,
+  ): Promise<MoveResourceStateResponse> {
+    const resource = this.#resources.get(request.targetTypeName);
+    if (!resource) return unknownType("resource", request.targetTypeName);
+    const from = `${request.sourceTypeName} (${request.sourceProviderAddress})`;
+    return this.#run(`move ${from} to ${request.targetTypeName}`, resource.type, call, async (context) => {
+      const move = resource.definition.moveState;
+      const json = request.sourceState?.json ?? new Uint8Array();
+      if (!move || json.length === 0) {
+        throw new DiagnosticError("Unable to move resource state", {
+          detail: !move
+            ? `${request.targetTypeName} cannot be the target of a moved block: the provider defines no moveState for it.`
+            : `The state of ${from} is in the legacy flatmap format, which this provider cannot read.`,
+        });
+      }
+      const state = decodeJsonUntyped(json) as Record<string, unknown>;
+      const moved = await move(
+        {
+          sourceTypeName: request.sourceTypeName,
+          sourceProviderAddress: request.sourceProviderAddress,
+          sourceVersion: Number(request.sourceSchemaVersion),
+          state,
+        },
+        context,
+      );
+      if (context.diagnostics.hasErrors) return {};
+      if (moved === undefined) {
+        throw new DiagnosticError("Unable to move resource state", {
+          detail: `${request.targetTypeName} does not move from ${from}: its moveState returned nothing for that source.`,
+        });
+      }
+      const target = withoutWriteOnly(resource.block, completeObject(resource.block, moved as ObjectValue, null));
+      return { targetState: toDynamicValue(target, resource.type), targetPrivate: new Uint8Array() };
     });
   }
 

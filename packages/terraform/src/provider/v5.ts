@@ -24,6 +24,7 @@ export function providerHandlerV5(server: ProviderServer): Partial<ProviderHandl
     applyResourceChange: (request, call) => server.applyResourceChange(request, call),
     importResourceState: (request, call) => server.importResourceState(request, call),
     readDataSource: (request, call) => server.readDataSource(request, call),
+    moveResourceState: (request, call) => server.moveResourceState(request, call),
     validateEphemeralResourceConfig: (request, call) => server.validateEphemeralResourceConfig(request, call),
     openEphemeralResource: (request, call) => server.openEphemeralResource(request, call),
     renewEphemeralResource: (request, call) => server.renewEphemeralResource(request, call),

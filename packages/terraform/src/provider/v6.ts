@@ -1,6 +1,6 @@
 /**
  * tfplugin6.Provider served by a {@link ProviderServer}. RPCs the framework
- * does not implement (identity, move, list, actions, state stores) answer UNIMPLEMENTED, which Terraform accepts for all of them
+ * does not implement (identity, list, actions, state stores) answer UNIMPLEMENTED, which Terraform accepts for all of them
  * (GetResourceIdentitySchemas: "no identities").
  */
 import type { ProviderHandler } from "../gen/tfplugin6/tfplugin6_rpcplugin.js";
@@ -21,6 +21,7 @@ export function providerHandlerV6(server: ProviderServer): Partial<ProviderHandl
     applyResourceChange: (request, call) => server.applyResourceChange(request, call),
     importResourceState: (request, call) => server.importResourceState(request, call),
     readDataSource: (request, call) => server.readDataSource(request, call),
+    moveResourceState: (request, call) => server.moveResourceState(request, call),
     validateEphemeralResourceConfig: (request, call) => server.validateEphemeralResourceConfig(request, call),
     openEphemeralResource: (request, call) => server.openEphemeralResource(request, call),
     renewEphemeralResource: (request, call) => server.renewEphemeralResource(request, call),
