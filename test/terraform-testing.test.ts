@@ -69,6 +69,71 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
     );
   }
 
+  // Attribute defaults and validators, through each binary, with a provider defined right here.
+  const listeners = new Map<string, { port: number; mode: string }>();
+  const svc = defineProvider({
+    name: "svc",
+    schema: { attributes: {} },
+    resources: {
+      svc_listener: defineResource({
+        schema: {
+          attributes: {
+            name: {
+              type: "string",
+              required: true,
+              requiresReplace: true,
+              validate: (v: unknown) => (/^[a-z]+$/.test(v as string) ? undefined : "must be lowercase letters"),
+            },
+            port: { type: "number", optional: true, computed: true, default: 8080 },
+            mode: { type: "string", optional: true, computed: true, default: "tcp" },
+          },
+        },
+        create({ config, planned }) {
+          listeners.set(config.name, { port: planned.port as number, mode: planned.mode as string });
+          return {};
+        },
+        update({ config, planned }) {
+          listeners.set(config.name, { port: planned.port as number, mode: planned.mode as string });
+          return {};
+        },
+        delete({ state }) {
+          listeners.delete(state.name);
+        },
+      }),
+    },
+  });
+  for (const spec of binaryMatrix()) {
+    it(
+      `${spec.label}: attribute defaults are planned and applied, attribute validators refuse values on their attribute`,
+      async () => {
+        const bin = await spec.get();
+        const listener = (body: string) => `resource "svc_listener" "web" {\n${body}}\n`;
+        await runAcceptanceTest({
+          provider: svc,
+          terraform: bin.path,
+          env: NO_NETWORK,
+          steps: [
+            {
+              config: listener('  name = "web"\n'),
+              check: (state) => {
+                expect(state.resources["svc_listener.web"]?.values).toEqual({ name: "web", port: 8080, mode: "tcp" });
+                expect(listeners.get("web")).toEqual({ port: 8080, mode: "tcp" });
+              },
+            },
+            {
+              config: listener('  name = "web"\n  port = 9090\n'),
+              expectChanges: { "svc_listener.web": "update" },
+              check: () => expect(listeners.get("web")?.port).toBe(9090),
+            },
+            { config: listener('  name = "Web"\n'), expectError: /Invalid attribute value[\s\S]*must be lowercase letters/ },
+          ],
+          checkDestroy: () => expect(listeners.size).toBe(0),
+        });
+      },
+      TIMEOUT,
+    );
+  }
+
   describe("the harness reports what went wrong, naming the step", () => {
     const spec = binaryMatrix().at(-1)!;
     const run = async (steps: Parameters<typeof runAcceptanceTest>[0]["steps"], provider = filesProvider) => {

@@ -13,6 +13,7 @@ const provider = defineProvider({
         attributes: {
           name: { type: "string", required: true, requiresReplace: true },
           tags: { type: { map: "string" }, optional: true, deprecated: "use labels" },
+          port: { type: "number", optional: true, computed: true, default: 443 },
           id: { type: "string", computed: true },
         },
         blocks: {

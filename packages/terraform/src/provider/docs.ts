@@ -59,6 +59,7 @@ function attributeLine(name: string, attribute: Attribute, anchor: string): stri
   if (typeof attribute.deprecated === "string") line += ` Deprecated: ${oneLine(attribute.deprecated)}`;
   if (attribute.writeOnly) line += " This value is not kept in plan or state.";
   if (attribute.requiresReplace) line += " Changing it replaces the resource.";
+  if (attribute.default !== undefined) line += ` Defaults to \`${JSON.stringify(attribute.default)}\`.`;
   return line;
 }
 

@@ -52,8 +52,8 @@ export function planChange(block: Block, prior: ObjectValue | null, proposed: Ob
 
 /**
  * A copy of `proposed` where each computed attribute that the configuration
- * leaves null is unknown (on update: unless it keeps its state value with
- * `useStateForUnknown`), in nested blocks too.
+ * leaves null is unknown, or its `default` (on update: unless it keeps its
+ * state value with `useStateForUnknown`), in nested blocks too.
  */
 function markComputedUnknown(block: Block, proposed: ObjectValue, config: ObjectValue | null, updating: boolean): ObjectValue {
   const planned: ObjectValue = { ...proposed };
@@ -62,7 +62,7 @@ function markComputedUnknown(block: Block, proposed: ObjectValue, config: Object
     const configured = config?.[name] ?? null;
     if (configured !== null) continue;
     if (updating && attribute.useStateForUnknown && planned[name] !== null && planned[name] !== undefined) continue;
-    planned[name] = unknown();
+    planned[name] = attribute.default !== undefined ? attribute.default : unknown();
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const value = planned[name];

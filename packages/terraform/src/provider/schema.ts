@@ -44,6 +44,17 @@ export interface Attribute<T extends CtyType = CtyType> {
    * so validation refuses a configuration that sets one there.
    */
   readonly writeOnly?: boolean;
+  /**
+   * Optional + computed attributes: the value planned when the configuration
+   * leaves it null (instead of unknown, the provider's to set). Checked
+   * against the type when the provider is served.
+   */
+  readonly default?: ValueOf<T>;
+  /**
+   * Checks a known, non-null configured value during validation: return a
+   * message to refuse it (an error diagnostic on the attribute), or nothing.
+   */
+  readonly validate?: (value: ValueOf<T>) => string | undefined | void;
 }
 
 /** How a nested block repeats. */

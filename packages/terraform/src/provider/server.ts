@@ -15,6 +15,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { anySignal, type CombinedSignal, ConfigError, type Logger } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue, unknown } from "../cty/index.js";
+import { checkAttributes } from "./attribute-checks.js";
 import type { DataSource, EphemeralResource, Provider, RequestContext, Resource } from "./define.js";
 import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
 import { type CallFunctionResult, checkFunction, type ProviderFunction, runFunction, toWireFunction, type WireFunction } from "./functions.js";
@@ -222,6 +223,7 @@ export class ProviderServer {
   async validateProviderConfig(request: { config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
     return this.#run("validate provider config", this.#providerType, call, async (context) => {
       const config = this.#decode(request.config, this.#providerType, "config") as ObjectValue;
+      checkAttributes(this.#provider.schema, config, context.diagnostics);
       await this.#provider.validate?.({ config }, context);
       return {};
     });
@@ -254,6 +256,7 @@ export class ProviderServer {
           path: writeOnly,
         });
       }
+      checkAttributes(resource.block, config, context.diagnostics);
       await resource.definition.validate?.({ config }, context);
       return {};
     });
@@ -264,6 +267,7 @@ export class ProviderServer {
     if (!dataSource) return unknownType("data source", request.typeName);
     return this.#run(`validate data ${request.typeName}`, dataSource.type, call, async (context) => {
       const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
+      checkAttributes(dataSource.block, config, context.diagnostics);
       await dataSource.definition.validate?.({ config }, context);
       return {};
     });
@@ -465,6 +469,7 @@ export class ProviderServer {
     if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
     return this.#run(`validate ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
       const config = this.#decode(request.config, ephemeral.type, "config") as ObjectValue;
+      checkAttributes(ephemeral.block, config, context.diagnostics);
       await ephemeral.definition.validate?.({ config }, context);
       return {};
     });

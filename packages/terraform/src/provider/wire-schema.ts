@@ -4,7 +4,7 @@
  * with a less helpful message.
  */
 import { ConfigError } from "@rpcplugin/runtime";
-import { typeToJson } from "../cty/index.js";
+import { encodeMsgpack, typeToJson } from "../cty/index.js";
 import type { Attribute, Block, Nesting } from "./schema.js";
 
 /** `Schema` init shape, the same fields in tfplugin5 and tfplugin6. */
@@ -107,6 +107,16 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
       throw new ConfigError(`${at}: requiresReplace and useStateForUnknown only apply to resource schemas`);
     }
     if (attribute.useStateForUnknown && !computed) throw new ConfigError(`${at}: useStateForUnknown only applies to computed attributes`);
+    if (attribute.default !== undefined) {
+      if (!optional || !computed)
+        throw new ConfigError(`${at}: a default applies to optional and computed attributes (the provider sets what the configuration leaves out)`);
+      try {
+        encodeMsgpack(attribute.default, attribute.type);
+      } catch (error) {
+        throw new ConfigError(`${at}: the default is not a value of its type: ${(error as Error).message}`);
+      }
+    }
+    if (attribute.validate !== undefined && typeof attribute.validate !== "function") throw new ConfigError(`${at}: validate must be a function`);
     if (attribute.writeOnly) {
       if (!options.resource) throw new ConfigError(`${at}: writeOnly only applies to resource schemas`);
       if (computed) throw new ConfigError(`${at}: a writeOnly attribute cannot be computed (the provider can never set it)`);

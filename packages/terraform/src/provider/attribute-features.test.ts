@@ -1,0 +1,83 @@
+import { createLogger } from "@rpcplugin/runtime";
+import { describe, expect, it } from "vitest";
+import { fromDynamicValue, isUnknown, toDynamicValue } from "../cty/index.js";
+import { defineProvider, defineResource } from "./define.js";
+import { blockType } from "./schema.js";
+import { ProviderServer } from "./server.js";
+
+const schema = {
+  attributes: {
+    name: { type: "string", required: true, validate: (value: unknown) => (/^[a-z]+$/.test(value as string) ? undefined : "must be lowercase letters") },
+    port: { type: "number", optional: true, computed: true, default: 8080 },
+    mode: {
+      type: "string",
+      optional: true,
+      computed: true,
+      default: "tcp",
+      validate: (value: unknown) => (["tcp", "udp"].includes(value as string) ? undefined : `"${value}" is not tcp or udp`),
+    },
+    id: { type: "string", computed: true },
+  },
+  blocks: {
+    rule: {
+      nesting: "list",
+      block: {
+        attributes: { cidr: { type: "string", required: true, validate: (v: unknown) => ((v as string).includes("/") ? undefined : "is not a CIDR") } },
+      },
+    },
+  },
+} as const;
+
+const resource = defineResource({ schema, create: () => ({ id: "x" }), delete() {} });
+const provider = defineProvider({ name: "svc", schema: { attributes: {} }, resources: { svc_listener: resource } });
+const type = blockType(schema);
+const quiet = createLogger({ write: () => {} });
+const dv = (value: unknown) => toDynamicValue(value, type) as { msgpack: Uint8Array; json: Uint8Array };
+const decode = (value: unknown) => fromDynamicValue(value as { msgpack: Uint8Array; json: Uint8Array }, type) as Record<string, unknown>;
+const config = (over: Record<string, unknown> = {}) => ({ name: "web", port: null, mode: null, id: null, rule: [], ...over });
+
+describe("attribute defaults", () => {
+  it("plan an optional+computed attribute the configuration leaves null at its default; a configured value wins; others stay unknown", async () => {
+    const server = new ProviderServer(provider, quiet);
+    const plan = await server.planResourceChange({
+      typeName: "svc_listener",
+      priorState: dv(null),
+      proposedNewState: dv(config({ mode: "udp" })),
+      config: dv(config({ mode: "udp" })),
+      priorPrivate: new Uint8Array(),
+    });
+    const planned = decode(plan.plannedState);
+    expect(planned.port).toBe(8080);
+    expect(planned.mode).toBe("udp");
+    expect(isUnknown(planned.id)).toBe(true);
+  });
+
+  it("are checked when served: optional and computed only, a value of the type", () => {
+    const make = (attribute: object) => () =>
+      new ProviderServer(
+        { name: "p", schema: { attributes: {} }, resources: { p_r: { schema: { attributes: { x: attribute } }, create: () => ({}), delete() {} } } },
+        quiet,
+      );
+    expect(make({ type: "number", optional: true, default: 1 })).toThrow(/a default applies to optional and computed attributes/);
+    expect(make({ type: "number", optional: true, computed: true, default: "one" })).toThrow(/the default is not a value of its type/);
+    expect(make({ type: "number", optional: true, computed: true, default: 1 })).not.toThrow();
+  });
+});
+
+describe("attribute validators", () => {
+  it("refuse known values with an error on the attribute's path, nested blocks included; unknown and null values are not checked", async () => {
+    const server = new ProviderServer(provider, quiet);
+    const bad = await server.validateResourceConfig({
+      typeName: "svc_listener",
+      config: dv(config({ name: "Web", mode: "sctp", rule: [{ cidr: "10.0.0.0/8" }, { cidr: "nope" }] })),
+    });
+    expect(bad.diagnostics.map((d) => [d.summary, d.detail, d.attribute?.steps.map((s) => s.selector.value)])).toEqual([
+      ["Invalid attribute value", "must be lowercase letters", ["name"]],
+      ["Invalid attribute value", '"sctp" is not tcp or udp', ["mode"]],
+      ["Invalid attribute value", "is not a CIDR", ["rule", 1n, "cidr"]],
+    ]);
+    const { unknown } = await import("../cty/index.js");
+    const fine = await server.validateResourceConfig({ typeName: "svc_listener", config: dv(config({ name: unknown(), rule: [{ cidr: "10.0.0.0/8" }] })) });
+    expect(fine.diagnostics).toEqual([]);
+  });
+});
