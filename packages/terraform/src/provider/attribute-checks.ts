@@ -14,7 +14,7 @@ export function checkAttributes(block: Block, config: ObjectValue | null, diagno
   for (const [name, attribute] of Object.entries(block.attributes)) {
     const value = config[name];
     if (!attribute.validate || value === null || value === undefined || firstUnknown(value)) continue;
-    let problem: string | undefined | void;
+    let problem: string | undefined;
     try {
       problem = attribute.validate(value as never);
     } catch (error) {

@@ -61,7 +61,9 @@ describe("providerDocs", () => {
     expect(page).toContain(
       '### Required\n\n- <a id="name"></a>`name` (String) Changing it replaces the resource.\n- <a id="rule"></a>`rule` (Block List, Min: 1) One rule. (see [below for nested schema](#nestedblock--rule))\n',
     );
-    expect(page).toContain('### Optional\n\n- <a id="tags"></a>`tags` (Map of String, Deprecated) Deprecated: use labels\n');
+    expect(page).toContain(
+      '### Optional\n\n- <a id="port"></a>`port` (Number) Defaults to `443`.\n- <a id="tags"></a>`tags` (Map of String, Deprecated) Deprecated: use labels\n',
+    );
     expect(page).toContain('### Read-Only\n\n- <a id="id"></a>`id` (String)\n');
     expect(page).toContain('<a id="nestedblock--rule"></a>\n### Nested Schema for `rule`\n\nRequired:\n\n- <a id="rule--port"></a>`port` (Number)\n');
     expect(page).toContain(

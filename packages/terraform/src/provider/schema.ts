@@ -54,7 +54,7 @@ export interface Attribute<T extends CtyType = CtyType> {
    * Checks a known, non-null configured value during validation: return a
    * message to refuse it (an error diagnostic on the attribute), or nothing.
    */
-  readonly validate?: (value: ValueOf<T>) => string | undefined | void;
+  readonly validate?: (value: ValueOf<T>) => string | undefined;
 }
 
 /** How a nested block repeats. */
