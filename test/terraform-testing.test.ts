@@ -69,8 +69,9 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
     );
   }
 
-  // Attribute defaults and validators, through each binary, with a provider defined right here.
+  // Attribute defaults, validators and private state, through each binary, with a provider defined right here.
   const listeners = new Map<string, { port: number; mode: string }>();
+  const privateSeen: unknown[] = [];
   const svc = defineProvider({
     name: "svc",
     schema: { attributes: {} },
@@ -88,9 +89,14 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
             mode: { type: "string", optional: true, computed: true, default: "tcp" },
           },
         },
-        create({ config, planned }) {
+        create({ config, planned }, context) {
           listeners.set(config.name, { port: planned.port as number, mode: planned.mode as string });
+          context.setPrivate({ createdAs: config.name });
           return {};
+        },
+        read({ state }, context) {
+          privateSeen.push(context.private);
+          return state;
         },
         update({ config, planned }) {
           listeners.set(config.name, { port: planned.port as number, mode: planned.mode as string });
@@ -104,7 +110,7 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
   });
   for (const spec of binaryMatrix()) {
     it(
-      `${spec.label}: attribute defaults are planned and applied, attribute validators refuse values on their attribute`,
+      `${spec.label}: attribute defaults are planned and applied, validators refuse values on their attribute, private data comes back`,
       async () => {
         const bin = await spec.get();
         const listener = (body: string) => `resource "svc_listener" "web" {\n${body}}\n`;

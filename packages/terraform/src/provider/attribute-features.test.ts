@@ -81,3 +81,71 @@ describe("attribute validators", () => {
     expect(fine.diagnostics).toEqual([]);
   });
 });
+
+describe("private state", () => {
+  const seen: unknown[] = [];
+  const tracked = defineResource({
+    schema: { attributes: { name: { type: "string", required: true }, id: { type: "string", computed: true } } },
+    plan(_request, context) {
+      seen.push(["plan", context.private]);
+      context.setPrivate({ planned: true, ...(context.private as object) });
+      return undefined;
+    },
+    create(_request, context) {
+      seen.push(["create", context.private]);
+      context.setPrivate({ etag: "v1" });
+      return { id: "i" };
+    },
+    read({ state }, context) {
+      seen.push(["read", context.private]);
+      return state;
+    },
+    delete() {},
+    validate(_request, context) {
+      context.setPrivate("x");
+    },
+  });
+  const p = defineProvider({ name: "pv", schema: { attributes: {} }, resources: { pv_thing: tracked } });
+  const t = blockType(tracked.schema);
+  const enc = (value: unknown) => toDynamicValue(value, t) as { msgpack: Uint8Array; json: Uint8Array };
+
+  it("plan, apply and read see what was stored last and may replace it; Terraform's bytes pass through otherwise", async () => {
+    const server = new ProviderServer(p, quiet);
+    const cfg = { name: "a", id: null };
+    const plan = await server.planResourceChange({
+      typeName: "pv_thing",
+      priorState: enc(null),
+      proposedNewState: enc(cfg),
+      config: enc(cfg),
+      priorPrivate: new Uint8Array(),
+    });
+    expect(JSON.parse(new TextDecoder().decode(plan.plannedPrivate))).toEqual({ planned: true });
+    const apply = await server.applyResourceChange({
+      typeName: "pv_thing",
+      priorState: enc(null),
+      plannedState: plan.plannedState,
+      config: enc(cfg),
+      plannedPrivate: plan.plannedPrivate!,
+    });
+    expect(JSON.parse(new TextDecoder().decode(apply.private))).toEqual({ etag: "v1" });
+    const read = await server.readResource({ typeName: "pv_thing", currentState: apply.newState, private: apply.private! });
+    expect(read.private).toEqual(apply.private);
+    expect(seen).toEqual([
+      ["plan", undefined],
+      ["create", { planned: true }],
+      ["read", { etag: "v1" }],
+    ]);
+  });
+
+  it("private data the provider did not write is a diagnostic only when read; setPrivate outside resource operations is refused", async () => {
+    const server = new ProviderServer(p, quiet);
+    const foreign = await server.readResource({
+      typeName: "pv_thing",
+      currentState: enc({ name: "a", id: "i" }),
+      private: new TextEncoder().encode("\u0001binary"),
+    });
+    expect(foreign.diagnostics).toMatchObject([{ summary: "Invalid private data" }]);
+    const validate = await server.validateResourceConfig({ typeName: "pv_thing", config: enc({ name: "a", id: null }) });
+    expect(validate.diagnostics).toMatchObject([{ summary: "Private data not available here" }]);
+  });
+});

@@ -35,6 +35,14 @@ export interface RequestContext<P = unknown> {
    * calls that start after it get a fresh signal.
    */
   readonly signal: AbortSignal;
+  /**
+   * The resource instance's private data (a JSON value the provider stored
+   * with {@link RequestContext.setPrivate}; undefined when none): kept by
+   * Terraform beside the state, never shown, handed back to read, plan and apply.
+   */
+  readonly private: unknown;
+  /** Replaces the private data (in a resource's read, plan, create, update, delete and import). */
+  setPrivate(value: unknown): void;
 }
 
 /** A managed resource type. */

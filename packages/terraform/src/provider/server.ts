@@ -20,6 +20,7 @@ import type { DataSource, EphemeralResource, Provider, RequestContext, Resource 
 import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
 import { type CallFunctionResult, checkFunction, type ProviderFunction, runFunction, toWireFunction, type WireFunction } from "./functions.js";
 import { type ObjectValue, planChange } from "./plan.js";
+import { PrivateState } from "./private-state.js";
 import { type Block, blockType } from "./schema.js";
 import { firstUnknown } from "./values.js";
 import { checkBlock, toWireSchema, type WireSchema } from "./wire-schema.js";
@@ -314,16 +315,23 @@ export class ProviderServer {
   async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }, call?: Call): Promise<ReadResourceResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`read ${request.typeName}`, resource.type, call, async (context) => {
-      const state = this.#decode(request.currentState, resource.type, "current_state") as ObjectValue | null;
-      if (state === null) return { newState: toDynamicValue(null, resource.type), private: request.private };
-      const read = resource.definition.read;
-      const fresh = read ? await read({ state }, context) : state;
-      if (context.diagnostics.hasErrors) return {};
-      const newState =
-        fresh === null ? null : withoutWriteOnly(resource.block, this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read"));
-      return { newState: toDynamicValue(newState, resource.type), private: request.private };
-    });
+    const privateState = new PrivateState(request.private);
+    return this.#run(
+      `read ${request.typeName}`,
+      resource.type,
+      call,
+      async (context) => {
+        const state = this.#decode(request.currentState, resource.type, "current_state") as ObjectValue | null;
+        if (state === null) return { newState: toDynamicValue(null, resource.type), private: request.private };
+        const read = resource.definition.read;
+        const fresh = read ? await read({ state }, context) : state;
+        if (context.diagnostics.hasErrors) return {};
+        const newState =
+          fresh === null ? null : withoutWriteOnly(resource.block, this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read"));
+        return { newState: toDynamicValue(newState, resource.type), private: privateState.toBytes() };
+      },
+      privateState,
+    );
   }
 
   async planResourceChange(
@@ -332,27 +340,34 @@ export class ProviderServer {
   ): Promise<PlanResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`plan ${request.typeName}`, resource.type, call, async (context) => {
-      const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
-      // Write-only values do not take part in planning: a new one alone is no change (bump a version attribute instead).
-      const proposedRaw = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
-      const proposed = proposedRaw === null ? null : withoutWriteOnly(resource.block, proposedRaw);
-      const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
-      let { planned, requiresReplace } = planChange(resource.block, prior, proposed, config);
-      if (planned !== null && resource.definition.plan) {
-        const custom = (await resource.definition.plan({ config, prior, planned }, context)) as
-          | { planned?: unknown; requiresReplace?: AttributePath[] }
-          | undefined;
-        if (custom?.planned !== undefined) planned = custom.planned as ObjectValue;
-        if (custom?.requiresReplace) requiresReplace = [...requiresReplace, ...custom.requiresReplace];
-      }
-      if (context.diagnostics.hasErrors) return {};
-      return {
-        plannedState: toDynamicValue(planned === null ? null : withoutWriteOnly(resource.block, planned), resource.type),
-        requiresReplace: requiresReplace.map((path) => attributePath(path, resource.type)),
-        plannedPrivate: request.priorPrivate,
-      };
-    });
+    const privateState = new PrivateState(request.priorPrivate);
+    return this.#run(
+      `plan ${request.typeName}`,
+      resource.type,
+      call,
+      async (context) => {
+        const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
+        // Write-only values do not take part in planning: a new one alone is no change (bump a version attribute instead).
+        const proposedRaw = this.#decode(request.proposedNewState, resource.type, "proposed_new_state") as ObjectValue | null;
+        const proposed = proposedRaw === null ? null : withoutWriteOnly(resource.block, proposedRaw);
+        const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
+        let { planned, requiresReplace } = planChange(resource.block, prior, proposed, config);
+        if (planned !== null && resource.definition.plan) {
+          const custom = (await resource.definition.plan({ config, prior, planned }, context)) as
+            | { planned?: unknown; requiresReplace?: AttributePath[] }
+            | undefined;
+          if (custom?.planned !== undefined) planned = custom.planned as ObjectValue;
+          if (custom?.requiresReplace) requiresReplace = [...requiresReplace, ...custom.requiresReplace];
+        }
+        if (context.diagnostics.hasErrors) return {};
+        return {
+          plannedState: toDynamicValue(planned === null ? null : withoutWriteOnly(resource.block, planned), resource.type),
+          requiresReplace: requiresReplace.map((path) => attributePath(path, resource.type)),
+          plannedPrivate: privateState.toBytes(),
+        };
+      },
+      privateState,
+    );
   }
 
   async applyResourceChange(
@@ -361,50 +376,64 @@ export class ProviderServer {
   ): Promise<ApplyResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`apply ${request.typeName}`, resource.type, call, async (context) => {
-      const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
-      const planned = this.#decode(request.plannedState, resource.type, "planned_state") as ObjectValue | null;
-      const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
-      const definition = resource.definition;
-      let newState: ObjectValue | null;
-      if (planned === null) {
-        if (prior !== null) await definition.delete({ state: prior }, context);
-        newState = null;
-      } else if (prior === null) {
-        const created = await definition.create({ config, planned }, context);
-        newState = completeObject(resource.block, created as ObjectValue, planned);
-      } else {
-        if (!definition.update) {
-          throw new DiagnosticError("Update not supported", {
-            detail: `${request.typeName} has no update: mark every configurable attribute requiresReplace, or implement update.`,
-          });
+    const privateState = new PrivateState(request.plannedPrivate);
+    return this.#run(
+      `apply ${request.typeName}`,
+      resource.type,
+      call,
+      async (context) => {
+        const prior = this.#decode(request.priorState, resource.type, "prior_state") as ObjectValue | null;
+        const planned = this.#decode(request.plannedState, resource.type, "planned_state") as ObjectValue | null;
+        const config = this.#decode(request.config, resource.type, "config") as ObjectValue | null;
+        const definition = resource.definition;
+        let newState: ObjectValue | null;
+        if (planned === null) {
+          if (prior !== null) await definition.delete({ state: prior }, context);
+          newState = null;
+        } else if (prior === null) {
+          const created = await definition.create({ config, planned }, context);
+          newState = completeObject(resource.block, created as ObjectValue, planned);
+        } else {
+          if (!definition.update) {
+            throw new DiagnosticError("Update not supported", {
+              detail: `${request.typeName} has no update: mark every configurable attribute requiresReplace, or implement update.`,
+            });
+          }
+          const updated = await definition.update({ config, planned, prior }, context);
+          newState = completeObject(resource.block, updated as ObjectValue, planned);
         }
-        const updated = await definition.update({ config, planned, prior }, context);
-        newState = completeObject(resource.block, updated as ObjectValue, planned);
-      }
-      if (context.diagnostics.hasErrors) {
-        // Terraform keeps the prior state when the new one is missing; on a failed create that is null.
-        return {};
-      }
-      const known = newState === null ? null : withoutWriteOnly(resource.block, this.#known(newState, "apply"));
-      return { newState: toDynamicValue(known, resource.type), private: request.plannedPrivate };
-    });
+        if (context.diagnostics.hasErrors) {
+          // Terraform keeps the prior state when the new one is missing; on a failed create that is null.
+          return {};
+        }
+        const known = newState === null ? null : withoutWriteOnly(resource.block, this.#known(newState, "apply"));
+        return { newState: toDynamicValue(known, resource.type), private: privateState.toBytes() };
+      },
+      privateState,
+    );
   }
 
   async importResourceState(request: { typeName: string; id: string }, call?: Call): Promise<ImportResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`import ${request.typeName}`, resource.type, call, async (context) => {
-      if (!resource.definition.importState) {
-        throw new DiagnosticError("Resource import not supported", {
-          detail: `${request.typeName} cannot be imported: the provider defines no importState for it.`,
-        });
-      }
-      const imported = await resource.definition.importState({ id: request.id }, context);
-      if (context.diagnostics.hasErrors) return {};
-      const state = withoutWriteOnly(resource.block, completeObject(resource.block, imported as ObjectValue, null));
-      return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: new Uint8Array() }] };
-    });
+    const privateState = new PrivateState(new Uint8Array());
+    return this.#run(
+      `import ${request.typeName}`,
+      resource.type,
+      call,
+      async (context) => {
+        if (!resource.definition.importState) {
+          throw new DiagnosticError("Resource import not supported", {
+            detail: `${request.typeName} cannot be imported: the provider defines no importState for it.`,
+          });
+        }
+        const imported = await resource.definition.importState({ id: request.id }, context);
+        if (context.diagnostics.hasErrors) return {};
+        const state = withoutWriteOnly(resource.block, completeObject(resource.block, imported as ObjectValue, null));
+        return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: privateState.toBytes() }] };
+      },
+      privateState,
+    );
   }
 
   async moveResourceState(
@@ -559,6 +588,7 @@ export class ProviderServer {
     type: CtyType,
     call: Call | undefined,
     body: (context: RequestContext) => Promise<R>,
+    privateState: PrivateState = new PrivateState(undefined),
   ): Promise<R & { diagnostics: WireDiagnostic[] }> {
     const diagnostics = new Diagnostics();
     const configured = this.#configured;
@@ -587,6 +617,10 @@ export class ProviderServer {
       get signal() {
         return signalOf();
       },
+      get private() {
+        return privateState.value;
+      },
+      setPrivate: (next) => privateState.set(next),
     };
     let result: R | undefined;
     this.#logger.trace(operation);
