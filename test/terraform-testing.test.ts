@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "@rpcplugin/runtime";
-import { defineProvider, defineResource } from "@rpcplugin/terraform";
+import { defineProvider, defineResource, nestedAttribute } from "@rpcplugin/terraform";
 import { AcceptanceTestError, runAcceptanceTest } from "@rpcplugin/terraform/testing";
 import { describe, expect, it } from "vitest";
 import { filesProvider } from "../examples/terraform-provider-files/src/provider.js";
@@ -134,6 +134,58 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
             { config: listener('  name = "Web"\n'), expectError: /Invalid attribute value[\s\S]*must be lowercase letters/ },
           ],
           checkDestroy: () => expect(listeners.size).toBe(0),
+        });
+      },
+      TIMEOUT,
+    );
+  }
+
+  // Nested attributes (protocol 6): a list of objects with a computed inner attribute.
+  const firewall = defineProvider({
+    name: "fw",
+    schema: { attributes: {} },
+    resources: {
+      fw_firewall: defineResource({
+        schema: {
+          attributes: {
+            name: { type: "string", required: true },
+            rules: nestedAttribute("list", { port: { type: "number", required: true }, id: { type: "string", computed: true } }, { required: true }),
+          },
+        },
+        create: ({ config }) => ({ rules: config.rules.map((rule) => ({ port: rule.port, id: `rule-${rule.port}` })) }),
+        update: ({ config }) => ({ rules: config.rules.map((rule) => ({ port: rule.port, id: `rule-${rule.port}` })) }),
+        delete() {},
+      }),
+    },
+  });
+  for (const spec of binaryMatrix()) {
+    it(
+      `${spec.label}: nested attributes, their computed inner attributes unknown in the plan and set by apply`,
+      async () => {
+        const bin = await spec.get();
+        const config = (ports: number[]) =>
+          `resource "fw_firewall" "edge" {\n  name  = "edge"\n  rules = [${ports.map((port) => `{ port = ${port} }`).join(", ")}]\n}\n`;
+        await runAcceptanceTest({
+          provider: firewall,
+          terraform: bin.path,
+          env: NO_NETWORK,
+          steps: [
+            {
+              config: config([22, 443]),
+              check: (state) =>
+                expect(state.attribute("fw_firewall.edge", "rules")).toEqual([
+                  { port: 22, id: "rule-22" },
+                  { port: 443, id: "rule-443" },
+                ]),
+            },
+            {
+              config: config([22, 443, 8443]),
+              expectChanges: { "fw_firewall.edge": "update" },
+              check: (state) =>
+                expect((state.attribute("fw_firewall.edge", "rules") as { id: string }[]).map((r) => r.id)).toEqual(["rule-22", "rule-443", "rule-8443"]),
+            },
+            { config: config([22, 443, 8443]), planOnly: true },
+          ],
         });
       },
       TIMEOUT,

@@ -18,7 +18,19 @@ import {
   type UnmanagedPlugin,
 } from "@rpcplugin/runtime";
 import type { Provider } from "./provider/define.js";
+import { usesNestedAttributes } from "./provider/schema.js";
 import { ProviderServer } from "./provider/server.js";
+
+/** Whether `provider` needs protocol 6 (nested attributes, which protocol 5 cannot carry). */
+export function needsProtocol6(provider: Provider): boolean {
+  const blocks = [
+    provider.schema,
+    ...Object.values(provider.resources ?? {}).map((r) => r.schema),
+    ...Object.values(provider.dataSources ?? {}).map((d) => d.schema),
+    ...Object.values(provider.ephemeralResources ?? {}).map((e) => e.schema),
+  ];
+  return blocks.some((block) => usesNestedAttributes(block));
+}
 
 /** Terraform's and OpenTofu's magic cookie (the same in every version: "should NEVER be changed"). */
 export const TERRAFORM_HANDSHAKE: HandshakeConfig = {
@@ -81,7 +93,8 @@ export async function serveProvider(provider: Provider, options: ServeProviderOp
       handshake: TERRAFORM_HANDSHAKE,
       // Loaders: only the negotiated protocol's generated code is ever loaded.
       versionedPlugins: {
-        5: async () => ({ [PROVIDER_PLUGIN_NAME]: await providerPlugin(5, (logger) => newServer(provider, logger)) }),
+        // Nested attributes exist in protocol 6 only: such a provider does not offer 5.
+        ...(needsProtocol6(provider) ? {} : { 5: async () => ({ [PROVIDER_PLUGIN_NAME]: await providerPlugin(5, (logger) => newServer(provider, logger)) }) }),
         6: async () => ({ [PROVIDER_PLUGIN_NAME]: await providerPlugin(6, (logger) => newServer(provider, logger)) }),
       },
       logLevel: options.logLevel ?? "trace",
@@ -113,6 +126,9 @@ export async function serveProviderDebug(
 ): Promise<DebugProvider> {
   const protocolVersion = options.debugProtocolVersion ?? 6;
   if (protocolVersion !== 5 && protocolVersion !== 6) throw new ConfigError(`debugProtocolVersion must be 5 or 6, got ${JSON.stringify(protocolVersion)}`);
+  if (protocolVersion === 5 && needsProtocol6(provider)) {
+    throw new ConfigError(`provider ${JSON.stringify(provider.name)} has nested attributes, which protocol 5 cannot carry: serve it over protocol 6`);
+  }
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", write: (line) => process.stderr.write(line) });
   const plugin = await providerPlugin(protocolVersion, () => newServer(provider, logger));
   const served = await serveUnmanaged({

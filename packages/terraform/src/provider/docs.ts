@@ -102,6 +102,16 @@ function schemaMarkdown(block: Block, path: readonly string[] = []): string {
       .map((entry) => {
         const at = [...path, entry.name];
         const anchor = at.join("--");
+        if (entry.attribute?.nested) {
+          const nested = entry.attribute.nested;
+          const target = `nestedatt--${anchor}`;
+          nestedSections.push(`<a id="${target}"></a>\n### Nested Schema for \`${at.join(".")}\`\n\n${schemaMarkdown({ attributes: nested.attributes }, at)}`);
+          const kind =
+            nested.nesting === "single" ? "Attributes" : `Attributes ${nested.nesting === "map" ? "Map" : nested.nesting === "set" ? "Set" : "List"}`;
+          const flags = [kind, entry.attribute.sensitive ? "Sensitive" : undefined].filter(Boolean).join(", ");
+          const description = entry.attribute.description ? ` ${oneLine(entry.attribute.description)}` : "";
+          return `- <a id="${anchor}"></a>\`${entry.name}\` (${flags})${description} (see [below for nested schema](#${target}))`;
+        }
         if (entry.attribute) return attributeLine(entry.name, entry.attribute, anchor);
         const nested = entry.nested as NestedBlock;
         const target = `nestedblock--${anchor}`;

@@ -7,6 +7,7 @@
 export {
   type DebugProvider,
   installCrashHandler,
+  needsProtocol6,
   PROVIDER_PLUGIN_NAME,
   type ServeProviderOptions,
   serveProvider,
@@ -59,9 +60,13 @@ export {
   type Block,
   blockType,
   type MaybeUnknown,
+  type NestedAttributes,
   type NestedBlock,
+  type NestedType,
   type Nesting,
+  nestedAttribute,
   type ObjectOf,
+  usesNestedAttributes,
   type ValueOf,
 } from "./schema.js";
 export { type DynamicValueBytes, ProviderServer } from "./server.js";

@@ -58,40 +58,47 @@ export function planChange(block: Block, prior: ObjectValue | null, proposed: Ob
 function markComputedUnknown(block: Block, proposed: ObjectValue, config: ObjectValue | null, updating: boolean): ObjectValue {
   const planned: ObjectValue = { ...proposed };
   for (const [name, attribute] of Object.entries(block.attributes)) {
-    if (!attribute.computed) continue;
     const configured = config?.[name] ?? null;
-    if (configured !== null) continue;
-    if (updating && attribute.useStateForUnknown && planned[name] !== null && planned[name] !== undefined) continue;
-    planned[name] = attribute.default !== undefined ? attribute.default : unknown();
+    if (attribute.computed && configured === null) {
+      if (updating && attribute.useStateForUnknown && planned[name] !== null && planned[name] !== undefined) continue;
+      planned[name] = attribute.default !== undefined ? attribute.default : unknown();
+      continue;
+    }
+    // A nested attribute's objects: their own computed attributes, as in nested blocks.
+    const value = planned[name];
+    if (attribute.nested && value !== null && value !== undefined && !isUnknown(value)) {
+      planned[name] = markNested(attribute.nested.nesting, { attributes: attribute.nested.attributes }, value, configured, updating);
+    }
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const value = planned[name];
-    const configValue = config?.[name] ?? null;
     if (value === null || value === undefined || isUnknown(value)) continue;
-    switch (nested.nesting) {
-      case "single":
-      case "group":
-        planned[name] = markComputedUnknown(nested.block, value as ObjectValue, configValue as ObjectValue | null, updating);
-        break;
-      case "list":
-        planned[name] = (value as ObjectValue[]).map((element, index) =>
-          markComputedUnknown(nested.block, element, Array.isArray(configValue) ? ((configValue[index] ?? null) as ObjectValue | null) : null, updating),
-        );
-        break;
-      case "map":
-        planned[name] = Object.fromEntries(
-          Object.entries(value as Record<string, ObjectValue>).map(([key, element]) => [
-            key,
-            markComputedUnknown(nested.block, element, ((configValue as Record<string, ObjectValue> | null)?.[key] ?? null) as ObjectValue | null, updating),
-          ]),
-        );
-        break;
-      case "set":
-        // Set elements have no identity to pair them with their configuration: leave them as proposed.
-        break;
-    }
+    planned[name] = markNested(nested.nesting, nested.block, value, config?.[name] ?? null, updating);
   }
   return planned;
+}
+
+/** {@link markComputedUnknown} over the objects of a nested block or nested attribute value, paired with their configuration. */
+function markNested(nesting: string, block: Block, value: unknown, configValue: unknown, updating: boolean): unknown {
+  switch (nesting) {
+    case "single":
+    case "group":
+      return markComputedUnknown(block, value as ObjectValue, configValue as ObjectValue | null, updating);
+    case "list":
+      return (value as ObjectValue[]).map((element, index) =>
+        markComputedUnknown(block, element, Array.isArray(configValue) ? ((configValue[index] ?? null) as ObjectValue | null) : null, updating),
+      );
+    case "map":
+      return Object.fromEntries(
+        Object.entries(value as Record<string, ObjectValue>).map(([key, element]) => [
+          key,
+          markComputedUnknown(block, element, ((configValue as Record<string, ObjectValue> | null)?.[key] ?? null) as ObjectValue | null, updating),
+        ]),
+      );
+    default:
+      // Set elements have no identity to pair them with their configuration: leave them as proposed.
+      return value;
+  }
 }
 
 function changedReplaceAttributes(block: Block, prior: ObjectValue, planned: ObjectValue, at: AttributePath): AttributePath[] {

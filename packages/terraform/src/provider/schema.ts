@@ -55,6 +55,54 @@ export interface Attribute<T extends CtyType = CtyType> {
    * message to refuse it (an error diagnostic on the attribute), or nothing.
    */
   readonly validate?: (value: ValueOf<T>) => string | undefined;
+  /**
+   * A nested attribute (protocol 6 only): an object, or a list, set or map of
+   * objects, whose attributes have their own required/optional/computed
+   * flags. Make one with {@link nestedAttribute}, which sets `type` to match.
+   */
+  readonly nested?: NestedAttributes;
+}
+
+/** How a nested attribute's objects repeat, and their attributes. */
+export interface NestedAttributes {
+  readonly nesting: "single" | "list" | "set" | "map";
+  readonly attributes: Readonly<Record<string, Attribute>>;
+}
+
+type ObjectTypeOf<A> = { readonly object: { -readonly [K in keyof A]: A[K] extends { readonly type: infer T } ? T : never } };
+/** The cty type of a nested attribute's value. */
+export type NestedType<N extends NestedAttributes["nesting"], A> = N extends "single"
+  ? ObjectTypeOf<A>
+  : N extends "list"
+    ? { readonly list: ObjectTypeOf<A> }
+    : N extends "set"
+      ? { readonly set: ObjectTypeOf<A> }
+      : { readonly map: ObjectTypeOf<A> };
+
+/**
+ * A nested attribute (protocol 6; a provider with one serves protocol 6
+ * only): `nestedAttribute("list", { port: { type: "number", required: true } }, { optional: true })`.
+ * Its value is typed from the inner attributes, and computed inner attributes
+ * are planned as in blocks.
+ */
+export function nestedAttribute<
+  const N extends NestedAttributes["nesting"],
+  const A extends Readonly<Record<string, Attribute>>,
+  const F extends Omit<Attribute, "type" | "nested">,
+>(nesting: N, attributes: A, flags: F): F & { readonly type: NestedType<N, A>; readonly nested: { readonly nesting: N; readonly attributes: A } } {
+  const object: Record<string, CtyType> = {};
+  for (const [name, attribute] of Object.entries(attributes)) object[name] = attribute.type;
+  const element = { object } as CtyType;
+  const type = (nesting === "single" ? element : { [nesting]: element }) as NestedType<N, A>;
+  return { ...flags, type, nested: { nesting, attributes } };
+}
+
+/** Whether `block` (or a block or nested attribute within it) uses nested attributes, which protocol 5 cannot carry. */
+export function usesNestedAttributes(block: Block): boolean {
+  return (
+    Object.values(block.attributes).some((attribute) => attribute.nested !== undefined) ||
+    Object.values(block.blocks ?? {}).some((nested) => usesNestedAttributes(nested.block))
+  );
 }
 
 /** How a nested block repeats. */

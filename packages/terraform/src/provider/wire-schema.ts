@@ -25,6 +25,7 @@ interface WireBlock {
 interface WireAttribute {
   name: string;
   type: Uint8Array;
+  nestedType?: { attributes: WireAttribute[]; nesting: number; minItems: bigint; maxItems: bigint };
   description: string;
   required: boolean;
   optional: boolean;
@@ -72,10 +73,26 @@ function wireBlock(block: Block, version: number): WireBlock {
   };
 }
 
+const attributeNesting = { single: 1, list: 2, set: 3, map: 4 } as const;
+
 function wireAttribute(name: string, attribute: Attribute): WireAttribute {
+  const nested = attribute.nested;
   return {
     name,
-    type: encoder.encode(typeToJson(attribute.type)),
+    // A nested attribute carries its structure in nested_type, and no type.
+    type: nested ? new Uint8Array() : encoder.encode(typeToJson(attribute.type)),
+    ...(nested
+      ? {
+          nestedType: {
+            attributes: Object.entries(nested.attributes)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([inner, value]) => wireAttribute(inner, value)),
+            nesting: attributeNesting[nested.nesting],
+            minItems: 0n,
+            maxItems: 0n,
+          },
+        }
+      : {}),
     description: attribute.description ?? "",
     required: attribute.required === true,
     optional: attribute.optional === true,
@@ -117,6 +134,7 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
       }
     }
     if (attribute.validate !== undefined && typeof attribute.validate !== "function") throw new ConfigError(`${at}: validate must be a function`);
+    if (attribute.nested) checkBlock({ attributes: attribute.nested.attributes }, `${where}.${name}`, options);
     if (attribute.writeOnly) {
       if (!options.resource) throw new ConfigError(`${at}: writeOnly only applies to resource schemas`);
       if (computed) throw new ConfigError(`${at}: a writeOnly attribute cannot be computed (the provider can never set it)`);
