@@ -4,19 +4,11 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../packages/cli/src/main.js";
 import { repoRoot, tempDir } from "./fixture.js";
+import { runCli as run } from "./support/cli.js";
 
 const example = path.join(repoRoot, "examples/terraform-provider-files");
 const providerModule = path.join(example, "dist/provider.js");
-
-async function run(argv: string[]): Promise<{ code: number; output: string }> {
-  let output = "";
-  const code = await main(argv, (text) => {
-    output += text;
-  });
-  return { code, output };
-}
 
 describe("rpcplugin docs", () => {
   it("the files example's docs/ are current (run `rpcplugin docs` and commit when this fails)", async () => {

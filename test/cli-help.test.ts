@@ -1,15 +1,7 @@
 // `rpcplugin <command> --help` (or -h) prints that command's usage and exits 0; for probe, a
 // --help after `--` belongs to the plugin's command line, not to probe.
 import { describe, expect, it } from "vitest";
-import { main } from "../packages/cli/src/main.js";
-
-async function run(argv: string[]): Promise<{ code: number; output: string }> {
-  let output = "";
-  const code = await main(argv, (text) => {
-    output += text;
-  });
-  return { code, output };
-}
+import { runCli as run } from "./support/cli.js";
 
 describe("rpcplugin --help", () => {
   it.each(["probe", "scaffold", "bundle", "build", "release", "docs"])("%s --help and -h print the command's usage, exit 0", async (command) => {

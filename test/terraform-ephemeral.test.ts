@@ -8,27 +8,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import {
-  type BinarySpec,
-  BUILD_TIMEOUT_MS,
-  binaryMatrix,
-  disposeProject,
-  NO_NETWORK,
-  STEP_TIMEOUT_MS,
-  TerraformProject,
-  TF_FLAGS,
-} from "./support/terraform.js";
-
-/** Why `spec` cannot run ephemeral resources, or undefined when it can. */
-function noEphemeral(spec: BinarySpec): string | undefined {
-  const [major = 0, minor = 0] = spec.version.split(".").map(Number);
-  const since = spec.kind === "terraform" ? [1, 10] : [1, 11];
-  const [sinceMajor = 0, sinceMinor = 0] = since;
-  if (major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)) return undefined;
-  return `${spec.kind} ${spec.version} has no ephemeral resources (${spec.kind} ${since.join(".")} added them)`;
-}
+import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const SECRET_DIR = "kept-out-of-state";
 
@@ -39,81 +21,71 @@ const config = (dir: string, file = "where.txt") =>
   'resource "files_file" "placed" {\n  provider = files.second\n  path     = "placed.txt"\n  content  = "placed by the second instance\\n"\n}\n';
 
 describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)", () => {
-  for (const spec of binaryMatrix()) {
-    const unsupported = noEphemeral(spec);
-    for (const protocol of [6, 5] as const) {
-      describe(`${spec.label}, protocol ${protocol}`, () => {
-        if (unsupported) {
-          process.stderr.write(`[terraform-ephemeral] skipped for ${spec.label}: ${unsupported}\n`);
-          it.skip(`skipped: ${unsupported}`, () => {});
-          return;
-        }
-        let p: TerraformProject;
+  describeEachBinary("terraform-ephemeral", "ephemeral resources", { terraform: "1.10", tofu: "1.11" }, (spec, protocol) => {
+    let p: TerraformProject;
 
-        beforeAll(async () => {
-          p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-          await mkdir(p.files, { recursive: true });
-          await writeFile(path.join(p.files, "where.txt"), `${SECRET_DIR}\n`);
-          await p.writeConfig(config(p.files));
-          await p.run(["init", ...TF_FLAGS]);
-        }, BUILD_TIMEOUT_MS);
+    beforeAll(async () => {
+      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+      await mkdir(p.files, { recursive: true });
+      await writeFile(path.join(p.files, "where.txt"), `${SECRET_DIR}\n`);
+      await p.writeConfig(config(p.files));
+      await p.run(["init", ...TF_FLAGS]);
+    }, BUILD_TIMEOUT_MS);
 
-        afterAll(async () => {
-          if (!p) return;
-          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-        });
+    afterAll(async () => {
+      if (!p) return;
+      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
+    });
 
-        it(
-          "apply: the ephemeral value configures the second provider instance, which writes where it says",
-          async () => {
-            const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
-            expect(apply.stdout).toMatch(/Resources: 1 added, 0 changed, 0 destroyed/);
-            expect(readFileSync(path.join(p.files, SECRET_DIR, "placed.txt"), "utf8")).toBe("placed by the second instance\n");
-            // Opened (in plan and in apply) and closed each time, as the provider logged.
-            expect(apply.log).toMatch(/opened ephemeral files_file/);
-            expect(apply.log).toMatch(/closed ephemeral files_file/);
-            expect(apply.log.match(/opened ephemeral files_file/g)?.length).toBe(apply.log.match(/closed ephemeral files_file/g)?.length);
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "apply: the ephemeral value configures the second provider instance, which writes where it says",
+      async () => {
+        const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
+        expect(apply.stdout).toMatch(/Resources: 1 added, 0 changed, 0 destroyed/);
+        expect(readFileSync(path.join(p.files, SECRET_DIR, "placed.txt"), "utf8")).toBe("placed by the second instance\n");
+        // Opened (in plan and in apply) and closed each time, as the provider logged.
+        expect(apply.log).toMatch(/opened ephemeral files_file/);
+        expect(apply.log).toMatch(/closed ephemeral files_file/);
+        expect(apply.log.match(/opened ephemeral files_file/g)?.length).toBe(apply.log.match(/closed ephemeral files_file/g)?.length);
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "the value is in neither the saved plan nor the state",
-          async () => {
-            const planFile = path.join(p.work, "saved.tfplan");
-            await p.run(["plan", `-out=${planFile}`, ...TF_FLAGS]);
-            const plan = await p.run(["show", "-json", planFile]);
-            expect(plan.stdout).not.toContain(SECRET_DIR);
-            const state = readFileSync(path.join(p.work, "terraform.tfstate"), "utf8");
-            expect(state).toContain("files_file");
-            expect(state).not.toContain(SECRET_DIR);
-            expect(state).not.toMatch(/"mode":\s*"ephemeral"/);
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "the value is in neither the saved plan nor the state",
+      async () => {
+        const planFile = path.join(p.work, "saved.tfplan");
+        await p.run(["plan", `-out=${planFile}`, ...TF_FLAGS]);
+        const plan = await p.run(["show", "-json", planFile]);
+        expect(plan.stdout).not.toContain(SECRET_DIR);
+        const state = readFileSync(path.join(p.work, "terraform.tfstate"), "utf8");
+        expect(state).toContain("files_file");
+        expect(state).not.toContain(SECRET_DIR);
+        expect(state).not.toMatch(/"mode":\s*"ephemeral"/);
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "an ephemeral resource that fails to open fails the plan with its diagnostic",
-          async () => {
-            await p.writeConfig(config(p.files, "missing.txt"));
-            const plan = await p.run(["plan", ...TF_FLAGS], { okCodes: [1] });
-            expect(`${plan.stdout}${plan.stderr}`).toMatch(/File not found/);
-            expect(`${plan.stdout}${plan.stderr}`).toMatch(/There is no file "missing\.txt"/);
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "an ephemeral resource that fails to open fails the plan with its diagnostic",
+      async () => {
+        await p.writeConfig(config(p.files, "missing.txt"));
+        const plan = await p.run(["plan", ...TF_FLAGS], { okCodes: [1] });
+        expect(`${plan.stdout}${plan.stderr}`).toMatch(/File not found/);
+        expect(`${plan.stdout}${plan.stderr}`).toMatch(/There is no file "missing\.txt"/);
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "destroy",
-          async () => {
-            await p.writeConfig(config(p.files));
-            const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
-            expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
-            expect(existsSync(path.join(p.files, SECRET_DIR, "placed.txt"))).toBe(false);
-          },
-          STEP_TIMEOUT_MS,
-        );
-      });
-    }
-  }
+    it(
+      "destroy",
+      async () => {
+        await p.writeConfig(config(p.files));
+        const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
+        expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
+        expect(existsSync(path.join(p.files, SECRET_DIR, "placed.txt"))).toBe(false);
+      },
+      STEP_TIMEOUT_MS,
+    );
+  });
 });

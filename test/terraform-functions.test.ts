@@ -5,27 +5,9 @@
 // with the reason in their names and on stderr.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import {
-  type BinarySpec,
-  BUILD_TIMEOUT_MS,
-  binaryMatrix,
-  disposeProject,
-  NO_NETWORK,
-  STEP_TIMEOUT_MS,
-  TerraformProject,
-  TF_FLAGS,
-} from "./support/terraform.js";
-
-/** Why `spec` cannot run provider functions, or undefined when it can. */
-function noFunctions(spec: BinarySpec): string | undefined {
-  const [major = 0, minor = 0] = spec.version.split(".").map(Number);
-  const since = spec.kind === "terraform" ? [1, 8] : [1, 7];
-  const [sinceMajor = 0, sinceMinor = 0] = since;
-  if (major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)) return undefined;
-  return `${spec.kind} ${spec.version} has no provider-defined functions (${spec.kind} ${since.join(".")} added them)`;
-}
+import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -37,71 +19,61 @@ const CALLS = [
 ].join("");
 
 describeGo("provider-defined functions through real terraform/tofu (managed, AutoMTLS)", () => {
-  for (const spec of binaryMatrix()) {
-    const unsupported = noFunctions(spec);
-    for (const protocol of [6, 5] as const) {
-      describe(`${spec.label}, protocol ${protocol}`, () => {
-        if (unsupported) {
-          process.stderr.write(`[terraform-functions] skipped for ${spec.label}: ${unsupported}\n`);
-          it.skip(`skipped: ${unsupported}`, () => {});
-          return;
-        }
-        let p: TerraformProject;
+  describeEachBinary("terraform-functions", "provider-defined functions", { terraform: "1.8", tofu: "1.7" }, (spec, protocol) => {
+    let p: TerraformProject;
 
-        beforeAll(async () => {
-          p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-          await p.writeConfig(CALLS);
-          await p.run(["init", ...TF_FLAGS]);
-        }, BUILD_TIMEOUT_MS);
+    beforeAll(async () => {
+      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+      await p.writeConfig(CALLS);
+      await p.run(["init", ...TF_FLAGS]);
+    }, BUILD_TIMEOUT_MS);
 
-        afterAll(async () => {
-          if (!p) return;
-          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-        });
+    afterAll(async () => {
+      if (!p) return;
+      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
+    });
 
-        it(
-          "apply: outputs and a resource argument computed by the provider's functions",
-          async () => {
-            const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
-            expect(apply.stdout).toMatch(/Resources: 1 added, 0 changed, 0 destroyed/);
-            expect(apply.log).toMatch(/CallFunction|callFunction|call function/i);
-            const outputs = JSON.parse((await p.run(["output", "-json"])).stdout) as Record<string, { value: unknown }>;
-            expect(outputs.where?.value).toBe("greetings/nested/hello.txt");
-            expect(outputs.single?.value).toBe("alone.txt");
-            expect(outputs.digest?.value).toBe(sha256("by function\n"));
-            expect(readFileSync(`${p.files}/fn/made.txt`, "utf8")).toBe("by function\n");
-            const state = JSON.parse((await p.run(["show", "-json", "-no-color"])).stdout) as {
-              values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } };
-            };
-            const made = state.values.root_module.resources.find((r) => r.address === "files_file.made");
-            expect(made?.values).toMatchObject({ path: "fn/made.txt", sha256: outputs.digest?.value });
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "apply: outputs and a resource argument computed by the provider's functions",
+      async () => {
+        const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
+        expect(apply.stdout).toMatch(/Resources: 1 added, 0 changed, 0 destroyed/);
+        expect(apply.log).toMatch(/CallFunction|callFunction|call function/i);
+        const outputs = JSON.parse((await p.run(["output", "-json"])).stdout) as Record<string, { value: unknown }>;
+        expect(outputs.where?.value).toBe("greetings/nested/hello.txt");
+        expect(outputs.single?.value).toBe("alone.txt");
+        expect(outputs.digest?.value).toBe(sha256("by function\n"));
+        expect(readFileSync(`${p.files}/fn/made.txt`, "utf8")).toBe("by function\n");
+        const state = JSON.parse((await p.run(["show", "-json", "-no-color"])).stdout) as {
+          values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } };
+        };
+        const made = state.values.root_module.resources.find((r) => r.address === "files_file.made");
+        expect(made?.values).toMatchObject({ path: "fn/made.txt", sha256: outputs.digest?.value });
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "a function error on a variadic argument fails the plan, with the provider's text and the parameter named",
-          async () => {
-            await p.writeConfig(`${CALLS}output "bad" {\n  value = provider::files::path_join("ok", "fine", "../escape")\n}\n`);
-            const plan = await p.run(["plan", ...TF_FLAGS], { okCodes: [1] });
-            const output = `${plan.stdout}${plan.stderr}`.replace(/\s+/g, " ");
-            expect(output).toContain('"../escape" is not a relative path segment');
-            expect(output).toMatch(/"rest" parameter/);
-            expect(output).toContain("provider::files::path_join");
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "a function error on a variadic argument fails the plan, with the provider's text and the parameter named",
+      async () => {
+        await p.writeConfig(`${CALLS}output "bad" {\n  value = provider::files::path_join("ok", "fine", "../escape")\n}\n`);
+        const plan = await p.run(["plan", ...TF_FLAGS], { okCodes: [1] });
+        const output = `${plan.stdout}${plan.stderr}`.replace(/\s+/g, " ");
+        expect(output).toContain('"../escape" is not a relative path segment');
+        expect(output).toMatch(/"rest" parameter/);
+        expect(output).toContain("provider::files::path_join");
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "destroy removes what the functions placed",
-          async () => {
-            await p.writeConfig(CALLS);
-            const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
-            expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
-          },
-          STEP_TIMEOUT_MS,
-        );
-      });
-    }
-  }
+    it(
+      "destroy removes what the functions placed",
+      async () => {
+        await p.writeConfig(CALLS);
+        const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
+        expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
+      },
+      STEP_TIMEOUT_MS,
+    );
+  });
 });

@@ -5,26 +5,9 @@
 // binary that cannot, the tests are skipped with the reason in their names and on stderr.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import {
-  type BinarySpec,
-  BUILD_TIMEOUT_MS,
-  binaryMatrix,
-  disposeProject,
-  NO_NETWORK,
-  STEP_TIMEOUT_MS,
-  TerraformProject,
-  TF_FLAGS,
-} from "./support/terraform.js";
-
-function noCrossTypeMoves(spec: BinarySpec): string | undefined {
-  const [major = 0, minor = 0] = spec.version.split(".").map(Number);
-  if (spec.kind === "terraform")
-    return major > 1 || minor >= 8 ? undefined : `terraform ${spec.version} cannot move state across resource types (terraform 1.8 added it)`;
-  // OpenTofu 1.12.6 does it; older releases are not checked here.
-  return major > 1 || minor >= 12 ? undefined : `tofu ${spec.version} is older than the OpenTofu this was checked with (1.12)`;
-}
+import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const PLAIN = 'resource "files_file" "key" {\n  path    = "keys/key.txt"\n  content = "plain\\n"\n}\n';
 const MOVED =
@@ -32,57 +15,47 @@ const MOVED =
   'resource "files_secret_file" "key" {\n  path               = "keys/key.txt"\n  content_wo         = "now secret\\n"\n  content_wo_version = 1\n}\n';
 
 describeGo("MoveResourceState through real terraform (managed, AutoMTLS)", () => {
-  for (const spec of binaryMatrix()) {
-    const unsupported = noCrossTypeMoves(spec);
-    for (const protocol of [6, 5] as const) {
-      describe(`${spec.label}, protocol ${protocol}`, () => {
-        if (unsupported) {
-          process.stderr.write(`[terraform-move] skipped for ${spec.label}: ${unsupported}\n`);
-          it.skip(`skipped: ${unsupported}`, () => {});
-          return;
-        }
-        let p: TerraformProject;
+  describeEachBinary("terraform-move", "moved blocks across resource types", { terraform: "1.8", tofu: "1.12" }, (spec, protocol) => {
+    let p: TerraformProject;
 
-        beforeAll(async () => {
-          p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-          await p.writeConfig(PLAIN);
-          await p.run(["init", ...TF_FLAGS]);
-          await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
-        }, BUILD_TIMEOUT_MS);
+    beforeAll(async () => {
+      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+      await p.writeConfig(PLAIN);
+      await p.run(["init", ...TF_FLAGS]);
+      await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
+    }, BUILD_TIMEOUT_MS);
 
-        afterAll(async () => {
-          if (!p) return;
-          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-        });
+    afterAll(async () => {
+      if (!p) return;
+      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
+    });
 
-        it(
-          "a moved block to another resource type moves the state: no destroy, no create, the file kept and then rewritten",
-          async () => {
-            await p.writeConfig(MOVED);
-            const plan = await p.run(["plan", ...TF_FLAGS]);
-            expect(plan.stdout).toMatch(/# files_secret_file\.key will be updated in-place\n\s*# \(moved from files_file\.key\)/);
-            expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
-            expect(plan.log).toMatch(/MoveResourceState/);
-            const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
-            expect(apply.stdout).toMatch(/Resources: 0 added, 1 changed, 0 destroyed/);
-            expect(readFileSync(path.join(p.files, "keys/key.txt"), "utf8")).toBe("now secret\n");
-            const state = JSON.parse((await p.run(["show", "-json", "-no-color"])).stdout) as {
-              values: { root_module: { resources: { address: string }[] } };
-            };
-            expect(state.values.root_module.resources.map((r) => r.address)).toEqual(["files_secret_file.key"]);
-          },
-          STEP_TIMEOUT_MS,
-        );
+    it(
+      "a moved block to another resource type moves the state: no destroy, no create, the file kept and then rewritten",
+      async () => {
+        await p.writeConfig(MOVED);
+        const plan = await p.run(["plan", ...TF_FLAGS]);
+        expect(plan.stdout).toMatch(/# files_secret_file\.key will be updated in-place\n\s*# \(moved from files_file\.key\)/);
+        expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
+        expect(plan.log).toMatch(/MoveResourceState/);
+        const apply = await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
+        expect(apply.stdout).toMatch(/Resources: 0 added, 1 changed, 0 destroyed/);
+        expect(readFileSync(path.join(p.files, "keys/key.txt"), "utf8")).toBe("now secret\n");
+        const state = JSON.parse((await p.run(["show", "-json", "-no-color"])).stdout) as {
+          values: { root_module: { resources: { address: string }[] } };
+        };
+        expect(state.values.root_module.resources.map((r) => r.address)).toEqual(["files_secret_file.key"]);
+      },
+      STEP_TIMEOUT_MS,
+    );
 
-        it(
-          "destroy",
-          async () => {
-            const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
-            expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
-          },
-          STEP_TIMEOUT_MS,
-        );
-      });
-    }
-  }
+    it(
+      "destroy",
+      async () => {
+        const destroy = await p.run(["destroy", "-auto-approve", ...TF_FLAGS]);
+        expect(destroy.stdout).toMatch(/Resources: 1 destroyed/);
+      },
+      STEP_TIMEOUT_MS,
+    );
+  });
 });

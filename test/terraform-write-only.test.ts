@@ -9,20 +9,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
 import {
-  type BinarySpec,
   BUILD_TIMEOUT_MS,
   binaryMatrix,
   disposeProject,
+  missingFeature,
   NO_NETWORK,
   STEP_TIMEOUT_MS,
   TerraformProject,
   TF_FLAGS,
 } from "./support/terraform.js";
-
-function supportsWriteOnly(spec: BinarySpec): boolean {
-  const [major = 0, minor = 0] = spec.version.split(".").map(Number);
-  return major > 1 || (major === 1 && minor >= 11);
-}
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const secret = (content: string, version: number) =>
@@ -46,7 +41,7 @@ describeGo("write-only attributes through real terraform/tofu (managed, AutoMTLS
           expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
         });
 
-        if (!supportsWriteOnly(spec)) {
+        if (missingFeature(spec, "write-only attributes", { terraform: "1.11", tofu: "1.11" })) {
           it(
             `${spec.label} predates write-only attributes: the provider refuses the configuration, naming the attribute and the versions that work`,
             async () => {

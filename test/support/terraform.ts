@@ -15,7 +15,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { layOutMirror, PROVIDER_SOURCE, platformName } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
 import { BUILT_BINARIES, ensureTerraformBinary, type TerraformBinary, terraformOnPath } from "../../scripts/terraform-binaries.mjs";
 import { type RunResult, repoRoot, runGo } from "./go.js";
@@ -52,6 +52,41 @@ export function binaryMatrix(): BinarySpec[] {
     specs.push({ label: `terraform ${onPath.version} (PATH)`, kind: onPath.kind, version: onPath.version, get: async () => onPath });
   }
   return specs;
+}
+
+/** Versions a binary kind must have for a feature ("1.8"). */
+export type FeatureSince = { readonly terraform: string; readonly tofu: string };
+
+/** Why `spec` lacks `feature` (first in `since`), or undefined when its version has it. */
+export function missingFeature(spec: BinarySpec, feature: string, since: FeatureSince): string | undefined {
+  const want = since[spec.kind].split(".").map(Number);
+  const have = spec.version.split(".").map(Number);
+  for (let i = 0; i < Math.max(want.length, have.length); i++) {
+    const [a = 0, b = 0] = [have[i], want[i]];
+    if (a !== b) return a > b ? undefined : `${spec.kind} ${spec.version}: ${feature} require ${spec.kind} ${since[spec.kind]} or later`;
+  }
+  return undefined;
+}
+
+/**
+ * A describe() per binary of the matrix and protocol 6 and 5, running `body`
+ * where the binary has `feature`; where it has not, one skipped test whose
+ * name says why (and the reason on stderr), never a silent gap.
+ */
+export function describeEachBinary(tag: string, feature: string, since: FeatureSince, body: (spec: BinarySpec, protocol: 5 | 6) => void): void {
+  for (const spec of binaryMatrix()) {
+    const missing = missingFeature(spec, feature, since);
+    for (const protocol of [6, 5] as const) {
+      describe(`${spec.label}, protocol ${protocol}`, () => {
+        if (missing) {
+          process.stderr.write(`[${tag}] skipped for ${spec.label}: ${missing}\n`);
+          it.skip(`skipped: ${missing}`, () => {});
+          return;
+        }
+        body(spec, protocol);
+      });
+    }
+  }
 }
 
 /** The built provider the mirror's launcher runs. */
