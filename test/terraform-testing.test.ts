@@ -255,6 +255,33 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
       },
       TIMEOUT,
     );
+
+    it(
+      `${spec.label}: a failed step followed by a failed destroy reports both, the step first`,
+      async () => {
+        const stuck = defineProvider({
+          name: "files",
+          schema: { attributes: { directory: { type: "string", required: true } } },
+          resources: {
+            files_file: defineResource({
+              schema: { attributes: { path: { type: "string", required: true }, content: { type: "string", required: true } } },
+              create: () => ({}),
+              delete() {
+                throw new Error("the object will not go");
+              },
+            }),
+          },
+        });
+        const error = await run([{ config: base + file("a", "a.txt", "a"), check: () => expect("state").toBe("other") }], stuck as never);
+        expect(error).toBeInstanceOf(AcceptanceTestError);
+        expect((error as AcceptanceTestError).step).toBe(1);
+        const message = (error as Error).message;
+        expect(message).toMatch(/^step 1: the step's check failed/);
+        expect(message).toMatch(/Then the final destroy failed too:\nfinal destroy: terraform destroy \(objects may be left behind\) failed/);
+        expect(message).toContain("the object will not go");
+      },
+      TIMEOUT,
+    );
   });
 });
 

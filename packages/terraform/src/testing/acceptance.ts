@@ -126,9 +126,10 @@ export async function runAcceptanceTest(test: AcceptanceTest): Promise<void> {
   const timeoutMs = test.commandTimeoutMs ?? 300_000;
   let lastApplied: string | undefined;
   let step = 0;
+  let phase: "set-up" | "steps" | "final destroy" = "set-up";
 
   const fail = (message: string, result?: CommandResult, cause?: unknown): never => {
-    const parts = [`step ${step || "(set-up)"}: ${message}`];
+    const parts = [`${phase === "steps" ? `step ${step}` : phase}: ${message}`];
     if (result)
       parts.push(
         `command: ${result.command} (exit ${result.code}${result.timedOut ? ", timed out" : ""})`,
@@ -168,28 +169,37 @@ export async function runAcceptanceTest(test: AcceptanceTest): Promise<void> {
     }
   };
 
+  // The first failure is what the test reports; a failed final destroy after it is added to its message, not put in its place.
+  let failure: unknown;
   try {
     const first = test.steps.find((s): s is ConfigStep => !isImport(s));
     await writeConfig(first?.config ?? test.steps.find(isImport)?.config ?? "");
     await runOk(["init", "-input=false", "-no-color"], "terraform init");
     for (const current of test.steps) {
       step++;
+      phase = "steps";
       if (isImport(current)) await importStep(current);
       else await configStep(current);
     }
-  } finally {
-    step = 0;
-    try {
-      if (lastApplied !== undefined) {
-        await writeConfig(lastApplied);
-        await runOk(["destroy", "-auto-approve", "-input=false", "-no-color"], "the final destroy (objects may be left behind)");
-        if (test.checkDestroy) await userCheck(() => test.checkDestroy?.(), "checkDestroy");
-      }
-    } finally {
-      await served.stop();
-      if (!keep) await rm(work, { recursive: true, force: true });
-    }
+  } catch (error) {
+    failure = error;
   }
+  step = 0;
+  phase = "final destroy";
+  try {
+    if (lastApplied !== undefined) {
+      await writeConfig(lastApplied);
+      await runOk(["destroy", "-auto-approve", "-input=false", "-no-color"], "terraform destroy (objects may be left behind)");
+      if (test.checkDestroy && failure === undefined) await userCheck(() => test.checkDestroy?.(), "checkDestroy");
+    }
+  } catch (error) {
+    if (failure === undefined) failure = error;
+    else if (failure instanceof Error) failure.message += `\n\nThen the final destroy failed too:\n${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    await served.stop();
+    if (!keep) await rm(work, { recursive: true, force: true });
+  }
+  if (failure !== undefined) throw failure;
 
   async function configStep(current: ConfigStep): Promise<void> {
     await writeConfig(current.config);
