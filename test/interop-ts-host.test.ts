@@ -575,6 +575,19 @@ describeGo("TypeScript host ↔ fixtures/go cmd/kvplugin", () => {
     expect(await readdir(sockDir)).toEqual([]);
   });
 
+  it("40 start/put/close cycles with AutoMTLS leave no connection open in the host (each close destroys its TLS sockets)", async () => {
+    const openTls = () =>
+      (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((h) => h.constructor.name === "TLSSocket").length;
+    const before = openTls();
+    for (let cycle = 0; cycle < 40; cycle++) {
+      const client = await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), onLog: () => {} });
+      await client.dispense("kv_grpc").put({ key: "k", value: Buffer.from(String(cycle)) });
+      await client.close();
+    }
+    // Before the fix, one cycle in four left its connection open: the stdio stream's end reset a stream that was closing anyway.
+    expect(openTls()).toBe(before);
+  });
+
   it("a plugin SIGKILLed while idle: the next call names the signal, close() is clean", async () => {
     const client = track(await startPlugin({ command: bin.kvplugin!, handshake, plugins: kvPlugins, ...where(), onLog: () => {} }));
     const kv = client.dispense("kv_grpc");

@@ -528,7 +528,10 @@ class CallCore {
       this.finish({ code: Code.INTERNAL, details: "the response ended in the middle of a message", metadata: new Metadata() });
     } else this.finish(this.status);
     const stream = this.stream;
-    if (stream && !stream.closed && !stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR);
+    // Only a stream this side still sends on needs the reset; one whose request side has ended
+    // closes by itself, and resetting it here raced that close and could leave it (and its
+    // session and socket) open for good.
+    if (stream && !stream.closed && !stream.destroyed && !stream.writableEnded) stream.close(h2.NGHTTP2_NO_ERROR);
   }
 
   private onClose(): void {
