@@ -248,8 +248,7 @@ export class ProviderServer {
   ): Promise<DiagnosticsResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
-    return this.#run(`validate ${request.typeName}`, resource.type, call, async (context) => {
-      const config = this.#decode(request.config, resource.type, "config") as ObjectValue;
+    return this.#validateConfig(`validate ${request.typeName}`, resource, request.config, call, (config) => {
       const writeOnly = request.clientCapabilities?.writeOnlyAttributesAllowed ? undefined : firstWriteOnlySet(resource.block, config);
       if (writeOnly) {
         throw new DiagnosticError("Write-only attribute not supported", {
@@ -257,19 +256,28 @@ export class ProviderServer {
           path: writeOnly,
         });
       }
-      checkAttributes(resource.block, config, context.diagnostics);
-      await resource.definition.validate?.({ config }, context);
-      return {};
     });
   }
 
   async validateDataResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
     const dataSource = this.#dataSources.get(request.typeName);
     if (!dataSource) return unknownType("data source", request.typeName);
-    return this.#run(`validate data ${request.typeName}`, dataSource.type, call, async (context) => {
-      const config = this.#decode(request.config, dataSource.type, "config") as ObjectValue;
-      checkAttributes(dataSource.block, config, context.diagnostics);
-      await dataSource.definition.validate?.({ config }, context);
+    return this.#validateConfig(`validate data ${request.typeName}`, dataSource, request.config, call);
+  }
+
+  /** Decodes a configuration, runs the attributes' validators, then the definition's `validate`. */
+  #validateConfig(
+    operation: string,
+    typed: Typed<{ validate?: (request: { config: ObjectValue }, context: RequestContext) => unknown }>,
+    value: Dyn,
+    call: Call | undefined,
+    before?: (config: ObjectValue) => void,
+  ): Promise<DiagnosticsResponse> {
+    return this.#run(operation, typed.type, call, async (context) => {
+      const config = this.#decode(value, typed.type, "config") as ObjectValue;
+      before?.(config);
+      checkAttributes(typed.block, config, context.diagnostics);
+      await typed.definition.validate?.({ config }, context);
       return {};
     });
   }
@@ -496,12 +504,7 @@ export class ProviderServer {
   async validateEphemeralResourceConfig(request: { typeName: string; config?: Dyn }, call?: Call): Promise<DiagnosticsResponse> {
     const ephemeral = this.#ephemeral.get(request.typeName);
     if (!ephemeral) return unknownType("ephemeral resource", request.typeName);
-    return this.#run(`validate ephemeral ${request.typeName}`, ephemeral.type, call, async (context) => {
-      const config = this.#decode(request.config, ephemeral.type, "config") as ObjectValue;
-      checkAttributes(ephemeral.block, config, context.diagnostics);
-      await ephemeral.definition.validate?.({ config }, context);
-      return {};
-    });
+    return this.#validateConfig(`validate ephemeral ${request.typeName}`, ephemeral, request.config, call);
   }
 
   async openEphemeralResource(request: { typeName: string; config?: Dyn }, call?: Call): Promise<OpenEphemeralResourceResponse> {
