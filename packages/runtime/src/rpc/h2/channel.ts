@@ -22,6 +22,7 @@ import { connect as tlsConnect } from "node:tls";
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
+import { Http2Session } from "../http2/session.js";
 import type { ClientTlsMaterial } from "./tls.js";
 import { codeFromHttpStatus, codeFromResetCode, decodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, MessageDecoder } from "./wire.js";
 
@@ -54,6 +55,52 @@ export interface H2ChannelOptions {
   authority?: string | undefined;
   /** Call hooks, in order (telemetry, status rewrites). */
   hooks?: readonly CallHook[] | undefined;
+  /** The HTTP/2 underneath (default: {@link defaultHttp2}). */
+  http2?: Http2Implementation | undefined;
+}
+
+/**
+ * The HTTP/2 an h2 engine connection runs on: `"js"`, the runtime's own
+ * (`rpc/http2/`), or `"node"`, node:http2 (nghttp2).
+ */
+export type Http2Implementation = "js" | "node";
+
+/** The HTTP/2 of h2 connections that do not choose: PLUGIN_H2_HTTP2 if it names one, else `"node"`. */
+export function defaultHttp2(): Http2Implementation {
+  return process.env.PLUGIN_H2_HTTP2 === "js" ? "js" : "node";
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: listeners of node:http2's emitters and of the runtime's, whose events take different arguments.
+type Listener = (...args: any[]) => void;
+
+/** The members of a client stream a call uses (node:http2's `ClientHttp2Stream`, or the runtime's `Http2Stream`). */
+export interface ClientStream {
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
+  end(chunk?: Buffer): unknown;
+  cork(): void;
+  uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  close(code?: number): void;
+  readonly destroyed: boolean;
+  readonly closed: boolean;
+  readonly readableEnded: boolean;
+  readonly writableEnded: boolean;
+  readonly rstCode?: number | undefined;
+}
+
+/** The members of a client session the channel uses. */
+interface ClientSession {
+  request(headers: OutgoingHttpHeaders, options: { endStream?: boolean }): ClientStream;
+  close(): void;
+  ref(): void;
+  unref(): void;
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  readonly closed: boolean;
+  readonly destroyed: boolean;
 }
 
 /** Default HTTP/2 receive window, per stream and per connection. */
@@ -69,11 +116,11 @@ type UnaryCallback = (error: grpc.ServiceError | null, value?: unknown) => void;
  * ends it (calls in flight finish, new calls fail with UNAVAILABLE).
  */
 export class H2Channel {
-  private current: ClientHttp2Session | undefined;
+  private current: ClientSession | undefined;
   /** Why the current (or last) connection failed, for the status of calls it takes down. */
   private connectionError: Error | undefined;
   private closed = false;
-  private readonly activeStreams = new Map<ClientHttp2Session, number>();
+  private readonly activeStreams = new Map<ClientSession, number>();
   readonly maxMessageSize: number;
   private readonly authority: string;
   private readonly hooks: readonly CallHook[];
@@ -157,17 +204,17 @@ export class H2Channel {
   }
 
   /** @internal Opens a stream for a call, or throws a status-like error (channel closed). */
-  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+  request(headers: OutgoingHttpHeaders): { stream: ClientStream; session: ClientSession } {
     if (this.closed) throw statusError(Code.UNAVAILABLE, `the channel to ${this.description} is closed`);
     const session = this.session();
     headers[h2.HTTP2_HEADER_AUTHORITY] = this.authority;
     const stream = session.request(headers, { endStream: false });
     this.track(session, stream);
-    return stream;
+    return { stream, session };
   }
 
   /** Keeps the process alive while the connection has calls in flight (as grpc-js does), not while it idles. */
-  private track(session: ClientHttp2Session, stream: ClientHttp2Stream): void {
+  private track(session: ClientSession, stream: ClientStream): void {
     const count = (this.activeStreams.get(session) ?? 0) + 1;
     this.activeStreams.set(session, count);
     if (count === 1) session.ref();
@@ -193,27 +240,13 @@ export class H2Channel {
     return cause ? `connection to ${this.description} failed: ${cause.message}` : `connection to ${this.description} closed`;
   }
 
-  private session(): ClientHttp2Session {
+  private session(): ClientSession {
     const existing = this.current;
     if (existing && !existing.closed && !existing.destroyed) return existing;
     this.connectionError = undefined;
-    const windowSize = this.options.windowSize ?? H2_WINDOW_SIZE;
-    const session = http2Connect(`http://${this.authority}`, {
-      createConnection: () => this.openConnection(),
-      settings: { initialWindowSize: windowSize, enablePush: false },
-      maxSessionMemory: 256,
-      // gRPC metadata may be large (go-plugin: 16 MiB header lists).
-      maxHeaderListPairs: 4096,
-    });
+    const session = (this.options.http2 ?? defaultHttp2()) === "js" ? this.jsSession() : this.nodeSession();
     session.on("error", (error: Error) => {
       this.connectionError ??= error;
-    });
-    session.once("connect", () => {
-      try {
-        session.setLocalWindowSize(windowSize);
-      } catch {
-        // The session may already be going away.
-      }
     });
     const drop = () => {
       if (this.current === session) this.current = undefined;
@@ -222,6 +255,30 @@ export class H2Channel {
     session.once("goaway", drop);
     session.unref();
     this.current = session;
+    return session;
+  }
+
+  private jsSession(): ClientSession {
+    const windowSize = this.options.windowSize ?? H2_WINDOW_SIZE;
+    return new Http2Session(this.openConnection(), "client", { windowSize, maxHeaderListPairs: 4096 });
+  }
+
+  private nodeSession(): ClientSession {
+    const windowSize = this.options.windowSize ?? H2_WINDOW_SIZE;
+    const session = http2Connect(`http://${this.authority}`, {
+      createConnection: () => this.openConnection(),
+      settings: { initialWindowSize: windowSize, enablePush: false },
+      maxSessionMemory: 256,
+      // gRPC metadata may be large (go-plugin: 16 MiB header lists).
+      maxHeaderListPairs: 4096,
+    });
+    session.once("connect", () => {
+      try {
+        session.setLocalWindowSize(windowSize);
+      } catch {
+        // The session may already be going away.
+      }
+    });
     return session;
   }
 
@@ -334,9 +391,9 @@ export function statusError(code: Code, details: string, metadata: grpc.Metadata
  * the status is reported exactly once.
  */
 class CallCore {
-  stream: ClientHttp2Stream | undefined;
+  stream: ClientStream | undefined;
   // Kept: a closed stream no longer knows its session.
-  private session: ClientHttp2Session | undefined;
+  private session: ClientSession | undefined;
   private decoder: MessageDecoder | undefined;
   private timer: NodeJS.Timeout | undefined;
   private status: CallStatus | undefined;
@@ -357,6 +414,8 @@ class CallCore {
     this.watchers = this.channel.startHooks(this.path, metadata);
     const headers: OutgoingHttpHeaders = metadata.toHttp2Headers();
     headers[h2.HTTP2_HEADER_METHOD] = "POST";
+    // node:http2 would add "http" (the scheme of the session's authority URL); the runtime's HTTP/2 adds nothing.
+    headers[h2.HTTP2_HEADER_SCHEME] = "http";
     headers[h2.HTTP2_HEADER_PATH] = this.path;
     headers[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
     headers[h2.HTTP2_HEADER_TE] = "trailers";
@@ -378,16 +437,15 @@ class CallCore {
       });
       return;
     }
-    let stream: ClientHttp2Stream;
+    let stream: ClientStream;
     try {
-      stream = this.channel.request(headers);
+      ({ stream, session: this.session } = this.channel.request(headers));
     } catch (error) {
       const { code, details } = error as { code?: number; details?: string };
       this.finish({ code: typeof code === "number" ? code : Code.UNAVAILABLE, details: details ?? String(error), metadata: new Metadata() });
       return;
     }
     this.stream = stream;
-    this.session = stream.session as ClientHttp2Session | undefined;
     stream.on("response", (responseHeaders) => this.onResponse(responseHeaders));
     stream.on("trailers", (trailers) => this.onTrailers(trailers));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));

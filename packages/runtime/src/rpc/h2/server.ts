@@ -19,10 +19,12 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { Duplex, Readable } from "node:stream";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
-import { H2_WINDOW_SIZE } from "./channel.js";
+import { Http2Session as JsHttp2Session } from "../http2/session.js";
+import { defaultHttp2, H2_WINDOW_SIZE, type Http2Implementation } from "./channel.js";
 import type { ServerTlsMaterial } from "./tls.js";
 import { encodeGrpcMessage, frameMessage, isGrpcContentType, MessageDecoder, parseTimeout } from "./wire.js";
 
@@ -34,6 +36,45 @@ export interface H2ServerOptions {
   maxMessageSize?: number | undefined;
   /** HTTP/2 receive window of each stream and of each connection (default 8 MiB). */
   windowSize?: number | undefined;
+  /** The HTTP/2 underneath (default: PLUGIN_H2_HTTP2, else node:http2; see `Http2Implementation`). */
+  http2?: Http2Implementation | undefined;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: listeners of node:http2's emitters and of the runtime's, whose events take different arguments.
+type Listener = (...args: any[]) => void;
+
+/** The members of a server stream a call uses (node:http2's `ServerHttp2Stream`, or the runtime's `Http2Stream`). */
+interface ServerStream {
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  respond(headers: OutgoingHttpHeaders, options?: { endStream?: boolean; waitForTrailers?: boolean }): void;
+  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
+  end(chunk?: Buffer): unknown;
+  sendTrailers(headers: OutgoingHttpHeaders): void;
+  cork(): void;
+  uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  close(code?: number): void;
+  readonly destroyed: boolean;
+  readonly readableEnded: boolean;
+  readonly headersSent: boolean;
+  readonly session?: { readonly socket?: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined } } | undefined;
+}
+
+/** The members of a server session the server uses. */
+interface ServerSession {
+  close(): void;
+  destroy(): void;
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  setLocalWindowSize(size: number): void;
+}
+
+/** How connections of the runtime's own HTTP/2 are served. */
+interface JsServing {
+  windowSize: number;
+  tls: { context: SecureContext; requireClientCert: boolean } | undefined;
 }
 
 const MAX_MESSAGE = 2 ** 31 - 1;
@@ -47,8 +88,9 @@ interface Route {
 export class H2Server {
   private readonly routes = new Map<string, Route>();
   private readonly services = new Set<string>();
-  private readonly sessions = new Set<Http2Session>();
-  private readonly http: Http2Server | Http2SecureServer;
+  private readonly sessions = new Set<ServerSession>();
+  private readonly http: Http2Server | Http2SecureServer | undefined;
+  private readonly js: JsServing | undefined;
   readonly maxMessageSize: number;
   private shuttingDown = false;
   private onDrained: (() => void) | undefined;
@@ -62,6 +104,16 @@ export class H2Server {
       maxHeaderListPairs: 4096,
     };
     const tls = options.tls;
+    if ((options.http2 ?? defaultHttp2()) === "js") {
+      this.js = {
+        windowSize,
+        tls: tls && {
+          context: createSecureContext({ cert: tls.certPem, key: tls.keyPem, ...(tls.caPem === undefined ? {} : { ca: tls.caPem }), minVersion: "TLSv1.2" }),
+          requireClientCert: tls.requireClientCert,
+        },
+      };
+      return;
+    }
     this.http = tls
       ? createSecureServer({
           ...common,
@@ -98,7 +150,24 @@ export class H2Server {
       connection.destroy();
       return;
     }
-    this.http.emit("connection", connection);
+    if (this.js) this.serveJs(connection, this.js);
+    else this.http?.emit("connection", connection);
+  }
+
+  private serveJs(connection: Duplex, serving: JsServing): void {
+    const tls = serving.tls;
+    const socket = tls
+      ? new TLSSocket(connection, {
+          isServer: true,
+          secureContext: tls.context,
+          requestCert: tls.requireClientCert,
+          rejectUnauthorized: tls.requireClientCert,
+          ALPNProtocols: ["h2"],
+        })
+      : connection;
+    const session = new JsHttp2Session(socket, "server", { windowSize: serving.windowSize, maxHeaderListPairs: 4096 });
+    session.on("stream", (stream: ServerStream, headers: IncomingHttpHeaders) => this.onStream(stream, headers));
+    this.onSession(session, serving.windowSize);
   }
 
   /** Sends GOAWAY to every connection; `callback` runs once their calls have finished and they closed. */
@@ -124,7 +193,7 @@ export class H2Server {
     done();
   }
 
-  private onSession(session: Http2Session, windowSize: number): void {
+  private onSession(session: ServerSession, windowSize: number): void {
     if (this.shuttingDown) {
       session.destroy();
       return;
@@ -142,7 +211,7 @@ export class H2Server {
     }
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  private onStream(stream: ServerStream, headers: IncomingHttpHeaders): void {
     stream.on("error", () => undefined);
     const contentType = headers[h2.HTTP2_HEADER_CONTENT_TYPE] as string | undefined;
     if (headers[h2.HTTP2_HEADER_METHOD] !== "POST") {
@@ -206,7 +275,7 @@ export class H2Server {
 }
 
 /** Answers a stream that cannot become a call: trailers-only with the status (and an HTTP status other than 200 where gRPC wants one). */
-function rejectStream(stream: ServerHttp2Stream, httpStatus: number, code: Code, details: string): void {
+function rejectStream(stream: ServerStream, httpStatus: number, code: Code, details: string): void {
   if (stream.destroyed || stream.headersSent) return;
   stream.respond(
     {
@@ -255,7 +324,7 @@ class ServerStreamState extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly stream: ServerHttp2Stream,
+    readonly stream: ServerStream,
     headers: IncomingHttpHeaders,
     readonly path: string,
     readonly deadline: number,
