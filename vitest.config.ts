@@ -24,6 +24,8 @@ const engineMatrix = [
   "test/pyvider-interop.test.ts",
 ];
 
+const nodeHttp2Matrix = ["packages/runtime/src/rpc/**/*.test.ts", "test/interop-go-host.test.ts", "test/interop-ts-host.test.ts", "test/bad-inputs.test.ts"];
+
 export default defineConfig({
   test: {
     // Interop tests spawn real processes and build Go binaries on first use.
@@ -40,6 +42,12 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "grpc-js", include: engineMatrix, env: { PLUGIN_RPC_ENGINE: "grpc-js" } },
+      },
+      {
+        // The h2 engine on node:http2 instead of the runtime's own HTTP/2 (PLUGIN_H2_HTTP2=node):
+        // the rpc suites and the go-plugin interop both ways.
+        extends: true,
+        test: { name: "node-http2", include: nodeHttp2Matrix, exclude: ["packages/runtime/src/rpc/http2/**"], env: { PLUGIN_H2_HTTP2: "node" } },
       },
     ],
   },

@@ -12,7 +12,8 @@ import { fixturePlugin, handshake, kvPlugins, repoRoot, tempDir } from "./fixtur
 
 const traceHook = path.join(repoRoot, "test", "support", "module-trace.mjs");
 
-async function pluginModules(engine: "h2" | "grpc-js"): Promise<string[]> {
+/** Every module (URL) and built-in (`node:<name>`) a KV plugin loads while it serves two calls. */
+async function pluginLoads(engine: "h2" | "grpc-js", env: Record<string, string> = {}): Promise<string[]> {
   const dir = tempDir("lazy-grpc-js-");
   const traceFile = path.join(dir.path, "modules.txt");
   try {
@@ -21,7 +22,7 @@ async function pluginModules(engine: "h2" | "grpc-js"): Promise<string[]> {
       handshake,
       plugins: kvPlugins,
       engine,
-      env: { PLUGIN_RPC_ENGINE: engine, NODE_OPTIONS: `--import ${traceHook}`, MODULE_TRACE_FILE: traceFile, TMPDIR: dir.path },
+      env: { PLUGIN_RPC_ENGINE: engine, NODE_OPTIONS: `--import ${traceHook}`, MODULE_TRACE_FILE: traceFile, TMPDIR: dir.path, ...env },
       onLog: () => {},
     });
     try {
@@ -32,13 +33,14 @@ async function pluginModules(engine: "h2" | "grpc-js"): Promise<string[]> {
       await client.close();
     }
     expect(existsSync(traceFile), `no module trace was written to ${traceFile}`).toBe(true);
-    return readFileSync(traceFile, "utf8")
-      .split("\n")
-      .filter((url) => url.includes("/node_modules/@grpc/grpc-js/"))
-      .map((url) => url.slice(url.indexOf("@grpc/grpc-js/")));
+    return readFileSync(traceFile, "utf8").split("\n");
   } finally {
     dir.cleanup();
   }
+}
+
+async function pluginModules(engine: "h2" | "grpc-js"): Promise<string[]> {
+  return (await pluginLoads(engine)).filter((url) => url.includes("/node_modules/@grpc/grpc-js/")).map((url) => url.slice(url.indexOf("@grpc/grpc-js/")));
 }
 
 describe("grpc-js is loaded only when it runs", () => {
@@ -48,5 +50,18 @@ describe("grpc-js is loaded only when it runs", () => {
 
   it("a grpc-js plugin loads grpc-js's index (the trace sees it)", async () => {
     expect(await pluginModules("grpc-js")).toContain("@grpc/grpc-js/build/src/index.js");
+  });
+});
+
+describe("node:http2 is loaded only when it runs", () => {
+  it("an h2 plugin on the runtime's own HTTP/2 (the default) does not load node:http2 (or node:http)", async () => {
+    const loads = await pluginLoads("h2");
+    expect(loads).toContain("node:tls");
+    expect(loads).not.toContain("node:http2");
+    expect(loads).not.toContain("node:http");
+  });
+
+  it("one on PLUGIN_H2_HTTP2=node does (the trace sees it)", async () => {
+    expect(await pluginLoads("h2", { PLUGIN_H2_HTTP2: "node" })).toContain("node:http2");
   });
 });

@@ -7,22 +7,16 @@
  * and no interceptor, filter or resolver stack.
  */
 import { EventEmitter } from "node:events";
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  constants as h2,
-  connect as http2Connect,
-  type IncomingHttpHeaders,
-  type IncomingHttpStatusHeader,
-  type OutgoingHttpHeaders,
-} from "node:http2";
+import type { IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { Duplex, Readable, Writable } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
+import { ERROR } from "../http2/frames.js";
 import { Http2Session } from "../http2/session.js";
+import { nodeHttp2 } from "./node-http2.js";
 import type { ClientTlsMaterial } from "./tls.js";
 import { codeFromHttpStatus, codeFromResetCode, decodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, MessageDecoder } from "./wire.js";
 
@@ -65,9 +59,9 @@ export interface H2ChannelOptions {
  */
 export type Http2Implementation = "js" | "node";
 
-/** The HTTP/2 of h2 connections that do not choose: PLUGIN_H2_HTTP2 if it names one, else `"node"`. */
+/** The HTTP/2 of h2 connections that do not choose: PLUGIN_H2_HTTP2=node for node:http2, else `"js"`. */
 export function defaultHttp2(): Http2Implementation {
-  return process.env.PLUGIN_H2_HTTP2 === "js" ? "js" : "node";
+  return process.env.PLUGIN_H2_HTTP2 === "node" ? "node" : "js";
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: listeners of node:http2's emitters and of the runtime's, whose events take different arguments.
@@ -207,7 +201,7 @@ export class H2Channel {
   request(headers: OutgoingHttpHeaders): { stream: ClientStream; session: ClientSession } {
     if (this.closed) throw statusError(Code.UNAVAILABLE, `the channel to ${this.description} is closed`);
     const session = this.session();
-    headers[h2.HTTP2_HEADER_AUTHORITY] = this.authority;
+    headers[":authority"] = this.authority;
     const stream = session.request(headers, { endStream: false });
     this.track(session, stream);
     return { stream, session };
@@ -265,7 +259,7 @@ export class H2Channel {
 
   private nodeSession(): ClientSession {
     const windowSize = this.options.windowSize ?? H2_WINDOW_SIZE;
-    const session = http2Connect(`http://${this.authority}`, {
+    const session = nodeHttp2().connect(`http://${this.authority}`, {
       createConnection: () => this.openConnection(),
       settings: { initialWindowSize: windowSize, enablePush: false },
       maxSessionMemory: 256,
@@ -413,12 +407,12 @@ class CallCore {
   start(metadata: grpc.Metadata, deadline: grpc.Deadline | undefined, firstMessage: Buffer | undefined, endAfter: boolean): void {
     this.watchers = this.channel.startHooks(this.path, metadata);
     const headers: OutgoingHttpHeaders = metadata.toHttp2Headers();
-    headers[h2.HTTP2_HEADER_METHOD] = "POST";
+    headers[":method"] = "POST";
     // node:http2 would add "http" (the scheme of the session's authority URL); the runtime's HTTP/2 adds nothing.
-    headers[h2.HTTP2_HEADER_SCHEME] = "http";
-    headers[h2.HTTP2_HEADER_PATH] = this.path;
-    headers[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
-    headers[h2.HTTP2_HEADER_TE] = "trailers";
+    headers[":scheme"] = "http";
+    headers[":path"] = this.path;
+    headers["content-type"] = "application/grpc";
+    headers["te"] = "trailers";
     const deadlineMs = deadline === undefined ? undefined : deadline instanceof Date ? deadline.getTime() : deadline;
     if (deadlineMs !== undefined && Number.isFinite(deadlineMs)) {
       const left = deadlineMs - Date.now();
@@ -515,12 +509,12 @@ class CallCore {
     if (this.finished) return;
     this.finish({ code, details, metadata: new Metadata() });
     const stream = this.stream;
-    if (stream && !stream.destroyed) stream.close(h2.NGHTTP2_CANCEL);
+    if (stream && !stream.destroyed) stream.close(ERROR.CANCEL);
   }
 
   private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
-    this.httpStatus = Number(headers[h2.HTTP2_HEADER_STATUS]);
-    this.grpcResponse = this.httpStatus === 200 && isGrpcContentType(headers[h2.HTTP2_HEADER_CONTENT_TYPE] as string | undefined);
+    this.httpStatus = Number(headers[":status"]);
+    this.grpcResponse = this.httpStatus === 200 && isGrpcContentType(headers["content-type"] as string | undefined);
     const early = this.early;
     this.early = undefined;
     if (headers["grpc-status"] !== undefined) {
@@ -589,7 +583,7 @@ class CallCore {
     // Only a stream this side still sends on needs the reset; one whose request side has ended
     // closes by itself, and resetting it here raced that close and could leave it (and its
     // session and socket) open for good.
-    if (stream && !stream.closed && !stream.destroyed && !stream.writableEnded) stream.close(h2.NGHTTP2_NO_ERROR);
+    if (stream && !stream.closed && !stream.destroyed && !stream.writableEnded) stream.close(ERROR.NO_ERROR);
   }
 
   private onClose(): void {
@@ -609,7 +603,7 @@ class CallCore {
       return;
     }
     const rstCode = stream?.rstCode;
-    if (rstCode !== undefined && rstCode !== h2.NGHTTP2_NO_ERROR) {
+    if (rstCode !== undefined && rstCode !== ERROR.NO_ERROR) {
       this.finish({ code: codeFromResetCode(rstCode), details: `stream reset by the server with HTTP/2 error code ${rstCode}`, metadata: new Metadata() });
       return;
     }

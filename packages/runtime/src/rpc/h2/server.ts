@@ -7,24 +7,16 @@
  * injected (`injectConnection`): listening is the runtime's (transport.ts).
  */
 import { EventEmitter } from "node:events";
-import {
-  createSecureServer,
-  createServer,
-  type Http2SecureServer,
-  type Http2Server,
-  type Http2Session,
-  constants as h2,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from "node:http2";
+import type { Http2SecureServer, Http2Server, Http2Session, IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Duplex, Readable } from "node:stream";
-import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type * as grpc from "@grpc/grpc-js";
 import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
+import { ERROR } from "../http2/frames.js";
 import { Http2Session as JsHttp2Session } from "../http2/session.js";
 import { defaultHttp2, H2_WINDOW_SIZE, type Http2Implementation } from "./channel.js";
+import { nodeHttp2 } from "./node-http2.js";
 import type { ServerTlsMaterial } from "./tls.js";
 import { encodeGrpcMessage, frameMessage, isGrpcContentType, MessageDecoder, parseTimeout } from "./wire.js";
 
@@ -71,10 +63,10 @@ interface ServerSession {
   setLocalWindowSize(size: number): void;
 }
 
-/** How connections of the runtime's own HTTP/2 are served. */
+/** How connections of the runtime's own HTTP/2 are served: TLS (a tls.Server that never listens) or not. */
 interface JsServing {
   windowSize: number;
-  tls: { context: SecureContext; requireClientCert: boolean } | undefined;
+  tls: TlsServer | undefined;
 }
 
 const MAX_MESSAGE = 2 ** 31 - 1;
@@ -105,17 +97,27 @@ export class H2Server {
     };
     const tls = options.tls;
     if ((options.http2 ?? defaultHttp2()) === "js") {
-      this.js = {
-        windowSize,
-        tls: tls && {
-          context: createSecureContext({ cert: tls.certPem, key: tls.keyPem, ...(tls.caPem === undefined ? {} : { ca: tls.caPem }), minVersion: "TLSv1.2" }),
-          requireClientCert: tls.requireClientCert,
-        },
-      };
+      const tlsServer =
+        tls &&
+        createTlsServer({
+          cert: tls.certPem,
+          key: tls.keyPem,
+          ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
+          requestCert: tls.requireClientCert,
+          rejectUnauthorized: tls.requireClientCert,
+          ALPNProtocols: ["h2"],
+          minVersion: "TLSv1.2",
+        });
+      const serving: JsServing = { windowSize, tls: tlsServer };
+      tlsServer?.on("secureConnection", (socket: TLSSocket) => this.serveJs(socket, serving));
+      // A TLS failure of one connection (wrong certificate, no certificate) concerns that connection only.
+      tlsServer?.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
+      this.js = serving;
       return;
     }
+    const http2 = nodeHttp2();
     this.http = tls
-      ? createSecureServer({
+      ? http2.createSecureServer({
           ...common,
           cert: tls.certPem,
           key: tls.keyPem,
@@ -125,7 +127,7 @@ export class H2Server {
           ALPNProtocols: ["h2"],
           minVersion: "TLSv1.2",
         })
-      : createServer(common);
+      : http2.createServer(common);
     this.http.on("session", (session: Http2Session) => this.onSession(session, windowSize));
     this.http.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.onStream(stream, headers));
     // A TLS failure of one connection (wrong certificate, no certificate) concerns that connection only.
@@ -150,21 +152,18 @@ export class H2Server {
       connection.destroy();
       return;
     }
-    if (this.js) this.serveJs(connection, this.js);
-    else this.http?.emit("connection", connection);
+    const js = this.js;
+    if (!js) this.http?.emit("connection", connection);
+    else if (js.tls) js.tls.emit("connection", connection);
+    else this.serveJs(connection, js);
   }
 
-  private serveJs(connection: Duplex, serving: JsServing): void {
-    const tls = serving.tls;
-    const socket = tls
-      ? new TLSSocket(connection, {
-          isServer: true,
-          secureContext: tls.context,
-          requestCert: tls.requireClientCert,
-          rejectUnauthorized: tls.requireClientCert,
-          ALPNProtocols: ["h2"],
-        })
-      : connection;
+  /** A connection (TLS done and verified, or plaintext) served by the runtime's HTTP/2. */
+  private serveJs(socket: Duplex, serving: JsServing): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
     const session = new JsHttp2Session(socket, "server", { windowSize: serving.windowSize, maxHeaderListPairs: 4096 });
     session.on("stream", (stream: ServerStream, headers: IncomingHttpHeaders) => this.onStream(stream, headers));
     this.onSession(session, serving.windowSize);
@@ -213,9 +212,9 @@ export class H2Server {
 
   private onStream(stream: ServerStream, headers: IncomingHttpHeaders): void {
     stream.on("error", () => undefined);
-    const contentType = headers[h2.HTTP2_HEADER_CONTENT_TYPE] as string | undefined;
-    if (headers[h2.HTTP2_HEADER_METHOD] !== "POST") {
-      rejectStream(stream, 405, Code.INTERNAL, `invalid gRPC request method ${JSON.stringify(headers[h2.HTTP2_HEADER_METHOD])}`);
+    const contentType = headers["content-type"] as string | undefined;
+    if (headers[":method"] !== "POST") {
+      rejectStream(stream, 405, Code.INTERNAL, `invalid gRPC request method ${JSON.stringify(headers[":method"])}`);
       return;
     }
     if (!isGrpcContentType(contentType)) {
@@ -227,7 +226,7 @@ export class H2Server {
       rejectStream(stream, 200, Code.UNIMPLEMENTED, `grpc-encoding ${JSON.stringify(encoding)} is not supported by this server`);
       return;
     }
-    const path = String(headers[h2.HTTP2_HEADER_PATH] ?? "");
+    const path = String(headers[":path"] ?? "");
     const route = this.routes.get(path);
     if (!route) {
       rejectStream(stream, 200, Code.UNIMPLEMENTED, this.unknownMethod(path));
@@ -279,8 +278,8 @@ function rejectStream(stream: ServerStream, httpStatus: number, code: Code, deta
   if (stream.destroyed || stream.headersSent) return;
   stream.respond(
     {
-      [h2.HTTP2_HEADER_STATUS]: httpStatus,
-      [h2.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
+      [":status"]: httpStatus,
+      ["content-type"]: "application/grpc",
       "grpc-status": String(code),
       "grpc-message": encodeGrpcMessage(details),
     },
@@ -412,8 +411,8 @@ class ServerStreamState extends EventEmitter {
     if (this.headersSent || this.done || this.stream.destroyed) return;
     this.headersSent = true;
     const headers: OutgoingHttpHeaders = metadata.toHttp2Headers();
-    headers[h2.HTTP2_HEADER_STATUS] = 200;
-    headers[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
+    headers[":status"] = 200;
+    headers["content-type"] = "application/grpc";
     this.stream.respond(headers, { waitForTrailers: true });
   }
 
@@ -444,8 +443,8 @@ class ServerStreamState extends EventEmitter {
     const stream = this.stream;
     if (!this.headersSent) {
       this.headersSent = true;
-      fields[h2.HTTP2_HEADER_STATUS] = 200;
-      fields[h2.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
+      fields[":status"] = 200;
+      fields["content-type"] = "application/grpc";
       stream.respond(fields, { endStream: true });
       this.stopClientSending();
     } else {
@@ -468,7 +467,7 @@ class ServerStreamState extends EventEmitter {
     const stream = this.stream;
     if (stream.readableEnded || stream.destroyed) return;
     stream.resume();
-    stream.close(h2.NGHTTP2_NO_ERROR);
+    stream.close(ERROR.NO_ERROR);
   }
 
   /** Ends the call with a status of the engine's own (a request it cannot read): the handler's signal aborts too. */

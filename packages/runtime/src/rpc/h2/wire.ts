@@ -4,9 +4,9 @@
  * `grpc-message` percent-encoding, and the statuses a call gets when the
  * peer answers with something other than a gRPC status.
  */
-import { constants as h2 } from "node:http2";
 import { Code } from "../code.js";
 import { RpcError } from "../errors.js";
+import { ERROR } from "../http2/frames.js";
 
 /** Compressed-flag byte + 4-byte big-endian length. */
 export const MESSAGE_HEADER_SIZE = 5;
@@ -188,13 +188,13 @@ export function codeFromHttpStatus(status: number): Code {
 /** The gRPC code for a stream the peer reset with `rstCode` (as grpc-go maps HTTP/2 error codes). */
 export function codeFromResetCode(rstCode: number): Code {
   switch (rstCode) {
-    case h2.NGHTTP2_REFUSED_STREAM:
+    case ERROR.REFUSED_STREAM:
       return Code.UNAVAILABLE;
-    case h2.NGHTTP2_CANCEL:
+    case ERROR.CANCEL:
       return Code.CANCELLED;
-    case h2.NGHTTP2_ENHANCE_YOUR_CALM:
+    case ERROR.ENHANCE_YOUR_CALM:
       return Code.RESOURCE_EXHAUSTED;
-    case h2.NGHTTP2_INADEQUATE_SECURITY:
+    case ERROR.INADEQUATE_SECURITY:
       return Code.PERMISSION_DENIED;
     default:
       return Code.INTERNAL;

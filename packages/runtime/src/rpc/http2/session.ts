@@ -119,6 +119,8 @@ export class Http2Session extends EventEmitter implements StreamOwner {
       this.enqueue(windowUpdate(0, this.windowSize - DEFAULT_WINDOW));
       this.receiveWindow = this.windowSize;
     }
+    // Both sides send their preface at once (a server does not wait for the client's).
+    this.scheduleFlush();
     if (role === "client") process.nextTick(() => this.emit("connect", this, socket));
   }
 
