@@ -71,7 +71,12 @@ function collect(stream: Http2Stream | http2.ClientHttp2Stream) {
   stream.on("trailers", (t: http2.IncomingHttpHeaders) => (trailers = t));
   stream.on("data", (chunk: Buffer) => chunks.push(chunk));
   stream.on("error", () => undefined);
-  return new Promise<{ headers: http2.IncomingHttpHeaders | undefined; body: Buffer; trailers: http2.IncomingHttpHeaders | undefined; rstCode: number | undefined }>((resolve) => {
+  return new Promise<{
+    headers: http2.IncomingHttpHeaders | undefined;
+    body: Buffer;
+    trailers: http2.IncomingHttpHeaders | undefined;
+    rstCode: number | undefined;
+  }>((resolve) => {
     stream.on("close", () => resolve({ headers, body: Buffer.concat(chunks), trailers, rstCode: stream.rstCode }));
   });
 }
