@@ -97,20 +97,33 @@ export class ConnectionError extends Error {
 export type FrameHandler = (type: number, flags: number, streamId: number, payload: Buffer) => void;
 
 /**
+ * DATA (unpadded) is handed on as it arrives, in parts that are views of the
+ * chunks read (no copy): `first` and `last` mark the frame's bounds, and a
+ * frame inside one chunk is one part with both.
+ */
+export type DataHandler = (flags: number, streamId: number, part: Buffer, first: boolean, last: boolean) => void;
+
+/**
  * Cuts the byte stream of a connection into frames. A frame inside one chunk
  * is handed on as a view of it; one split over chunks is gathered into a
- * buffer of its size. A frame longer than `maxFrameSize` is a FRAME_SIZE_ERROR.
+ * buffer of its size, except unpadded DATA, whose parts go to `onData` as
+ * they come. A frame longer than `maxFrameSize` is a FRAME_SIZE_ERROR.
  */
 export class FrameReader {
   private header = Buffer.alloc(FRAME_HEADER_SIZE);
   private headerFill = 0;
   private body: Buffer | undefined;
   private bodyFill = 0;
+  /** Bytes still to come of a DATA frame handed on in parts. */
+  private dataLeft = 0;
+  private dataFlags = 0;
+  private dataStream = 0;
   private prefaceLeft: number;
 
   constructor(
     private readonly maxFrameSize: number,
     private readonly onFrame: FrameHandler,
+    private readonly onData: DataHandler,
     expectPreface: boolean,
   ) {
     this.prefaceLeft = expectPreface ? CLIENT_PREFACE.length : 0;
@@ -129,24 +142,30 @@ export class FrameReader {
       offset = take;
     }
     while (offset < length) {
+      if (this.dataLeft > 0) {
+        const take = Math.min(this.dataLeft, length - offset);
+        this.dataLeft -= take;
+        this.onData(this.dataFlags, this.dataStream, chunk.subarray(offset, offset + take), false, this.dataLeft === 0);
+        offset += take;
+        continue;
+      }
       if (this.body === undefined) {
         if (this.headerFill === 0 && length - offset >= FRAME_HEADER_SIZE) {
           const size = this.frameLength(chunk, offset);
-          if (length - offset - FRAME_HEADER_SIZE >= size) {
-            const start = offset + FRAME_HEADER_SIZE;
-            this.onFrame(
-              chunk[offset + 3] as number,
-              chunk[offset + 4] as number,
-              chunk.readUInt32BE(offset + 5) & 0x7fffffff,
-              chunk.subarray(start, start + size),
-            );
+          const start = offset + FRAME_HEADER_SIZE;
+          if (length - start >= size) {
+            const type = chunk[offset + 3] as number;
+            const flags = chunk[offset + 4] as number;
+            const streamId = chunk.readUInt32BE(offset + 5) & 0x7fffffff;
+            const payload = chunk.subarray(start, start + size);
+            if (type === FRAME.DATA && (flags & FLAG.PADDED) === 0) this.onData(flags, streamId, payload, true, true);
+            else this.onFrame(type, flags, streamId, payload);
             offset = start + size;
             continue;
           }
-          chunk.copy(this.header, 0, offset, offset + FRAME_HEADER_SIZE);
-          offset += FRAME_HEADER_SIZE;
-          this.body = Buffer.allocUnsafe(size);
-          this.bodyFill = 0;
+          chunk.copy(this.header, 0, offset, start);
+          offset = start;
+          this.startBody(size);
           continue;
         }
         const take = Math.min(FRAME_HEADER_SIZE - this.headerFill, length - offset);
@@ -155,10 +174,7 @@ export class FrameReader {
         offset += take;
         if (this.headerFill < FRAME_HEADER_SIZE) return;
         this.headerFill = 0;
-        const size = this.frameLength(this.header, 0);
-        this.body = Buffer.allocUnsafe(size);
-        this.bodyFill = 0;
-        if (size === 0) this.deliver();
+        this.startBody(this.frameLength(this.header, 0));
         continue;
       }
       const body = this.body;
@@ -168,6 +184,28 @@ export class FrameReader {
       offset += take;
       if (this.bodyFill === body.length) this.deliver();
     }
+  }
+
+  /** After a frame header whose payload is not all here: DATA goes on in parts, anything else is gathered. */
+  private startBody(size: number): void {
+    const header = this.header;
+    const type = header[3] as number;
+    const flags = header[4] as number;
+    const streamId = header.readUInt32BE(5) & 0x7fffffff;
+    if (type === FRAME.DATA && (flags & FLAG.PADDED) === 0) {
+      if (size === 0) {
+        this.onData(flags, streamId, Buffer.alloc(0), true, true);
+        return;
+      }
+      this.dataLeft = size;
+      this.dataFlags = flags;
+      this.dataStream = streamId;
+      this.onData(flags, streamId, Buffer.alloc(0), true, false);
+      return;
+    }
+    this.body = Buffer.allocUnsafe(size);
+    this.bodyFill = 0;
+    if (size === 0) this.deliver();
   }
 
   private deliver(): void {

@@ -82,6 +82,8 @@ export class Http2Session extends EventEmitter implements StreamOwner {
   private outBytes = 0;
   private readonly sending = new Set<Http2Stream>();
   private flushScheduled = false;
+  /** A WINDOW_UPDATE in the chunk being read let queued DATA go. */
+  private windowOpened = false;
   private socketBlocked = false;
   private goawaySent = false;
   private goawayReceived = false;
@@ -97,7 +99,12 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     const maxHeaderListSize = options.maxHeaderListSize ?? 16 * 1024 * 1024;
     this.decoder = new HpackDecoder({ maxHeaderListSize });
     this.nextStreamId = role === "client" ? 1 : 2;
-    this.reader = new FrameReader(OUR_MAX_FRAME_SIZE, (type, flags, id, payload) => this.onFrame(type, flags, id, payload), role === "server");
+    this.reader = new FrameReader(
+      OUR_MAX_FRAME_SIZE,
+      (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
+      (flags, id, part, first, last) => this.onDataPart(flags, id, part, first, last),
+      role === "server",
+    );
     socket.on("data", (chunk: Buffer) => this.onSocketData(chunk));
     socket.on("error", (error: Error) => this.destroy(error));
     socket.on("close", () => this.destroy());
@@ -352,6 +359,12 @@ export class Http2Session extends EventEmitter implements StreamOwner {
       this.reader.push(chunk);
     } catch (error) {
       this.failConnection(error);
+      return;
+    }
+    // A window that opened while data waited: send now, not a turn of the loop later.
+    if (this.windowOpened) {
+      this.windowOpened = false;
+      this.flush();
     }
   }
 
@@ -401,31 +414,58 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     }
   }
 
+  /** A padded DATA frame, gathered whole: the padding counts against both windows and is given back at once. */
   private onData(flags: number, streamId: number, payload: Buffer): void {
+    const data = unpad(payload);
+    const padding = payload.length - data.length;
+    if (padding > 0) {
+      this.countReceived(padding);
+      const stream = this.streams.get(streamId);
+      if (stream && !stream.remoteEnded && !stream.closed) {
+        stream.receiveWindow -= padding;
+        this.consumed(stream, padding);
+      }
+    }
+    this.onDataPart(flags, streamId, data, true, true);
+  }
+
+  /** A part of a DATA frame (the whole frame when `first` and `last`). */
+  private onDataPart(flags: number, streamId: number, part: Buffer, first: boolean, last: boolean): void {
+    if (this.continuing) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "a header block was interrupted by another frame");
     if (streamId === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "DATA on stream 0");
-    const length = payload.length;
-    this.receiveWindow -= length;
-    if (this.receiveWindow < 0) throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "the peer sent more DATA than the connection window allows");
-    // The connection's window is given back as DATA is read, so a stream whose reader
-    // lags holds back only its own window (as grpc-go does), not the connection.
-    this.replenishConnection(length);
+    const length = part.length;
+    this.countReceived(length);
     const stream = this.streams.get(streamId);
-    const data = flags & FLAG.PADDED ? unpad(payload) : payload;
     if (!stream || stream.remoteEnded) {
       // A stream already closed (reset, finished): nothing to hand on.
-      if (!stream && streamId > this.highestStreamId()) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
+      if (first && !stream && streamId > this.highestStreamId()) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       return;
     }
-    stream.receiveWindow -= length;
-    if (stream.receiveWindow < 0) {
-      this.resetFromHere(stream, ERROR.FLOW_CONTROL_ERROR);
-      return;
+    if (length > 0) {
+      stream.receiveWindow -= length;
+      if (stream.receiveWindow < 0) {
+        this.resetFromHere(stream, ERROR.FLOW_CONTROL_ERROR);
+        return;
+      }
+      // Parts are views of the chunks read, which the socket does not reuse: a paused stream may keep them.
+      stream.receive(part);
     }
-    // Padding is consumed at once; the data when the stream hands it on.
-    if (data.length !== length) this.consumed(stream, length - data.length);
-    if (flags & FLAG.END_STREAM) stream.remoteEnded = true;
-    if (data.length > 0) stream.receive(data);
-    if (flags & FLAG.END_STREAM) stream.receive(null);
+    if (last && flags & FLAG.END_STREAM) {
+      stream.remoteEnded = true;
+      stream.receive(null);
+    }
+  }
+
+  /**
+   * DATA bytes read: they count against the connection's window, which is
+   * given back as they are read (so a stream whose reader lags holds back
+   * only its own window, as grpc-go does), not when consumed.
+   */
+  private countReceived(bytes: number): void {
+    if (bytes === 0) return;
+    this.receiveWindow -= bytes;
+    if (this.receiveWindow < 0) throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "the peer sent more DATA than the connection window allows");
+    this.replenishConnection(bytes);
   }
 
   private replenishConnection(bytes: number): void {
@@ -599,7 +639,7 @@ export class Http2Session extends EventEmitter implements StreamOwner {
       this.sendWindow += increment;
       if (this.sendWindow > MAX_WINDOW) throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "the connection's send window went past 2^31-1");
       for (const stream of this.streams.values()) if (stream.hasOutgoing) this.sending.add(stream);
-      this.scheduleFlush();
+      if (this.sending.size > 0) this.windowOpened = true;
       return;
     }
     const stream = this.streams.get(streamId);
@@ -615,7 +655,7 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     }
     if (stream.hasOutgoing) {
       this.sending.add(stream);
-      this.scheduleFlush();
+      this.windowOpened = true;
     }
   }
 
