@@ -82,7 +82,7 @@ export interface ConnectOptions<P extends PluginSet> {
   connectTimeoutMs?: number;
   /**
    * The RPC engine of the connection to the plugin (default: PLUGIN_RPC_ENGINE, else "h2"):
-   * `"h2"` calls straight on `node:http2`, `"grpc-js"` through `@grpc/grpc-js`. The plugin may
+   * `"h2"` calls on the runtime's own gRPC over HTTP/2, `"grpc-js"` through `@grpc/grpc-js`. The plugin may
    * run either engine, or be a Go plugin: the wire protocol is the same.
    */
   engine?: EngineName;

@@ -65,7 +65,7 @@ export interface ServeOptions {
   network?: Network;
   /**
    * The RPC engine of the plugin's server (default: PLUGIN_RPC_ENGINE, else "h2"):
-   * `"h2"` serves gRPC straight on `node:http2` (see docs/benchmarks.md), `"grpc-js"` on `@grpc/grpc-js`.
+   * `"h2"` serves the runtime's own gRPC over HTTP/2 (see docs/benchmarks.md), `"grpc-js"` on `@grpc/grpc-js`.
    * Both speak the same wire protocol; services and handlers are the same.
    */
   engine?: EngineName;

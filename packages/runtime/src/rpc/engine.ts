@@ -1,7 +1,7 @@
 /**
  * The RPC engines the runtime runs calls on, and the types that stand for
  * either: `grpc-js` (`@grpc/grpc-js`, the engine the project was specified
- * with) and `h2` (gRPC straight on `node:http2`, `rpc/h2/`). Typed clients
+ * with) and `h2` (the runtime's own gRPC over HTTP/2, `rpc/h2/`). Typed clients
  * and services take either; a user's own grpc-js `Client` or `Server` works
  * as before.
  */

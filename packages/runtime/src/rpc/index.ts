@@ -1,6 +1,6 @@
 /**
  * The typed RPC layer: protobuf-es service descriptors served on either
- * engine (grpc-js or the h2 engine on node:http2) with async functions ({@link addService}) and called through typed clients
+ * engine (grpc-js or the runtime's own h2 engine) with async functions ({@link addService}) and called through typed clients
  * ({@link createClient}), with one error type ({@link RpcError}).
  */
 

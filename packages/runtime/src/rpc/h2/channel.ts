@@ -1,7 +1,7 @@
 /**
  * The client side of the h2 engine: one HTTP/2 connection (made on the first
  * call, made again after it closes) and calls on it that speak gRPC straight
- * on `node:http2`. Its `make*Request` methods take the same arguments and
+ * on HTTP/2: the runtime's own (`rpc/http2/`), or `node:http2`. Its `make*Request` methods take the same arguments and
  * return calls with the same events as grpc-js's `Client`, so the runtime's
  * typed clients drive either engine; underneath there is one object per call
  * and no interceptor, filter or resolver stack.
@@ -16,6 +16,7 @@ import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
 import { ERROR } from "../http2/frames.js";
 import { Http2Session } from "../http2/session.js";
+import { type ClientStream, defaultHttp2, type Http2Implementation, type Listener } from "./http2.js";
 import { nodeHttp2 } from "./node-http2.js";
 import type { ClientTlsMaterial } from "./tls.js";
 import { codeFromHttpStatus, codeFromResetCode, decodeGrpcMessage, formatTimeout, frameMessage, isGrpcContentType, MessageDecoder } from "./wire.js";
@@ -53,38 +54,6 @@ export interface H2ChannelOptions {
   http2?: Http2Implementation | undefined;
 }
 
-/**
- * The HTTP/2 an h2 engine connection runs on: `"js"`, the runtime's own
- * (`rpc/http2/`), or `"node"`, node:http2 (nghttp2).
- */
-export type Http2Implementation = "js" | "node";
-
-/** The HTTP/2 of h2 connections that do not choose: PLUGIN_H2_HTTP2=node for node:http2, else `"js"`. */
-export function defaultHttp2(): Http2Implementation {
-  return process.env.PLUGIN_H2_HTTP2 === "node" ? "node" : "js";
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: listeners of node:http2's emitters and of the runtime's, whose events take different arguments.
-type Listener = (...args: any[]) => void;
-
-/** The members of a client stream a call uses (node:http2's `ClientHttp2Stream`, or the runtime's `Http2Stream`). */
-export interface ClientStream {
-  on(event: string, listener: Listener): unknown;
-  once(event: string, listener: Listener): unknown;
-  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
-  end(chunk?: Buffer): unknown;
-  cork(): void;
-  uncork(): void;
-  pause(): unknown;
-  resume(): unknown;
-  close(code?: number): void;
-  readonly destroyed: boolean;
-  readonly closed: boolean;
-  readonly readableEnded: boolean;
-  readonly writableEnded: boolean;
-  readonly rstCode?: number | undefined;
-}
-
 /** The members of a client session the channel uses. */
 interface ClientSession {
   request(headers: OutgoingHttpHeaders, options: { endStream?: boolean }): ClientStream;
@@ -106,7 +75,7 @@ type Deserialize = (bytes: Buffer) => unknown;
 type UnaryCallback = (error: grpc.ServiceError | null, value?: unknown) => void;
 
 /**
- * A gRPC channel on `node:http2`. Make one per plugin connection; `close()`
+ * A gRPC channel on HTTP/2. Make one per plugin connection; `close()`
  * ends it (calls in flight finish, new calls fail with UNAVAILABLE).
  */
 export class H2Channel {

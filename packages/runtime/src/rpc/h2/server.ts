@@ -1,6 +1,7 @@
 /**
- * The server side of the h2 engine: gRPC straight on a `node:http2` server
- * that owns its settings (receive windows grpc-js leaves at 64 KiB). It takes
+ * The server side of the h2 engine: gRPC straight on HTTP/2 (the runtime's
+ * own, `rpc/http2/`, or a `node:http2` server) with settings of its own
+ * (receive windows grpc-js leaves at 64 KiB). It takes
  * grpc-js service definitions and implementations (`addService`) and hands
  * handlers call objects with the members of grpc-js's server calls the
  * runtime uses, so `rpc/server.ts` serves either engine. Connections are
@@ -15,7 +16,8 @@ import { Code } from "../code.js";
 import { Metadata } from "../grpc-metadata.js";
 import { ERROR } from "../http2/frames.js";
 import { Http2Session as JsHttp2Session } from "../http2/session.js";
-import { defaultHttp2, H2_WINDOW_SIZE, type Http2Implementation } from "./channel.js";
+import { H2_WINDOW_SIZE } from "./channel.js";
+import { defaultHttp2, type Http2Implementation, type Listener, type ServerStream } from "./http2.js";
 import { nodeHttp2 } from "./node-http2.js";
 import type { ServerTlsMaterial } from "./tls.js";
 import { encodeGrpcMessage, frameMessage, isGrpcContentType, MessageDecoder, parseTimeout } from "./wire.js";
@@ -28,30 +30,8 @@ export interface H2ServerOptions {
   maxMessageSize?: number | undefined;
   /** HTTP/2 receive window of each stream and of each connection (default 8 MiB). */
   windowSize?: number | undefined;
-  /** The HTTP/2 underneath (default: PLUGIN_H2_HTTP2, else node:http2; see `Http2Implementation`). */
+  /** The HTTP/2 underneath (default: {@link defaultHttp2}). */
   http2?: Http2Implementation | undefined;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: listeners of node:http2's emitters and of the runtime's, whose events take different arguments.
-type Listener = (...args: any[]) => void;
-
-/** The members of a server stream a call uses (node:http2's `ServerHttp2Stream`, or the runtime's `Http2Stream`). */
-interface ServerStream {
-  on(event: string, listener: Listener): unknown;
-  once(event: string, listener: Listener): unknown;
-  respond(headers: OutgoingHttpHeaders, options?: { endStream?: boolean; waitForTrailers?: boolean }): void;
-  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
-  end(chunk?: Buffer): unknown;
-  sendTrailers(headers: OutgoingHttpHeaders): void;
-  cork(): void;
-  uncork(): void;
-  pause(): unknown;
-  resume(): unknown;
-  close(code?: number): void;
-  readonly destroyed: boolean;
-  readonly readableEnded: boolean;
-  readonly headersSent: boolean;
-  readonly session?: { readonly socket?: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined } } | undefined;
 }
 
 /** The members of a server session the server uses. */
@@ -76,7 +56,7 @@ interface Route {
   handler: (...args: never[]) => void;
 }
 
-/** A gRPC server on `node:http2` (see the module comment). */
+/** A gRPC server on HTTP/2 (see the module comment). */
 export class H2Server {
   private readonly routes = new Map<string, Route>();
   private readonly services = new Set<string>();
@@ -97,17 +77,7 @@ export class H2Server {
     };
     const tls = options.tls;
     if ((options.http2 ?? defaultHttp2()) === "js") {
-      const tlsServer =
-        tls &&
-        createTlsServer({
-          cert: tls.certPem,
-          key: tls.keyPem,
-          ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
-          requestCert: tls.requireClientCert,
-          rejectUnauthorized: tls.requireClientCert,
-          ALPNProtocols: ["h2"],
-          minVersion: "TLSv1.2",
-        });
+      const tlsServer = tls && createTlsServer(tlsServerOptions(tls));
       const serving: JsServing = { windowSize, tls: tlsServer };
       tlsServer?.on("secureConnection", (socket: TLSSocket) => this.serveJs(socket, serving));
       // A TLS failure of one connection (wrong certificate, no certificate) concerns that connection only.
@@ -116,18 +86,7 @@ export class H2Server {
       return;
     }
     const http2 = nodeHttp2();
-    this.http = tls
-      ? http2.createSecureServer({
-          ...common,
-          cert: tls.certPem,
-          key: tls.keyPem,
-          ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
-          requestCert: tls.requireClientCert,
-          rejectUnauthorized: tls.requireClientCert,
-          ALPNProtocols: ["h2"],
-          minVersion: "TLSv1.2",
-        })
-      : http2.createServer(common);
+    this.http = tls ? http2.createSecureServer({ ...common, ...tlsServerOptions(tls) }) : http2.createServer(common);
     this.http.on("session", (session: Http2Session) => this.onSession(session, windowSize));
     this.http.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.onStream(stream, headers));
     // A TLS failure of one connection (wrong certificate, no certificate) concerns that connection only.
@@ -271,6 +230,19 @@ export class H2Server {
     const method = path.slice(slash + 1);
     return this.services.has(service) ? `unknown method ${method} for service ${service}` : `unknown service ${service}`;
   }
+}
+
+/** TLS of the server side: its certificate, and the host's required when the material says so. */
+function tlsServerOptions(tls: ServerTlsMaterial) {
+  return {
+    cert: tls.certPem,
+    key: tls.keyPem,
+    ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
+    requestCert: tls.requireClientCert,
+    rejectUnauthorized: tls.requireClientCert,
+    ALPNProtocols: ["h2"],
+    minVersion: "TLSv1.2" as const,
+  };
 }
 
 /** Answers a stream that cannot become a call: trailers-only with the status (and an HTTP status other than 200 where gRPC wants one). */

@@ -56,15 +56,19 @@ export const DEFAULT_WINDOW = 65_535;
 export const DEFAULT_MAX_FRAME_SIZE = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
 
+function writeFrameHeader(out: Buffer, length: number, type: number, flags: number, streamId: number): void {
+  out[0] = length >>> 16;
+  out[1] = (length >>> 8) & 0xff;
+  out[2] = length & 0xff;
+  out[3] = type;
+  out[4] = flags;
+  out.writeUInt32BE(streamId, 5);
+}
+
 /** A frame's header, to be followed by `length` bytes of payload. */
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
-  header[0] = length >>> 16;
-  header[1] = (length >>> 8) & 0xff;
-  header[2] = length & 0xff;
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
+  writeFrameHeader(header, length, type, flags, streamId);
   return header;
 }
 
@@ -72,12 +76,7 @@ export function frameHeader(length: number, type: number, flags: number, streamI
 export function frame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
   const length = payload?.length ?? 0;
   const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
-  out[0] = length >>> 16;
-  out[1] = (length >>> 8) & 0xff;
-  out[2] = length & 0xff;
-  out[3] = type;
-  out[4] = flags;
-  out.writeUInt32BE(streamId, 5);
+  writeFrameHeader(out, length, type, flags, streamId);
   if (payload) out.set(payload, FRAME_HEADER_SIZE);
   return out;
 }

@@ -168,7 +168,8 @@ export class Http2Session extends EventEmitter implements StreamOwner {
   /** Ends the connection now; its streams close (their status: the connection was lost). */
   destroy(error?: Error, code?: number): void {
     if (this.destroyed) return;
-    if (code !== undefined && !this.socket.destroyed) {
+    const goaway = code !== undefined && !this.socket.destroyed;
+    if (goaway) {
       this.sendGoaway(code);
       this.flush();
     }
@@ -178,8 +179,17 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     for (const stream of [...this.streams.values()]) stream.terminate(undefined);
     for (const { stream } of this.waiting.splice(0)) stream.terminate(undefined);
     this.streams.clear();
-    this.socket.destroy();
+    if (goaway) this.endSocket();
+    else this.socket.destroy();
     process.nextTick(() => this.emit("close"));
+  }
+
+  /** Ends the socket after what was written (a GOAWAY), destroying it if the peer does not close its side soon. */
+  private endSocket(): void {
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    timer.unref?.();
+    this.socket.once("close", () => clearTimeout(timer));
   }
 
   // ---- StreamOwner ----
@@ -343,11 +353,7 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     if (!this.closed || this.destroyed || this.streams.size > 0 || this.out.length > 0 || this.flushScheduled) return;
     this.destroyed = true;
     for (const { stream } of this.waiting.splice(0)) stream.terminate(ERROR.REFUSED_STREAM);
-    this.socket.end();
-    // A peer that does not close its side: destroy after a moment rather than keep the socket.
-    const timer = setTimeout(() => this.socket.destroy(), 1000);
-    timer.unref?.();
-    this.socket.once("close", () => clearTimeout(timer));
+    this.endSocket();
     process.nextTick(() => this.emit("close"));
   }
 
