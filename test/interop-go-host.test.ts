@@ -92,6 +92,12 @@ function problems(r: HostReport, ignore: string[] = []): string[] {
 /** Go's yamux logs this when a frame arrives for a stream it already forgot. */
 const MISSING_STREAM = "yamux: frame for missing stream";
 /**
+ * The same for a DATA frame (yamux drains its bytes): a brokered HTTP/2
+ * connection's last frames crossing the host's close of its stream. Seen once
+ * in CI (grpc-js engine, loaded machine); the calls' results were all right.
+ */
+const DISCARDED_DATA = "yamux: Discarding data for stream";
+/**
  * go-plugin's host side of a multiplexed session sometimes logs "yamux:
  * Failed to write header/body: ... use of closed network connection" while
  * Kill tears it down, with go-plugin's own Go plugin as well (a host-side
@@ -594,7 +600,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
           expectCleanKill(r);
           expect(r.socketDirEntries).toEqual([]);
           // FIN-only stream closing has its own test below.
-          expect(problems(r, [MISSING_STREAM, HOST_MUX_SHUTDOWN])).toEqual([]);
+          expect(problems(r, [MISSING_STREAM, DISCARDED_DATA, HOST_MUX_SHUTDOWN])).toEqual([]);
         }
         // (A Go plugin leaks its socket file under multiplexing, but with a
         // RunnerFunc go-plugin's Kill removes the whole plugin-dir*.)
