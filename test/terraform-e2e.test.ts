@@ -12,16 +12,15 @@
 // TF_DISABLE_PLUGIN_TLS, next to diagnostics, logs and crashes.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
 import {
-  BUILD_TIMEOUT_MS,
   binaryMatrix,
-  disposeProject,
   expectNegotiated,
   FilesLifecycle,
   lifecycleTests,
   NO_NETWORK,
+  projectForSuite,
   STARTED_PROVIDER,
   STEP_TIMEOUT_MS,
   TerraformProject,
@@ -35,18 +34,15 @@ describeGo("real terraform/tofu binaries drive the TypeScript files provider (ma
         let p: TerraformProject;
         let life: FilesLifecycle;
 
-        beforeAll(async () => {
-          const bin = await spec.get();
-          process.stderr.write(`[terraform-e2e] ${spec.label}: ${bin.path} (${bin.origin}), protocol ${protocol}\n`);
-          p = await TerraformProject.create(bin, { protocol, env: NO_NETWORK });
-          life = new FilesLifecycle(p);
-        }, BUILD_TIMEOUT_MS);
-
-        afterAll(async () => {
-          if (!p) return;
-          // Terraform must have stopped every provider process it started, and each removed its socket.
-          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-        });
+        projectForSuite(
+          () => p,
+          async () => {
+            const bin = await spec.get();
+            process.stderr.write(`[terraform-e2e] ${spec.label}: ${bin.path} (${bin.origin}), protocol ${protocol}\n`);
+            p = await TerraformProject.create(bin, { protocol, env: NO_NETWORK });
+            life = new FilesLifecycle(p);
+          },
+        );
 
         it(
           "reports the expected version",

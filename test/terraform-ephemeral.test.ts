@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
+import { describeEachBinary, NO_NETWORK, projectForSuite, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const SECRET_DIR = "kept-out-of-state";
 
@@ -24,18 +24,16 @@ describeGo("ephemeral resources through real terraform/tofu (managed, AutoMTLS)"
   describeEachBinary("terraform-ephemeral", "ephemeral resources", { terraform: "1.10", tofu: "1.11" }, (spec, protocol) => {
     let p: TerraformProject;
 
-    beforeAll(async () => {
-      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-      await mkdir(p.files, { recursive: true });
-      await writeFile(path.join(p.files, "where.txt"), `${SECRET_DIR}\n`);
-      await p.writeConfig(config(p.files));
-      await p.run(["init", ...TF_FLAGS]);
-    }, BUILD_TIMEOUT_MS);
-
-    afterAll(async () => {
-      if (!p) return;
-      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-    });
+    projectForSuite(
+      () => p,
+      async () => {
+        p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+        await mkdir(p.files, { recursive: true });
+        await writeFile(path.join(p.files, "where.txt"), `${SECRET_DIR}\n`);
+        await p.writeConfig(config(p.files));
+        await p.run(["init", ...TF_FLAGS]);
+      },
+    );
 
     it(
       "apply: the ephemeral value configures the second provider instance, which writes where it says",

@@ -5,9 +5,9 @@
 // with the reason in their names and on stderr.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
+import { describeEachBinary, NO_NETWORK, projectForSuite, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -22,16 +22,14 @@ describeGo("provider-defined functions through real terraform/tofu (managed, Aut
   describeEachBinary("terraform-functions", "provider-defined functions", { terraform: "1.8", tofu: "1.7" }, (spec, protocol) => {
     let p: TerraformProject;
 
-    beforeAll(async () => {
-      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-      await p.writeConfig(CALLS);
-      await p.run(["init", ...TF_FLAGS]);
-    }, BUILD_TIMEOUT_MS);
-
-    afterAll(async () => {
-      if (!p) return;
-      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-    });
+    projectForSuite(
+      () => p,
+      async () => {
+        p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+        await p.writeConfig(CALLS);
+        await p.run(["init", ...TF_FLAGS]);
+      },
+    );
 
     it(
       "apply: outputs and a resource argument computed by the provider's functions",

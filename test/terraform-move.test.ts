@@ -5,9 +5,9 @@
 // binary that cannot, the tests are skipped with the reason in their names and on stderr.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import { BUILD_TIMEOUT_MS, describeEachBinary, disposeProject, NO_NETWORK, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
+import { describeEachBinary, NO_NETWORK, projectForSuite, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const PLAIN = 'resource "files_file" "key" {\n  path    = "keys/key.txt"\n  content = "plain\\n"\n}\n';
 const MOVED =
@@ -18,17 +18,15 @@ describeGo("MoveResourceState through real terraform (managed, AutoMTLS)", () =>
   describeEachBinary("terraform-move", "moved blocks across resource types", { terraform: "1.8", tofu: "1.12" }, (spec, protocol) => {
     let p: TerraformProject;
 
-    beforeAll(async () => {
-      p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-      await p.writeConfig(PLAIN);
-      await p.run(["init", ...TF_FLAGS]);
-      await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
-    }, BUILD_TIMEOUT_MS);
-
-    afterAll(async () => {
-      if (!p) return;
-      expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-    });
+    projectForSuite(
+      () => p,
+      async () => {
+        p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+        await p.writeConfig(PLAIN);
+        await p.run(["init", ...TF_FLAGS]);
+        await p.run(["apply", "-auto-approve", ...TF_FLAGS]);
+      },
+    );
 
     it(
       "a moved block to another resource type moves the state: no destroy, no create, the file kept and then rewritten",

@@ -11,17 +11,7 @@ import { platformName, type ReleaseResult, releaseProvider } from "../packages/c
 import { tempDir } from "./fixture.js";
 import { describeGo } from "./support/go.js";
 import { noNodePath } from "./support/no-node-path.js";
-import {
-  BUILD_TIMEOUT_MS,
-  binaryMatrix,
-  disposeProject,
-  FilesLifecycle,
-  NO_NETWORK,
-  providerMain,
-  STEP_TIMEOUT_MS,
-  TerraformProject,
-  TF_FLAGS,
-} from "./support/terraform.js";
+import { binaryMatrix, FilesLifecycle, NO_NETWORK, projectForSuite, providerMain, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const out = tempDir("rpcplugin-release-");
 const withoutNode = noNodePath();
@@ -104,15 +94,13 @@ describeGo("a provider released with rpcplugin release, installed by real terraf
       let p: TerraformProject;
       let life: FilesLifecycle;
 
-      beforeAll(async () => {
-        p = await TerraformProject.create(await spec.get(), { packagedZip: released.zip, env: { ...NO_NETWORK, ...withoutNode.env } });
-        life = new FilesLifecycle(p);
-      }, BUILD_TIMEOUT_MS);
-
-      afterAll(async () => {
-        if (!p) return;
-        expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-      });
+      projectForSuite(
+        () => p,
+        async () => {
+          p = await TerraformProject.create(await spec.get(), { packagedZip: released.zip, env: { ...NO_NETWORK, ...withoutNode.env } });
+          life = new FilesLifecycle(p);
+        },
+      );
 
       it(
         "init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash",

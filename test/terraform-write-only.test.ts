@@ -6,18 +6,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeGo } from "./support/go.js";
-import {
-  BUILD_TIMEOUT_MS,
-  binaryMatrix,
-  disposeProject,
-  missingFeature,
-  NO_NETWORK,
-  STEP_TIMEOUT_MS,
-  TerraformProject,
-  TF_FLAGS,
-} from "./support/terraform.js";
+import { binaryMatrix, missingFeature, NO_NETWORK, projectForSuite, STEP_TIMEOUT_MS, TerraformProject, TF_FLAGS } from "./support/terraform.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const secret = (content: string, version: number) =>
@@ -30,16 +21,14 @@ describeGo("write-only attributes through real terraform/tofu (managed, AutoMTLS
         let p: TerraformProject;
         const stateFile = () => readFileSync(path.join(p.work, "terraform.tfstate"), "utf8");
 
-        beforeAll(async () => {
-          p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
-          await p.writeConfig(secret("first secret\n", 1));
-          await p.run(["init", ...TF_FLAGS]);
-        }, BUILD_TIMEOUT_MS);
-
-        afterAll(async () => {
-          if (!p) return;
-          expect(await disposeProject(p)).toEqual({ processes: [], tmp: [] });
-        });
+        projectForSuite(
+          () => p,
+          async () => {
+            p = await TerraformProject.create(await spec.get(), { protocol, env: NO_NETWORK });
+            await p.writeConfig(secret("first secret\n", 1));
+            await p.run(["init", ...TF_FLAGS]);
+          },
+        );
 
         if (missingFeature(spec, "write-only attributes", { terraform: "1.11", tofu: "1.11" })) {
           it(

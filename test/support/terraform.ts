@@ -15,7 +15,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { layOutMirror, PROVIDER_SOURCE, platformName } from "../../examples/terraform-provider-files/scripts/mirror.mjs";
 import { BUILT_BINARIES, ensureTerraformBinary, type TerraformBinary, terraformOnPath } from "../../scripts/terraform-binaries.mjs";
 import { type RunResult, repoRoot, runGo } from "./go.js";
@@ -388,6 +388,21 @@ function debugV5Launcher(): string {
     "await served.plugin.stopped;",
     "",
   ].join("\n");
+}
+
+/**
+ * The project of one describe(): `setup` makes it (and configures, inits…)
+ * before the tests; after them whatever `current` returns (also when setup
+ * failed half-way) is disposed, failing the suite if terraform left a
+ * provider process running or a file in its TMPDIR.
+ */
+export function projectForSuite(current: () => TerraformProject | undefined, setup: () => Promise<void>): void {
+  beforeAll(setup, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    const project = current();
+    if (!project) return;
+    expect(await disposeProject(project)).toEqual({ processes: [], tmp: [] });
+  });
 }
 
 /**

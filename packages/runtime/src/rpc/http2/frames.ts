@@ -52,6 +52,7 @@ export const SETTING = {
 export const CLIENT_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 export const FRAME_HEADER_SIZE = 9;
+const NO_BYTES = Buffer.alloc(0);
 export const DEFAULT_WINDOW = 65_535;
 export const DEFAULT_MAX_FRAME_SIZE = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
@@ -193,13 +194,13 @@ export class FrameReader {
     const streamId = header.readUInt32BE(5) & 0x7fffffff;
     if (type === FRAME.DATA && (flags & FLAG.PADDED) === 0) {
       if (size === 0) {
-        this.onData(flags, streamId, Buffer.alloc(0), true, true);
+        this.onData(flags, streamId, NO_BYTES, true, true);
         return;
       }
       this.dataLeft = size;
       this.dataFlags = flags;
       this.dataStream = streamId;
-      this.onData(flags, streamId, Buffer.alloc(0), true, false);
+      this.onData(flags, streamId, NO_BYTES, true, false);
       return;
     }
     this.body = Buffer.allocUnsafe(size);

@@ -450,7 +450,7 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     if (length > 0) {
       stream.receiveWindow -= length;
       if (stream.receiveWindow < 0) {
-        this.resetFromHere(stream, ERROR.FLOW_CONTROL_ERROR);
+        stream.close(ERROR.FLOW_CONTROL_ERROR);
         return;
       }
       // Parts are views of the chunks read, which the socket does not reuse: a paused stream may keep them.
@@ -522,11 +522,11 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     const existing = this.streams.get(streamId);
     if (existing) {
       if (existing.remoteEnded) {
-        this.resetFromHere(existing, ERROR.STREAM_CLOSED);
+        existing.close(ERROR.STREAM_CLOSED);
         return;
       }
       if (existing.receivedHeaders && !endStream) {
-        this.resetFromHere(existing, ERROR.PROTOCOL_ERROR);
+        existing.close(ERROR.PROTOCOL_ERROR);
         return;
       }
       const first = !existing.receivedHeaders;
@@ -651,23 +651,18 @@ export class Http2Session extends EventEmitter implements StreamOwner {
     const stream = this.streams.get(streamId);
     if (!stream) return;
     if (increment === 0) {
-      this.resetFromHere(stream, ERROR.PROTOCOL_ERROR);
+      stream.close(ERROR.PROTOCOL_ERROR);
       return;
     }
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW) {
-      this.resetFromHere(stream, ERROR.FLOW_CONTROL_ERROR);
+      stream.close(ERROR.FLOW_CONTROL_ERROR);
       return;
     }
     if (stream.hasOutgoing) {
       this.sending.add(stream);
       this.windowOpened = true;
     }
-  }
-
-  /** A stream error found here: RST_STREAM to the peer, the stream closed with that code. */
-  private resetFromHere(stream: Http2Stream, code: number): void {
-    stream.close(code);
   }
 }
 
