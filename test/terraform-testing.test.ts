@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { filesProvider } from "../examples/terraform-provider-files/src/provider.js";
 import { tempDir } from "./fixture.js";
 import { describeGo } from "./support/go.js";
-import { binaryMatrix, NO_NETWORK } from "./support/terraform.js";
+import { binaryMatrix, missingFeature, NO_NETWORK } from "./support/terraform.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const ADDRESS = "example.com/rpcplugin/files";
@@ -187,6 +187,48 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
             { config: config([22, 443, 8443]), planOnly: true },
           ],
         });
+      },
+      TIMEOUT,
+    );
+  }
+
+  // Import steps by identity: an import block planned against an empty state (Terraform/OpenTofu ≥ 1.12).
+  for (const spec of binaryMatrix()) {
+    const missing = missingFeature(spec, "import by identity", { terraform: "1.12", tofu: "1.12" });
+    if (missing) {
+      process.stderr.write(`[terraform-testing] skipped for ${spec.label}: ${missing}\n`);
+      it.skip(`${spec.label}: import steps by identity skipped: ${missing}`, () => {});
+      continue;
+    }
+    it(
+      `${spec.label}: import steps by identity, the identity in state and in the planned import, a missing object an expected error`,
+      async () => {
+        const dir = tempDir("rpcplugin-acc-identity-");
+        try {
+          const config = providerBlock(dir.path) + file("hello", "a/hello.txt", "hi\n");
+          await runAcceptanceTest({
+            provider: filesProvider,
+            address: ADDRESS,
+            terraform: (await spec.get()).path,
+            env: NO_NETWORK,
+            steps: [
+              { config, check: (state) => expect(state.resources["files_file.hello"]?.identity).toEqual({ path: "a/hello.txt" }) },
+              {
+                import: { address: "files_file.hello", identity: { path: "a/hello.txt" } },
+                verify: true,
+                check: (imported) => {
+                  expect(imported.resources["files_file.hello"]?.values).toMatchObject({ path: "a/hello.txt", content: "hi\n" });
+                  expect(imported.resources["files_file.hello"]?.identity).toEqual({ path: "a/hello.txt" });
+                },
+              },
+              // The harness writes `${` literally (not an interpolation): the file is looked for, and is not there.
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ in an identity value
+              { import: { address: "files_file.hello", identity: { path: "a/${nothing}.txt" } }, expectError: /Cannot import non-existent remote object/ },
+            ],
+          });
+        } finally {
+          dir.cleanup();
+        }
       },
       TIMEOUT,
     );

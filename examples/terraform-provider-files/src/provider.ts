@@ -69,10 +69,17 @@ const fileSchema = {
   },
 } as const;
 
-/** resource "files_file": creates, updates in place (content) or replaces (path), deletes, imports by path. */
+/**
+ * resource "files_file": creates, updates in place (content) or replaces (path), deletes, imports
+ * by path, or by its identity (`import { identity = { path = "…" } }`, Terraform/OpenTofu ≥ 1.12).
+ */
 export const fileResource = defineResource({
   schema: fileSchema,
   version: 1,
+  identity: {
+    attributes: { path: { type: "string", requiredForImport: true, description: "Path of the file, relative to the provider's directory." } },
+    of: ({ state }) => ({ path: state.path }),
+  },
 
   validate({ config }) {
     const path = config.path;
@@ -125,8 +132,9 @@ export const fileResource = defineResource({
     context.logger.info("deleted file", { path: state.path });
   },
 
-  importState({ id }) {
-    return { path: id, id };
+  importState({ id, identity }) {
+    const path = identity?.path ?? id;
+    return { path, id: path };
   },
 
   // Version 0 called the path attribute `filename`.

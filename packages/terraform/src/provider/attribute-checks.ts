@@ -1,9 +1,10 @@
 /**
  * Per-attribute validators (`validate` on an attribute): run on every known,
- * non-null configured value, in nested blocks too, during validation.
+ * non-null configured value, in nested blocks and nested attributes too,
+ * during validation.
  */
-import { isUnknown } from "../cty/index.js";
 import type { AttributePath, Diagnostics } from "./diagnostics.js";
+import { nestedOf, objectsOf } from "./nesting.js";
 import type { ObjectValue } from "./plan.js";
 import type { Block } from "./schema.js";
 import { firstUnknown } from "./values.js";
@@ -22,18 +23,7 @@ export function checkAttributes(block: Block, config: ObjectValue | null, diagno
     }
     if (typeof problem === "string" && problem !== "") diagnostics.error("Invalid attribute value", problem, [...at, name]);
   }
-  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
-    const value = config[name];
-    if (value === null || value === undefined || isUnknown(value)) continue;
-    if (nested.nesting === "single" || nested.nesting === "group") checkAttributes(nested.block, value as ObjectValue, diagnostics, [...at, name]);
-    else if (nested.nesting === "map") {
-      for (const [key, element] of Object.entries(value as Record<string, ObjectValue>))
-        checkAttributes(nested.block, element, diagnostics, [...at, name, { key }]);
-    } else if (Array.isArray(value)) {
-      // Set elements have no index to point at: their problems are reported on the block.
-      for (const [index, element] of value.entries()) {
-        checkAttributes(nested.block, element as ObjectValue, diagnostics, nested.nesting === "set" ? [...at, name] : [...at, name, index]);
-      }
-    }
+  for (const [name, nested] of nestedOf(block)) {
+    for (const [path, element] of objectsOf(config[name], nested.nesting, [...at, name])) checkAttributes(nested.block, element, diagnostics, path);
   }
 }

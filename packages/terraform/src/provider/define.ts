@@ -10,6 +10,7 @@
 import type { Logger } from "@rpcplugin/runtime";
 import type { AttributePath, Diagnostics } from "./diagnostics.js";
 import type { ProviderFunction } from "./functions.js";
+import type { IdentityAttributes, IdentityOf } from "./identity.js";
 import type { Block, MaybeUnknown, ObjectOf } from "./schema.js";
 
 /** Passed to every provider function. */
@@ -46,10 +47,15 @@ export interface RequestContext<P = unknown> {
 }
 
 /** A managed resource type. */
-export interface Resource<B extends Block = Block, P = any> {
+export interface Resource<B extends Block = Block, P = any, A extends IdentityAttributes = IdentityAttributes> {
   readonly schema: B;
   /** Schema version recorded in state; raise it when the state shape changes (see {@link Resource.upgradeState}). */
   readonly version?: number;
+  /**
+   * The resource's identity (Terraform ≥ 1.12, OpenTofu ≥ 1.12): see {@link ResourceIdentity}.
+   * Terraform versions before it ignore it.
+   */
+  readonly identity?: ResourceIdentity<B, P, A>;
   /**
    * Extra planning after the framework's (computed attributes unknown,
    * `requiresReplace`): return the planned state to use (may contain
@@ -74,11 +80,15 @@ export interface Resource<B extends Block = Block, P = any> {
   /** Deletes the object. */
   delete(request: { state: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): Promise<void> | void;
   /**
-   * `terraform import` / import blocks: the state for an id (attributes left
-   * out are null). Terraform then calls `read` on it. Without it, import
-   * fails with a diagnostic.
+   * `terraform import` / import blocks: the state for an `id`, or, when an
+   * import block gives the resource's `identity` instead (`id` is then ""),
+   * for that identity (attributes left out are null). Terraform then calls
+   * `read` on it. Without it, import fails with a diagnostic.
    */
-  importState?(request: { id: string }, context: RequestContext<P>): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
+  importState?(
+    request: { id: string; identity: NoInfer<IdentityOf<A>> | null },
+    context: RequestContext<P>,
+  ): NoInfer<Promise<Partial<ObjectOf<B>>> | Partial<ObjectOf<B>>>;
   /**
    * Upgrades state written at an older schema `version` (the state's
    * attributes as stored, read losslessly from JSON: null-prototype objects,
@@ -98,12 +108,45 @@ export interface Resource<B extends Block = Block, P = any> {
    * or another, at `sourceProviderAddress`), given as stored (`state`, read
    * losslessly from JSON, at the source's schema `sourceVersion`). Return
    * undefined for a source it does not move from: Terraform then reports that
-   * the move is not supported. Terraform reads the moved object next.
+   * the move is not supported. Terraform reads the moved object next (which
+   * gives it its identity). `sourceIdentity`: the source's identity as stored, or null.
    */
   moveState?(
-    request: { sourceTypeName: string; sourceProviderAddress: string; sourceVersion: number; state: Record<string, unknown> },
+    request: {
+      sourceTypeName: string;
+      sourceProviderAddress: string;
+      sourceVersion: number;
+      state: Record<string, unknown>;
+      sourceIdentity: Record<string, unknown> | null;
+    },
     context: RequestContext<P>,
   ): NoInfer<Promise<Partial<ObjectOf<B>> | undefined> | Partial<ObjectOf<B>> | undefined>;
+}
+
+/**
+ * A resource's identity: its attributes and how to derive it from a state.
+ * The framework stores `of(state)` after every create, update and read, plans
+ * it (unknown on create, the stored one on update), hands an import block's
+ * identity to `importState`, and refuses an identity that changes once stored
+ * unless `mutable` (an error naming the attribute).
+ */
+export interface ResourceIdentity<B extends Block = Block, P = any, A extends IdentityAttributes = IdentityAttributes> {
+  /** The identity's attributes: strings, numbers, bools or lists of them. */
+  readonly attributes: A;
+  /** Identity schema version, apart from the state's; raise it when the attributes change (see `upgrade`). */
+  readonly version?: number;
+  /** The identity of the object `state` describes (state is wholly known here). Must set at least one attribute. */
+  of(request: { state: NoInfer<ObjectOf<B>> }, context: RequestContext<P>): NoInfer<Promise<IdentityOf<A>> | IdentityOf<A>>;
+  /**
+   * Upgrades an identity stored at an older `version` (as stored, read
+   * losslessly from JSON) to the current attributes. Terraform calls it on state load.
+   */
+  upgrade?(
+    request: { version: number; identity: Record<string, unknown> },
+    context: RequestContext<P>,
+  ): NoInfer<Promise<Partial<IdentityOf<A>>> | Partial<IdentityOf<A>>>;
+  /** The identity may change on update or read (the default refuses a change: it means a different remote object). */
+  readonly mutable?: boolean;
 }
 
 /** What a resource's `plan` may return. */
@@ -170,7 +213,7 @@ export interface Provider<B extends Block = Block, P = any> {
    */
   configure?(request: { config: NoInfer<MaybeUnknown<B>>; terraformVersion: string }, context: RequestContext<undefined>): Promise<P> | P;
   validate?(request: { config: NoInfer<MaybeUnknown<B>> }, context: RequestContext<undefined>): Promise<void> | void;
-  readonly resources?: Readonly<Record<string, Resource<any, P>>>;
+  readonly resources?: Readonly<Record<string, Resource<any, P, any>>>;
   readonly dataSources?: Readonly<Record<string, DataSource<any, P>>>;
   readonly ephemeralResources?: Readonly<Record<string, EphemeralResource<any, P>>>;
   /** Provider-defined functions (`provider::<name>::<function>(…)` in configuration; Terraform ≥ 1.8, OpenTofu ≥ 1.7), by name. */
@@ -183,7 +226,9 @@ export function defineProvider<const B extends Block, P>(provider: Provider<B, P
 }
 
 /** Declares a resource type with its config and state typed from `schema`. */
-export function defineResource<const B extends Block, P = any>(resource: Resource<B, P>): Resource<B, P> {
+export function defineResource<const B extends Block, P = any, const A extends IdentityAttributes = IdentityAttributes>(
+  resource: Resource<B, P, A>,
+): Resource<B, P, A> {
   return resource;
 }
 

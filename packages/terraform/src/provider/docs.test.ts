@@ -28,6 +28,14 @@ const provider = defineProvider({
           },
         },
       },
+      identity: {
+        attributes: {
+          name: { type: "string", requiredForImport: true, description: "The firewall's name." },
+          region: { type: "string", optionalForImport: true },
+          zones: { type: { list: "string" } },
+        },
+        of: ({ state }) => ({ name: state.name, region: null, zones: null }),
+      },
       create: () => ({}),
       delete() {},
     }),
@@ -70,6 +78,39 @@ describe("providerDocs", () => {
       '<a id="nestedblock--rule--source"></a>\n### Nested Schema for `rule.source`\n\nRequired:\n\n- <a id="rule--source--cidrs"></a>`cidrs` (Set of String)',
     );
     expect(page.indexOf("Nested Schema for `rule`")).toBeLessThan(page.indexOf("Nested Schema for `rule.source`"));
+  });
+
+  it("documents a resource identity after the schema: an import block by it, its attributes Required / Optional for import", () => {
+    const page = pages["resources/firewall.md"] as string;
+    expect(page).toContain(
+      [
+        "## Import by identity",
+        "",
+        "Terraform and OpenTofu 1.12 and later can import by the resource's identity, in an `import` block:",
+        "",
+        "```terraform",
+        "import {",
+        "  to = net_firewall.example",
+        "  identity = {",
+        '    name = "…"',
+        "  }",
+        "}",
+        "```",
+        "",
+        "### Identity Schema",
+        "",
+        "#### Required",
+        "",
+        "- `name` (String) The firewall's name.",
+        "",
+        "#### Optional",
+        "",
+        "- `region` (String)",
+        "- `zones` (List of String)",
+      ].join("\n"),
+    );
+    expect(page.indexOf("## Import by identity")).toBeGreaterThan(page.indexOf("## Schema"));
+    expect(pages["data-sources/zone.md"]).not.toContain("identity");
   });
 
   it("documents functions: signature, arguments, deprecation", () => {

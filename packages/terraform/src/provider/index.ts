@@ -27,6 +27,7 @@ export {
   type Provider,
   type RequestContext,
   type Resource,
+  type ResourceIdentity,
 } from "./define.js";
 export {
   type AttributePath,
@@ -53,6 +54,7 @@ export {
   type ProviderFunction,
   type WireFunction,
 } from "./functions.js";
+export type { IdentityAttribute, IdentityAttributes, IdentityOf, IdentityType, WireIdentitySchema } from "./identity.js";
 export { type ObjectValue, type PlannedChange, planChange } from "./plan.js";
 export {
   type Attribute,

@@ -46,8 +46,17 @@ describe("MoveResourceState", () => {
     expect(r.diagnostics).toEqual([]);
     expect(fromDynamicValue(r.targetState!, blockType(targetSchema))).toEqual({ name: "t", size: 2, note: null });
     expect(seen).toEqual([
-      { sourceTypeName: "old_thing", sourceProviderAddress: "registry.terraform.io/acme/old", sourceVersion: 3, state: { title: "t", bytes: 2048 } },
+      {
+        sourceTypeName: "old_thing",
+        sourceProviderAddress: "registry.terraform.io/acme/old",
+        sourceVersion: 3,
+        state: { title: "t", bytes: 2048 },
+        sourceIdentity: null,
+      },
     ]);
+    seen.length = 0;
+    await new ProviderServer(provider, quiet).moveResourceState(request({ sourceIdentity: { json: json({ title: "t" }) } }));
+    expect(seen).toMatchObject([{ sourceIdentity: { title: "t" } }]);
   });
 
   it("a source it does not move from, a target without moveState, an unknown target, legacy flatmap state: diagnostics", async () => {

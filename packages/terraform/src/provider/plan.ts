@@ -85,14 +85,19 @@ function markNested(nesting: string, block: Block, value: unknown, configValue: 
     case "group":
       return markComputedUnknown(block, value as ObjectValue, configValue as ObjectValue | null, updating);
     case "list":
+      // An element may be unknown as a whole (a configuration's `[var.x, { … }]`): it stays so.
       return (value as ObjectValue[]).map((element, index) =>
-        markComputedUnknown(block, element, Array.isArray(configValue) ? ((configValue[index] ?? null) as ObjectValue | null) : null, updating),
+        isUnknown(element)
+          ? element
+          : markComputedUnknown(block, element, Array.isArray(configValue) ? ((configValue[index] ?? null) as ObjectValue | null) : null, updating),
       );
     case "map":
       return Object.fromEntries(
         Object.entries(value as Record<string, ObjectValue>).map(([key, element]) => [
           key,
-          markComputedUnknown(block, element, ((configValue as Record<string, ObjectValue> | null)?.[key] ?? null) as ObjectValue | null, updating),
+          isUnknown(element)
+            ? element
+            : markComputedUnknown(block, element, ((configValue as Record<string, ObjectValue> | null)?.[key] ?? null) as ObjectValue | null, updating),
         ]),
       );
     default:

@@ -16,9 +16,19 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { anySignal, type CombinedSignal, ConfigError, type Logger } from "@rpcplugin/runtime";
 import { CtyError, type CtyType, decodeJson, decodeJsonUntyped, fromDynamicValue, toDynamicValue, unknown } from "../cty/index.js";
 import { checkAttributes } from "./attribute-checks.js";
-import type { DataSource, EphemeralResource, Provider, RequestContext, Resource } from "./define.js";
+import type { DataSource, EphemeralResource, Provider, RequestContext, Resource, ResourceIdentity } from "./define.js";
 import { type AttributePath, attributePath, DiagnosticError, Diagnostics, formatPath, type WireAttributePath, type WireDiagnostic } from "./diagnostics.js";
 import { type CallFunctionResult, checkFunction, type ProviderFunction, runFunction, toWireFunction, type WireFunction } from "./functions.js";
+import {
+  changedIdentityAttribute,
+  checkIdentity,
+  completeIdentity,
+  type IdentityAttributes,
+  identityType,
+  isEmptyIdentity,
+  toWireIdentitySchema,
+  type WireIdentitySchema,
+} from "./identity.js";
 import { type ObjectValue, planChange } from "./plan.js";
 import { PrivateState } from "./private-state.js";
 import { type Block, blockType } from "./schema.js";
@@ -50,7 +60,7 @@ type Loose<T> = {
   // biome-ignore lint/suspicious/noExplicitAny: the server calls the author's functions with the values it decoded, whose types only the schema knows
   [K in keyof T]: T[K] extends ((...args: never[]) => unknown) | undefined ? (request: any, context: RequestContext<any>) => unknown : T[K];
 };
-type LooseResource = Loose<Resource>;
+type LooseResource = Loose<Resource> & { identity?: Loose<ResourceIdentity> };
 type LooseDataSource = Loose<DataSource>;
 type LooseEphemeral = Loose<EphemeralResource>;
 
@@ -60,7 +70,22 @@ interface Typed<T> {
   readonly type: CtyType;
 }
 
+/** A resource's identity as the server uses it. */
+interface TypedIdentity {
+  readonly definition: Loose<ResourceIdentity>;
+  readonly attributes: IdentityAttributes;
+  readonly type: CtyType;
+  readonly version: number;
+}
+
+interface TypedResource extends Typed<LooseResource> {
+  readonly identity: TypedIdentity | undefined;
+}
+
 type WireState = ReturnType<typeof toDynamicValue>;
+/** ResourceIdentityData as both protocols carry it. */
+type WireIdentity = { identityData: WireState };
+type IdentityRequest = { identityData?: Dyn } | undefined;
 
 /** Responses of the core (init shapes that fit tfplugin5 and tfplugin6). */
 export interface DiagnosticsResponse {
@@ -69,21 +94,30 @@ export interface DiagnosticsResponse {
 export interface UpgradeResourceStateResponse extends DiagnosticsResponse {
   upgradedState?: WireState;
 }
+export interface UpgradeResourceIdentityResponse extends DiagnosticsResponse {
+  upgradedIdentity?: WireIdentity;
+}
+export interface GetResourceIdentitySchemasResponse extends DiagnosticsResponse {
+  identitySchemas: Record<string, WireIdentitySchema>;
+}
 export interface ReadResourceResponse extends DiagnosticsResponse {
   newState?: WireState;
   private?: Uint8Array;
+  newIdentity?: WireIdentity;
 }
 export interface PlanResourceChangeResponse extends DiagnosticsResponse {
   plannedState?: WireState;
   requiresReplace?: WireAttributePath[];
   plannedPrivate?: Uint8Array;
+  plannedIdentity?: WireIdentity;
 }
 export interface ApplyResourceChangeResponse extends DiagnosticsResponse {
   newState?: WireState;
   private?: Uint8Array;
+  newIdentity?: WireIdentity;
 }
 export interface ImportResourceStateResponse extends DiagnosticsResponse {
-  importedResources?: { typeName: string; state: WireState; private: Uint8Array }[];
+  importedResources?: { typeName: string; state: WireState; private: Uint8Array; identity?: WireIdentity }[];
 }
 export interface ReadDataSourceResponse extends DiagnosticsResponse {
   state?: WireState;
@@ -111,7 +145,7 @@ export class ProviderServer {
   readonly #provider: Loose<Provider>;
   readonly #logger: Logger;
   readonly #providerType: CtyType;
-  readonly #resources = new Map<string, Typed<LooseResource>>();
+  readonly #resources = new Map<string, TypedResource>();
   readonly #dataSources = new Map<string, Typed<LooseDataSource>>();
   readonly #functions = new Map<string, ProviderFunction>();
   readonly #ephemeral = new Map<string, Typed<LooseEphemeral>>();
@@ -144,7 +178,18 @@ export class ProviderServer {
       const version = resource.version ?? 0;
       if (!Number.isInteger(version) || version < 0)
         throw new ConfigError(`resource ${JSON.stringify(name)}: version must be a non-negative integer, got ${version}`);
-      this.#resources.set(name, { definition: resource as LooseResource, block: resource.schema, type: blockType(resource.schema) });
+      let identity: TypedIdentity | undefined;
+      if (resource.identity !== undefined) {
+        checkIdentity(resource.identity, `resource ${JSON.stringify(name)}`);
+        const { attributes } = resource.identity;
+        identity = {
+          definition: resource.identity as Loose<ResourceIdentity>,
+          attributes,
+          type: identityType(attributes),
+          version: resource.identity.version ?? 0,
+        };
+      }
+      this.#resources.set(name, { definition: resource as LooseResource, block: resource.schema, type: blockType(resource.schema), identity });
     }
     for (const [name, dataSource] of Object.entries(provider.dataSources ?? {})) {
       this.#checkTypeName(name, "data source");
@@ -198,6 +243,57 @@ export class ProviderServer {
 
   getFunctions() {
     return { functions: this.schemas().functions, diagnostics: [] };
+  }
+
+  /** The identity schemas of the resources that have one (Terraform ≥ 1.12 asks for them beside GetProviderSchema). */
+  getResourceIdentitySchemas(): GetResourceIdentitySchemasResponse {
+    const identitySchemas: Record<string, WireIdentitySchema> = {};
+    for (const [name, resource] of this.#resources) {
+      if (resource.identity) identitySchemas[name] = toWireIdentitySchema(resource.identity.attributes, resource.identity.version);
+    }
+    return { identitySchemas, diagnostics: [] };
+  }
+
+  /**
+   * An identity stored at an older identity version, upgraded by the
+   * resource's `identity.upgrade` (Terraform calls this on state load when
+   * the stored version is not the current one).
+   */
+  async upgradeResourceIdentity(
+    request: { typeName: string; version: bigint; rawIdentity?: { json: Uint8Array } | undefined },
+    call?: Call,
+  ): Promise<UpgradeResourceIdentityResponse> {
+    const resource = this.#resources.get(request.typeName);
+    if (!resource) return unknownType("resource", request.typeName);
+    return this.#run(`upgrade ${request.typeName} identity`, resource.type, call, async (context) => {
+      const identity = resource.identity;
+      if (!identity) {
+        throw new DiagnosticError("Resource has no identity", {
+          detail: `Terraform holds an identity for this ${request.typeName}, but the provider defines no identity for the resource type.`,
+        });
+      }
+      const version = Number(request.version);
+      const json = request.rawIdentity?.json ?? new Uint8Array();
+      let value: unknown;
+      if (version > identity.version) {
+        throw new DiagnosticError("Resource identity is newer than the provider", {
+          detail: `The identity of this ${request.typeName} was written by identity version ${version}, but this provider only knows versions up to ${identity.version}. Use a newer provider.`,
+        });
+      } else if (version === identity.version) {
+        value = decodeJson(json, identity.type, { ignoreUndefinedAttributes: true });
+      } else {
+        if (!identity.definition.upgrade) {
+          throw new DiagnosticError("Unable to upgrade resource identity", {
+            detail: `The identity of this ${request.typeName} is at identity version ${version}, the provider's is ${identity.version}, and the resource's identity defines no upgrade.`,
+          });
+        }
+        const raw = decodeJsonUntyped(json) as Record<string, unknown>;
+        const upgraded = await identity.definition.upgrade({ version, identity: raw }, context);
+        value = this.#completeIdentity(identity, upgraded, `upgrade of ${request.typeName}`);
+      }
+      if (context.diagnostics.hasErrors) return {};
+      return { upgradedIdentity: { identityData: toDynamicValue(value, identity.type) } };
+    });
   }
 
   /**
@@ -320,7 +416,10 @@ export class ProviderServer {
     });
   }
 
-  async readResource(request: { typeName: string; currentState?: Dyn; private: Uint8Array }, call?: Call): Promise<ReadResourceResponse> {
+  async readResource(
+    request: { typeName: string; currentState?: Dyn; private: Uint8Array; currentIdentity?: IdentityRequest },
+    call?: Call,
+  ): Promise<ReadResourceResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     const privateState = new PrivateState(request.private);
@@ -331,19 +430,21 @@ export class ProviderServer {
       async (context) => {
         const state = this.#decode(request.currentState, resource.type, "current_state") as ObjectValue | null;
         if (state === null) return { newState: toDynamicValue(null, resource.type), private: request.private };
+        const storedIdentity = this.#decodeIdentity(resource, request.currentIdentity, "current_identity");
         const read = resource.definition.read;
         const fresh = read ? await read({ state }, context) : state;
         if (context.diagnostics.hasErrors) return {};
         const newState =
           fresh === null ? null : withoutWriteOnly(resource.block, this.#known(completeObject(resource.block, fresh as ObjectValue, state), "read"));
-        return { newState: toDynamicValue(newState, resource.type), private: privateState.toBytes() };
+        const newIdentity = newState === null ? undefined : await this.#identityOf(resource, newState, storedIdentity, "read", context);
+        return { newState: toDynamicValue(newState, resource.type), private: privateState.toBytes(), ...(newIdentity ? { newIdentity } : {}) };
       },
       privateState,
     );
   }
 
   async planResourceChange(
-    request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array },
+    request: { typeName: string; priorState?: Dyn; proposedNewState?: Dyn; config?: Dyn; priorPrivate: Uint8Array; priorIdentity?: IdentityRequest },
     call?: Call,
   ): Promise<PlanResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
@@ -372,6 +473,7 @@ export class ProviderServer {
           plannedState: toDynamicValue(planned === null ? null : withoutWriteOnly(resource.block, planned), resource.type),
           requiresReplace: requiresReplace.map((path) => attributePath(path, resource.type)),
           plannedPrivate: privateState.toBytes(),
+          ...this.#plannedIdentity(resource, prior, planned, request.priorIdentity),
         };
       },
       privateState,
@@ -379,7 +481,7 @@ export class ProviderServer {
   }
 
   async applyResourceChange(
-    request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array },
+    request: { typeName: string; priorState?: Dyn; plannedState?: Dyn; config?: Dyn; plannedPrivate: Uint8Array; plannedIdentity?: IdentityRequest },
     call?: Call,
   ): Promise<ApplyResourceChangeResponse> {
     const resource = this.#resources.get(request.typeName);
@@ -415,13 +517,28 @@ export class ProviderServer {
           return {};
         }
         const known = newState === null ? null : withoutWriteOnly(resource.block, this.#known(newState, "apply"));
-        return { newState: toDynamicValue(known, resource.type), private: privateState.toBytes() };
+        let newIdentity: WireIdentity | undefined;
+        if (known !== null) {
+          const operation = prior === null ? "create" : "update";
+          const stored = prior === null ? null : this.#decodeIdentity(resource, request.plannedIdentity, "planned_identity");
+          try {
+            newIdentity = await this.#identityOf(resource, known, stored, operation, context);
+          } catch (error) {
+            // The object exists now: answer its state with the error, so that Terraform keeps track of it.
+            if (error instanceof DiagnosticError) context.diagnostics.add(error.diagnostic);
+            else {
+              this.#logger.error(`identity of ${request.typeName} after ${operation} failed`, { error: (error as Error)?.stack ?? String(error) });
+              context.diagnostics.error(`Unexpected error in the identity of ${request.typeName}`, error instanceof Error ? error.message : String(error));
+            }
+          }
+        }
+        return { newState: toDynamicValue(known, resource.type), private: privateState.toBytes(), ...(newIdentity ? { newIdentity } : {}) };
       },
       privateState,
     );
   }
 
-  async importResourceState(request: { typeName: string; id: string }, call?: Call): Promise<ImportResourceStateResponse> {
+  async importResourceState(request: { typeName: string; id: string; identity?: IdentityRequest }, call?: Call): Promise<ImportResourceStateResponse> {
     const resource = this.#resources.get(request.typeName);
     if (!resource) return unknownType("resource", request.typeName);
     const privateState = new PrivateState(new Uint8Array());
@@ -435,10 +552,23 @@ export class ProviderServer {
             detail: `${request.typeName} cannot be imported: the provider defines no importState for it.`,
           });
         }
-        const imported = await resource.definition.importState({ id: request.id }, context);
+        const identity = this.#decodeIdentity(resource, request.identity, "identity") as Record<string, unknown> | null;
+        const imported = await resource.definition.importState({ id: request.id, identity }, context);
         if (context.diagnostics.hasErrors) return {};
         const state = withoutWriteOnly(resource.block, completeObject(resource.block, imported as ObjectValue, null));
-        return { importedResources: [{ typeName: request.typeName, state: toDynamicValue(state, resource.type), private: privateState.toBytes() }] };
+        // The identity imported by stays the object's until the read after the import sets the whole of it.
+        const importedIdentity =
+          resource.identity && !isEmptyIdentity(identity) ? { identityData: toDynamicValue(identity, resource.identity.type) } : undefined;
+        return {
+          importedResources: [
+            {
+              typeName: request.typeName,
+              state: toDynamicValue(state, resource.type),
+              private: privateState.toBytes(),
+              ...(importedIdentity ? { identity: importedIdentity } : {}),
+            },
+          ],
+        };
       },
       privateState,
     );
@@ -452,6 +582,7 @@ export class ProviderServer {
       sourceState?: { json: Uint8Array; flatmap: Record<string, string> } | undefined;
       targetTypeName: string;
       sourcePrivate: Uint8Array;
+      sourceIdentity?: { json: Uint8Array } | undefined;
     },
     call?: Call,
   ): Promise<MoveResourceStateResponse> {
@@ -469,12 +600,15 @@ export class ProviderServer {
         });
       }
       const state = decodeJsonUntyped(json) as Record<string, unknown>;
+      const identityJson = request.sourceIdentity?.json ?? new Uint8Array();
+      const sourceIdentity = identityJson.length === 0 ? null : (decodeJsonUntyped(identityJson) as Record<string, unknown> | null);
       const moved = await move(
         {
           sourceTypeName: request.sourceTypeName,
           sourceProviderAddress: request.sourceProviderAddress,
           sourceVersion: Number(request.sourceSchemaVersion),
           state,
+          sourceIdentity,
         },
         context,
       );
@@ -566,6 +700,67 @@ export class ProviderServer {
         detail: `Terraform sent a value the schema does not describe: ${(error as Error).message}`,
         cause: error,
       });
+    }
+  }
+
+  #decodeIdentity(resource: TypedResource, data: IdentityRequest, field: string): unknown {
+    return resource.identity ? this.#decode(data?.identityData, resource.identity.type, field) : null;
+  }
+
+  /**
+   * The planned identity: the stored one when updating, none on create or destroy. Not unknown on
+   * create: OpenTofu 1.12 keeps the planned identity in its working state, which cannot hold unknowns.
+   */
+  #plannedIdentity(resource: TypedResource, prior: ObjectValue | null, planned: ObjectValue | null, priorIdentity: IdentityRequest) {
+    const identity = resource.identity;
+    if (!identity || planned === null || prior === null) return {};
+    const stored = this.#decodeIdentity(resource, priorIdentity, "prior_identity");
+    return isEmptyIdentity(stored) ? {} : { plannedIdentity: { identityData: toDynamicValue(stored, identity.type) } };
+  }
+
+  #completeIdentity(identity: TypedIdentity, returned: unknown, operation: string): Record<string, unknown> {
+    try {
+      return completeIdentity(identity.attributes, returned);
+    } catch (error) {
+      throw new DiagnosticError("Invalid resource identity", { detail: `After ${operation}: ${(error as Error).message}.`, cause: error });
+    }
+  }
+
+  /**
+   * The identity of a known state from the resource's `identity.of`, checked:
+   * not empty, wholly known, and (unless mutable) not changing what `stored` holds.
+   */
+  async #identityOf(
+    resource: TypedResource,
+    state: ObjectValue,
+    stored: unknown,
+    operation: string,
+    context: RequestContext,
+  ): Promise<WireIdentity | undefined> {
+    const identity = resource.identity;
+    if (!identity) return undefined;
+    const value = this.#completeIdentity(identity, await identity.definition.of({ state }, context), operation);
+    if (isEmptyIdentity(value)) {
+      throw new DiagnosticError("Missing resource identity", {
+        detail: `After ${operation}, identity.of returned no value for any identity attribute (${Object.keys(identity.attributes).join(", ")}): an identity must name its object.`,
+      });
+    }
+    const unknownAt = firstUnknown(value);
+    if (unknownAt)
+      throw new DiagnosticError("Provider returned an unknown identity", {
+        detail: `After ${operation}, identity attribute ${formatPath(unknownAt)} is unknown.`,
+      });
+    const changed = identity.definition.mutable ? undefined : changedIdentityAttribute(identity.attributes, stored, value);
+    if (changed !== undefined) {
+      const before = (stored as Record<string, unknown>)[changed];
+      throw new DiagnosticError("Unexpected identity change", {
+        detail: `During ${operation}, identity attribute ${changed} changed from ${showValue(before)} to ${showValue(value[changed])}. An identity names one remote object for good; if this resource's identity may change, set identity.mutable.`,
+      });
+    }
+    try {
+      return { identityData: toDynamicValue(value, identity.type) };
+    } catch (error) {
+      throw new DiagnosticError("Invalid resource identity", { detail: `After ${operation}: ${(error as Error).message}.`, cause: error });
     }
   }
 
@@ -685,6 +880,10 @@ function readPrivate(bytes: Uint8Array | undefined): unknown {
   } catch (error) {
     throw new DiagnosticError("Invalid private data", { detail: "Terraform sent back private data this provider did not write (not JSON).", cause: error });
   }
+}
+
+function showValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? `[${value.map(showValue).join(", ")}]` : String(value);
 }
 
 function capitalize(text: string): string {

@@ -30,6 +30,8 @@ export function providerHandlerV5(server: ProviderServer): Partial<ProviderHandl
     renewEphemeralResource: (request, call) => server.renewEphemeralResource(request, call),
     closeEphemeralResource: (request, call) => server.closeEphemeralResource(request, call),
     getFunctions: () => server.getFunctions(),
+    getResourceIdentitySchemas: () => server.getResourceIdentitySchemas(),
+    upgradeResourceIdentity: (request, call) => server.upgradeResourceIdentity(request, call),
     callFunction: (request, call) => server.callFunction(request, call),
     stop: () => server.stopProvider(),
   };

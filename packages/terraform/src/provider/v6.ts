@@ -1,7 +1,7 @@
 /**
  * tfplugin6.Provider served by a {@link ProviderServer}. RPCs the framework
- * does not implement (identity, list, actions, state stores) answer UNIMPLEMENTED, which Terraform accepts for all of them
- * (GetResourceIdentitySchemas: "no identities").
+ * does not implement (list resources, actions, state stores, config generation) answer
+ * UNIMPLEMENTED, which Terraform accepts for all of them.
  */
 import type { ProviderHandler } from "../gen/tfplugin6/tfplugin6_rpcplugin.js";
 import type { ProviderServer } from "./server.js";
@@ -27,6 +27,8 @@ export function providerHandlerV6(server: ProviderServer): Partial<ProviderHandl
     renewEphemeralResource: (request, call) => server.renewEphemeralResource(request, call),
     closeEphemeralResource: (request, call) => server.closeEphemeralResource(request, call),
     getFunctions: () => server.getFunctions(),
+    getResourceIdentitySchemas: () => server.getResourceIdentitySchemas(),
+    upgradeResourceIdentity: (request, call) => server.upgradeResourceIdentity(request, call),
     callFunction: (request, call) => server.callFunction(request, call),
     stopProvider: () => server.stopProvider(),
   };

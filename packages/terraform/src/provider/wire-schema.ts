@@ -111,7 +111,7 @@ function wireAttribute(name: string, attribute: Attribute): WireAttribute {
  * optional+computed; names are lowercase identifiers; nested block bounds
  * make sense. `where` names the block in the error (e.g. `resource "files_file"`).
  */
-export function checkBlock(block: Block, where: string, options: { resource: boolean }): void {
+export function checkBlock(block: Block, where: string, options: { resource: boolean; inSet?: boolean }): void {
   const names = new Set<string>();
   for (const [name, attribute] of Object.entries(block.attributes)) {
     const at = `${where}: attribute ${JSON.stringify(name)}`;
@@ -134,9 +134,12 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
       }
     }
     if (attribute.validate !== undefined && typeof attribute.validate !== "function") throw new ConfigError(`${at}: validate must be a function`);
-    if (attribute.nested) checkBlock({ attributes: attribute.nested.attributes }, `${where}.${name}`, options);
+    if (attribute.nested)
+      checkBlock({ attributes: attribute.nested.attributes }, `${where}.${name}`, { ...options, inSet: options.inSet || attribute.nested.nesting === "set" });
     if (attribute.writeOnly) {
       if (!options.resource) throw new ConfigError(`${at}: writeOnly only applies to resource schemas`);
+      // Nulled in plan and state, set elements that differ only in it would become one.
+      if (options.inSet) throw new ConfigError(`${at}: a writeOnly attribute cannot be inside a set (its elements would differ only in configuration)`);
       if (computed) throw new ConfigError(`${at}: a writeOnly attribute cannot be computed (the provider can never set it)`);
       if (attribute.requiresReplace) throw new ConfigError(`${at}: a writeOnly attribute cannot be requiresReplace (its state value is always null)`);
     }
@@ -151,7 +154,7 @@ export function checkBlock(block: Block, where: string, options: { resource: boo
     }
     if (minItems < 0 || maxItems < 0 || (maxItems !== 0 && minItems > maxItems))
       throw new ConfigError(`${at}: minItems ${minItems} and maxItems ${maxItems} do not make a range`);
-    checkBlock(nested.block, `${where}.${name}`, options);
+    checkBlock(nested.block, `${where}.${name}`, { ...options, inSet: options.inSet || nested.nesting === "set" });
   }
 }
 

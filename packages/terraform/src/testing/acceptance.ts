@@ -13,7 +13,7 @@ import type { Provider } from "../provider/define.js";
 import { serveProviderDebug } from "../serve.js";
 import { findTerraform, TERRAFORM_PATH_ENV } from "./binary.js";
 import { type CommandResult, runCommand } from "./command.js";
-import { planActions, readState, type TestState } from "./state.js";
+import { planActions, readPlannedState, readState, showJson, type TestState } from "./state.js";
 
 /** A planned action of one resource, as a step expects it. */
 export type PlannedAction = "create" | "update" | "replace" | "delete" | "read" | "no-op";
@@ -36,7 +36,13 @@ export interface ConfigStep {
 
 /** A step that imports an existing object into a separate state and compares it with the real one. */
 export interface ImportStep {
-  readonly import: { readonly address: string; readonly id: string };
+  /**
+   * What to import: by `id` the step runs `terraform import <address> <id>`; by `identity`
+   * (Terraform/OpenTofu ≥ 1.12, a resource with an identity) it plans an `import` block with that
+   * identity against an empty state instead, and checks the plan imports `address` (nothing is
+   * applied; `verify` and `check` see the planned values and identity).
+   */
+  readonly import: { readonly address: string; readonly id: string } | { readonly address: string; readonly identity: Readonly<Record<string, unknown>> };
   /** The configuration to import with (default: the last configuration applied). */
   readonly config?: string;
   /** Compare the imported attributes with the state's for the same address, except `ignore`. */
@@ -84,6 +90,21 @@ export class AcceptanceTestError extends Error {
 }
 
 const HARNESS_FILE = "rpcplugin_acceptance_providers.tf";
+const IMPORT_FILE = "rpcplugin_acceptance_import.tf";
+
+/** `value` as an HCL expression (strings keep `${` and `%{` literal). */
+function hcl(value: unknown): string {
+  if (typeof value === "string")
+    return JSON.stringify(value)
+      .replace(/\$\{/g, () => "$${")
+      .replace(/%\{/g, "%%{");
+  if (Array.isArray(value)) return `[${value.map(hcl).join(", ")}]`;
+  if (value !== null && typeof value === "object")
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k} = ${hcl(v)}`)
+      .join(", ")} }`;
+  return JSON.stringify(value);
+}
 
 const isImport = (step: TestStep): step is ImportStep => "import" in step;
 
@@ -256,33 +277,46 @@ export async function runAcceptanceTest(test: AcceptanceTest): Promise<void> {
     await writeConfig(config as string);
     const imported = path.join(work, "import.tfstate");
     await rm(imported, { force: true });
-    const result = await run([
-      "import",
-      "-input=false",
-      "-no-color",
-      `-state=${imported}`,
-      `-state-out=${imported}`,
-      current.import.address,
-      current.import.id,
-    ]);
+    const target = current.import;
+    const byIdentity = "identity" in target;
+    const planFile = path.join(work, "import.tfplan");
+    if (byIdentity) await writeFile(path.join(work, IMPORT_FILE), `import {\n  to       = ${target.address}\n  identity = ${hcl(target.identity)}\n}\n`);
+    const result = byIdentity
+      ? await run(["plan", "-input=false", "-no-color", `-state=${imported}`, `-out=${planFile}`])
+      : await run(["import", "-input=false", "-no-color", `-state=${imported}`, `-state-out=${imported}`, target.address, target.id]);
+    if (byIdentity) await rm(path.join(work, IMPORT_FILE), { force: true });
     if (result.code !== 0) {
       if (current.expectError) return expectFailure(result, current.expectError);
-      fail(`terraform import of ${current.import.address} failed`, result);
+      fail(`terraform ${byIdentity ? "plan of the import block" : "import"} of ${target.address} failed`, result);
     }
     if (current.expectError) fail(`the import succeeded; expected an error matching ${current.expectError}`, result);
-    const { state: importedState } = await show("terraform show of the imported state", imported);
+    let importedState: TestState;
+    if (byIdentity) {
+      const shown = await runOk(["show", "-json", "-no-color", planFile], "terraform show of the import plan");
+      await rm(planFile, { force: true });
+      try {
+        const changes = (showJson(shown.stdout) as { resource_changes?: { address: string; change: { importing?: unknown } }[] }).resource_changes ?? [];
+        if (!changes.some((change) => change.address === target.address && change.change.importing)) {
+          fail(`the plan of the import block does not import ${target.address}`, result);
+        }
+        importedState = readPlannedState(shown.stdout);
+      } catch (error) {
+        if (error instanceof AcceptanceTestError) throw error;
+        return fail(`terraform show of the import plan printed no JSON document: ${(error as Error).message}`, shown, error);
+      }
+    } else importedState = (await show("terraform show of the imported state", imported)).state;
     if (current.verify) {
       const ignore = new Set(typeof current.verify === "object" ? (current.verify.ignore ?? []) : []);
       const main = existsSync(path.join(work, "terraform.tfstate")) ? (await show("terraform show")).state : undefined;
-      const expected = main?.resources[current.import.address];
-      const actual = importedState.resources[current.import.address];
-      if (!expected) fail(`verify: ${current.import.address} is not in the state to compare with`);
-      if (!actual) fail(`verify: the import did not produce ${current.import.address}`);
+      const expected = main?.resources[target.address];
+      const actual = importedState.resources[target.address];
+      if (!expected) fail(`verify: ${target.address} is not in the state to compare with`);
+      if (!actual) fail(`verify: the import did not produce ${target.address}`);
       const differences = Object.keys({ ...expected?.values, ...actual?.values })
         .filter((name) => !ignore.has(name))
         .filter((name) => JSON.stringify(expected?.values[name]) !== JSON.stringify(actual?.values[name]))
         .map((name) => `${name}: state ${JSON.stringify(expected?.values[name])}, imported ${JSON.stringify(actual?.values[name])}`);
-      if (differences.length > 0) fail(`verify: the imported ${current.import.address} differs from the state:\n  ${differences.join("\n  ")}`, result);
+      if (differences.length > 0) fail(`verify: the imported ${target.address} differs from the state:\n  ${differences.join("\n  ")}`, result);
     }
     if (current.check) await userCheck(() => current.check?.(importedState), "the import step's check");
     await rm(imported, { force: true });

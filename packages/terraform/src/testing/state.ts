@@ -6,6 +6,8 @@ export interface StateResource {
   readonly mode: "managed" | "data";
   readonly type: string;
   readonly values: Readonly<Record<string, unknown>>;
+  /** The resource identity Terraform stores beside the state (Terraform/OpenTofu ≥ 1.12, a resource with an identity), else undefined. */
+  readonly identity?: Readonly<Record<string, unknown>>;
 }
 
 /** What a step's `check` gets after its apply. */
@@ -21,12 +23,14 @@ export interface TestState {
 }
 
 interface ShowModule {
-  resources?: { address: string; mode: "managed" | "data"; type: string; values: Record<string, unknown> }[];
+  resources?: { address: string; mode: "managed" | "data"; type: string; values: Record<string, unknown>; identity?: Record<string, unknown> }[];
   child_modules?: ShowModule[];
 }
 
 function collect(module: ShowModule | undefined, into: Record<string, StateResource>): void {
-  for (const r of module?.resources ?? []) into[r.address] = { address: r.address, mode: r.mode, type: r.type, values: r.values ?? {} };
+  for (const r of module?.resources ?? []) {
+    into[r.address] = { address: r.address, mode: r.mode, type: r.type, values: r.values ?? {}, ...(r.identity ? { identity: r.identity } : {}) };
+  }
   for (const child of module?.child_modules ?? []) collect(child, into);
 }
 
@@ -40,12 +44,24 @@ export function showJson(text: string): unknown {
   return JSON.parse(text.slice(start));
 }
 
-/** A TestState from the text of `terraform show -json`. */
+type ShowValues = { root_module?: ShowModule; outputs?: Record<string, { value: unknown }> };
+
+/** A TestState from the text of `terraform show -json` of a state. */
 export function readState(text: string): TestState {
-  const json = showJson(text) as { values?: { root_module?: ShowModule; outputs?: Record<string, { value: unknown }> } };
+  const json = showJson(text) as { values?: ShowValues };
+  return stateOf(json.values, json);
+}
+
+/** A TestState of what a saved plan would make (`planned_values` of `terraform show -json <plan>`). */
+export function readPlannedState(text: string): TestState {
+  const json = showJson(text) as { planned_values?: ShowValues };
+  return stateOf(json.planned_values, json);
+}
+
+function stateOf(values: ShowValues | undefined, json: unknown): TestState {
   const resources: Record<string, StateResource> = {};
-  collect(json.values?.root_module, resources);
-  const outputs = Object.fromEntries(Object.entries(json.values?.outputs ?? {}).map(([name, output]) => [name, output.value]));
+  collect(values?.root_module, resources);
+  const outputs = Object.fromEntries(Object.entries(values?.outputs ?? {}).map(([name, output]) => [name, output.value]));
   return {
     resources,
     outputs,
