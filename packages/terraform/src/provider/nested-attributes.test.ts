@@ -1,6 +1,6 @@
 import { createLogger } from "@rpcplugin/runtime";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { fromDynamicValue, isUnknown, toDynamicValue, typeToJson } from "../cty/index.js";
+import { fromDynamicValue, isUnknown, toDynamicValue, typeToJson, unknown } from "../cty/index.js";
 import { needsProtocol6, serveProviderDebug } from "../serve.js";
 import { defineProvider, defineResource } from "./define.js";
 import { providerDocs } from "./docs.js";
@@ -78,6 +78,22 @@ describe("nested attributes (protocol 6)", () => {
       { port: 22, id: "r22" },
       { port: 443, id: "r443" },
     ]);
+  });
+
+  it("plan a list element that is unknown as a whole (`[var.x, { … }]`) as unknown, and the known ones beside it as usual", async () => {
+    const config = { name: "a", rules: [unknown(), { port: 443, id: null }], owner: null };
+    const plan = await new ProviderServer(provider, quiet).planResourceChange({
+      typeName: "fw_firewall",
+      priorState: dv(null),
+      proposedNewState: dv(config),
+      config: dv(config),
+      priorPrivate: new Uint8Array(),
+    });
+    expect(plan.diagnostics).toEqual([]);
+    const [first, second] = (fromDynamicValue(plan.plannedState!, type) as { rules: { port: number; id: unknown }[] }).rules;
+    expect(isUnknown(first)).toBe(true);
+    expect(second?.port).toBe(443);
+    expect(isUnknown(second?.id)).toBe(true);
   });
 
   it("make the provider protocol 6 only: debug mode over 5 is refused", async () => {
