@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isUnknown } from "../cty/index.js";
 import { planChange } from "./plan.js";
-import type { Block } from "./schema.js";
+import { type Block, nestedAttribute } from "./schema.js";
 
 const block: Block = {
   attributes: {
@@ -63,6 +63,38 @@ describe("planChange", () => {
     const proposed = { ...prior, path: "b.txt", owner: { name: "you", uid: 7 }, rule: [{ port: 443, note: "n" }] };
     const { requiresReplace } = planChange(block, prior, proposed, config);
     expect(requiresReplace).toEqual([["path"], ["owner", "name"], ["rule", 0, "port"]]);
+  });
+
+  it("lists changed requiresReplace attributes inside nested attributes (list index, map key, single), not unchanged ones", () => {
+    const target = { host: { type: "string", required: true, requiresReplace: true }, weight: { type: "number", optional: true } } as const;
+    const nested: Block = {
+      attributes: {
+        targets: nestedAttribute("list", target, { optional: true }),
+        by_name: nestedAttribute("map", target, { optional: true }),
+        main: nestedAttribute("single", target, { optional: true }),
+        whole: nestedAttribute("list", target, { optional: true, requiresReplace: true }),
+      },
+    };
+    const before = {
+      targets: [{ host: "a", weight: 1 }],
+      by_name: { x: { host: "a", weight: 1 } },
+      main: { host: "a", weight: 1 },
+      whole: [{ host: "a", weight: 1 }],
+    };
+    const weightOnly = { targets: [{ host: "a", weight: 2 }], by_name: { x: { host: "a", weight: 2 } }, main: { host: "a", weight: 2 }, whole: before.whole };
+    expect(planChange(nested, before, weightOnly, weightOnly).requiresReplace).toEqual([]);
+    const hosts = {
+      targets: [{ host: "b", weight: 1 }],
+      by_name: { x: { host: "b", weight: 1 } },
+      main: { host: "b", weight: 1 },
+      whole: [{ host: "b", weight: 1 }],
+    };
+    expect(planChange(nested, before, hosts, hosts).requiresReplace).toEqual([
+      ["whole"],
+      ["targets", 0, "host"],
+      ["by_name", { key: "x" }, "host"],
+      ["main", "host"],
+    ]);
   });
 
   it("plans null for a destroy", () => {

@@ -7,14 +7,15 @@
  */
 import { type CtyType, type CtyValue, valuesEqual as ctyValuesEqual, isUnknown, unknown } from "../cty/index.js";
 import type { AttributePath } from "./diagnostics.js";
-import { type Block, blockType, type NestedBlock } from "./schema.js";
+import { type Nested, nestedOf } from "./nesting.js";
+import { type Block, blockType } from "./schema.js";
 
 function valuesEqual(a: unknown, b: unknown, type: CtyType): boolean {
   return ctyValuesEqual((a ?? null) as CtyValue, (b ?? null) as CtyValue, type);
 }
 
-/** The cty type of a nested block type's value. */
-function nestedType(nested: NestedBlock): CtyType {
+/** The cty type of a nested block type's or nested attribute's value. */
+function nestedType(nested: Nested): CtyType {
   const element = blockType(nested.block);
   switch (nested.nesting) {
     case "single":
@@ -111,7 +112,9 @@ function changedReplaceAttributes(block: Block, prior: ObjectValue, planned: Obj
   for (const [name, attribute] of Object.entries(block.attributes)) {
     if (attribute.requiresReplace && !valuesEqual(prior[name], planned[name], attribute.type)) paths.push([...at, name]);
   }
-  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
+  // Nested blocks and nested attributes alike: the changed requiresReplace attributes inside them.
+  for (const [name, nested] of nestedOf(block)) {
+    if (block.attributes[name]?.requiresReplace) continue; // the attribute as a whole, above
     const before = prior[name] ?? null;
     const after = planned[name] ?? null;
     if (before === null || after === null || isUnknown(before) || isUnknown(after)) {
@@ -153,7 +156,6 @@ function changedReplaceAttributes(block: Block, prior: ObjectValue, planned: Obj
 
 function hasReplaceAttribute(block: Block): boolean {
   return (
-    Object.values(block.attributes).some((attribute) => attribute.requiresReplace) ||
-    Object.values(block.blocks ?? {}).some((nested) => hasReplaceAttribute(nested.block))
+    Object.values(block.attributes).some((attribute) => attribute.requiresReplace) || nestedOf(block).some(([, nested]) => hasReplaceAttribute(nested.block))
   );
 }
