@@ -37,17 +37,24 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The TS host's side: the same jobs as bench_host.py. */
-async function tsHost(command, commandArgs) {
-  const start = () => startPlugin({ command, args: commandArgs, handshake, plugins: { kv_grpc: clientPlugin(KV) }, autoMTLS: true, onLog: () => {} });
+const tsStart = (command, commandArgs) =>
+  startPlugin({ command, args: commandArgs, handshake, plugins: { kv_grpc: clientPlugin(KV) }, autoMTLS: true, onLog: () => {} });
+
+/** Spawn → first Put answered by the TS host: one unmeasured start (page cache), then `n` measured. */
+async function tsColdStarts(command, commandArgs, n) {
   const cold = [];
-  for (let i = 0; i <= params.cold; i++) {
+  for (let i = 0; i <= n; i++) {
     const t0 = performance.now();
-    const client = await start();
+    const client = await tsStart(command, commandArgs);
     await client.dispense("kv_grpc").put({ key: "k", value: Buffer.from("v") });
     cold.push(performance.now() - t0);
     await client.close();
   }
-  const client = await start();
+  return cold.slice(1);
+}
+
+async function tsHost(command, commandArgs) {
+  const client = await tsStart(command, commandArgs);
   try {
     const pid = client.pid;
     await sleep(1000);
@@ -72,17 +79,18 @@ async function tsHost(command, commandArgs) {
       );
       const wall = (performance.now() - wall0) / 1000;
       const host = process.cpuUsage(host0);
-      const cpu = (host.user + host.system) / 1e6 + (cpuSeconds(pid) - plugin0);
-      unary[String(conc)] = { calls_per_s: calls / wall, cpu_us_per_call: (cpu / calls) * 1e6 };
+      const pluginCpu = cpuSeconds(pid) - plugin0;
+      const cpu = (host.user + host.system) / 1e6 + pluginCpu;
+      unary[String(conc)] = { calls_per_s: calls / wall, cpu_us_per_call: (cpu / calls) * 1e6, plugin_cpu_us_per_call: (pluginCpu / calls) * 1e6 };
     }
-    return { cold_ms: median(cold.slice(1)), plugin_idle_rss_mib: idle, unary };
+    return { plugin_idle_rss_mib: idle, unary };
   } finally {
     await client.close();
   }
 }
 
-async function pythonHost(python, pluginCommand) {
-  const r = await runGo(python, [path.join(benchDir, "python", "bench_host.py"), JSON.stringify(params), ...pluginCommand], {
+async function pythonHost(python, pluginCommand, jobParams = { ...params, cold: 0 }) {
+  const r = await runGo(python, [path.join(benchDir, "python", "bench_host.py"), JSON.stringify(jobParams), ...pluginCommand], {
     cwd: repoRoot,
     timeoutMs: 300_000,
     env: { PLUGIN_AUTO_MTLS: "true" },
@@ -98,11 +106,24 @@ async function main() {
   const python = pyviderPython();
   const tsPlugin = [process.execPath, path.join(repoRoot, "fixtures", "ts-plugin", "plugin.mjs")];
   const pyPlugin = [python, path.join(pythonFixtures, "kv_plugin.py")];
+  // Cold starts round by round, the pairings alternated (the plugin's own start dominates them, so
+  // a drift of the machine's load between pairings run one after another would decide the ratios).
+  const coldStarts = {
+    "py-py": () => pythonHost(python, pyPlugin, { ...params, cold: 1, coldOnly: true }).then((r) => r.cold_samples_ms),
+    "py-ts": () => pythonHost(python, tsPlugin, { ...params, cold: 1, coldOnly: true }).then((r) => r.cold_samples_ms),
+    "ts-py": () => tsColdStarts(pyPlugin[0], pyPlugin.slice(1), 1),
+    "ts-ts": () => tsColdStarts(tsPlugin[0], tsPlugin.slice(1), 1),
+  };
+  const cold = Object.fromEntries(Object.keys(coldStarts).map((key) => [key, []]));
+  for (let round = 0; round < params.cold; round++) {
+    const order = round % 2 ? Object.keys(coldStarts).reverse() : Object.keys(coldStarts);
+    for (const key of order) cold[key].push(...(await coldStarts[key]()));
+  }
   const results = {
-    "py-py": await pythonHost(python, pyPlugin),
-    "py-ts": await pythonHost(python, tsPlugin),
-    "ts-py": await tsHost(pyPlugin[0], pyPlugin.slice(1)),
-    "ts-ts": await tsHost(tsPlugin[0], tsPlugin.slice(1)),
+    "py-py": { cold_ms: median(cold["py-py"]), ...(await pythonHost(python, pyPlugin)) },
+    "py-ts": { cold_ms: median(cold["py-ts"]), ...(await pythonHost(python, tsPlugin)) },
+    "ts-py": { cold_ms: median(cold["ts-py"]), ...(await tsHost(pyPlugin[0], pyPlugin.slice(1))) },
+    "ts-ts": { cold_ms: median(cold["ts-ts"]), ...(await tsHost(tsPlugin[0], tsPlugin.slice(1))) },
   };
   const result = { mode: quick ? "quick" : "full", params, results, durationS: Math.round((Date.now() - started) / 1000) };
   return { ...result, table: render(result) };
@@ -136,7 +157,9 @@ export function render(result) {
     row(`unary 100 B Put CPU per call (host + plugin), c=${c}`, "µs", "↓", (r) => r.unary[String(c)].cpu_us_per_call);
   }
   row("plugin RSS, idle after start", "MiB", "↓", (r) => r.plugin_idle_rss_mib);
-  lines.push(`(${result.params.cold} cold starts and ${result.params.seconds} s per concurrency per pairing, run one after another; bench/pyvider.mjs)`);
+  lines.push(
+    `(${result.params.cold} cold starts and ${result.params.seconds} s per concurrency per pairing, cold starts alternated round by round, the rest one pairing after another; bench/pyvider.mjs)`,
+  );
   return lines.join("\n");
 }
 

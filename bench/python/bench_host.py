@@ -7,7 +7,8 @@ alone, after a call, leaves the plugin running (go-plugin's own Go example plugi
 hangs this process at exit on the thread relaying the plugin's stderr.
 
   bench_host.py <params JSON> <plugin command...>
-  params: {"cold": N, "seconds": S, "conc": [1, 16, 64], "size": 100}
+  params: {"cold": N, "seconds": S, "conc": [1, 16, 64], "size": 100, "coldOnly": false}
+  (coldOnly: the cold starts alone, so that a caller can alternate them with other pairings)
 """
 
 import asyncio
@@ -64,7 +65,8 @@ async def main() -> None:
     command = sys.argv[2:]
     out: dict[str, object] = {}
     cold = []
-    for _ in range(params["cold"] + 1):
+    # One unmeasured start first (page cache), then params["cold"] measured ones; none when 0.
+    for _ in range(params["cold"] + 1 if params["cold"] > 0 else 0):
         started = time.perf_counter()
         client = plugin_client(command=command)
         await client.start()
@@ -72,7 +74,12 @@ async def main() -> None:
         await put(field(1, b"k") + field(2, b"v"))
         cold.append((time.perf_counter() - started) * 1000)
         await stop(client)
-    out["cold_ms"] = statistics.median(cold[1:])
+    if cold:
+        out["cold_ms"] = statistics.median(cold[1:])
+        out["cold_samples_ms"] = cold[1:]
+    if params.get("coldOnly"):
+        print(json.dumps(out), flush=True)
+        return
 
     client = plugin_client(command=command)
     await client.start()
@@ -98,8 +105,13 @@ async def main() -> None:
             host0, plugin0, wall0 = time.process_time(), process_cpu_s(pid), time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(conc)))
             wall = time.perf_counter() - wall0
-            cpu = (time.process_time() - host0) + (process_cpu_s(pid) - plugin0)
-            unary[str(conc)] = {"calls_per_s": calls / wall, "cpu_us_per_call": cpu / calls * 1e6}
+            plugin_cpu = process_cpu_s(pid) - plugin0
+            cpu = (time.process_time() - host0) + plugin_cpu
+            unary[str(conc)] = {
+                "calls_per_s": calls / wall,
+                "cpu_us_per_call": cpu / calls * 1e6,
+                "plugin_cpu_us_per_call": plugin_cpu / calls * 1e6,
+            }
         out["unary"] = unary
     finally:
         await stop(client)
