@@ -87,6 +87,8 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
             },
             port: { type: "number", optional: true, computed: true, default: 8080 },
             mode: { type: "string", optional: true, computed: true, default: "tcp" },
+            token: { type: "string", optional: true, sensitive: true },
+            proto: { type: "string", optional: true, deprecated: "set mode instead" },
           },
         },
         create({ config, planned }, context) {
@@ -110,7 +112,7 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
   });
   for (const spec of binaryMatrix()) {
     it(
-      `${spec.label}: attribute defaults are planned and applied, validators refuse values on their attribute, private data comes back`,
+      `${spec.label}: attribute defaults planned and applied, validators refusing values on their attribute, private data coming back, sensitive and deprecated attributes`,
       async () => {
         const bin = await spec.get();
         const listener = (body: string) => `resource "svc_listener" "web" {\n${body}}\n`;
@@ -122,7 +124,7 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
             {
               config: listener('  name = "web"\n'),
               check: (state) => {
-                expect(state.resources["svc_listener.web"]?.values).toEqual({ name: "web", port: 8080, mode: "tcp" });
+                expect(state.resources["svc_listener.web"]?.values).toEqual({ name: "web", port: 8080, mode: "tcp", token: null, proto: null });
                 expect(listeners.get("web")).toEqual({ port: 8080, mode: "tcp" });
               },
             },
@@ -132,6 +134,18 @@ describeGo("@rpcplugin/terraform/testing on the real binaries", () => {
               check: () => expect(listeners.get("web")?.port).toBe(9090),
             },
             { config: listener('  name = "Web"\n'), expectError: /Invalid attribute value[\s\S]*must be lowercase letters/ },
+            {
+              // The binary hides a sensitive value and warns about a deprecated argument (newer ones with the provider's message).
+              config: listener('  name  = "web"\n  port  = 9090\n  token = "s3cret"\n  proto = "tcp"\n'),
+              expectChanges: { "svc_listener.web": "update" },
+              expectWarning: /Attribute Deprecated[\s\S]*set mode instead/,
+              check: (state) => {
+                const shown = state.json as { values: { root_module: { resources: { address: string; sensitive_values: Record<string, unknown> }[] } } };
+                const web = shown.values.root_module.resources.find((r) => r.address === "svc_listener.web");
+                expect(web?.sensitive_values).toMatchObject({ token: true });
+                expect(state.attribute("svc_listener.web", "token")).toBe("s3cret");
+              },
+            },
           ],
           checkDestroy: () => expect(listeners.size).toBe(0),
         });

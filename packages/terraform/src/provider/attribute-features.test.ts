@@ -82,6 +82,44 @@ describe("attribute validators", () => {
   });
 });
 
+describe("deprecated attributes and blocks", () => {
+  const old = defineResource({
+    schema: {
+      attributes: {
+        name: { type: "string", required: true },
+        proto: { type: "string", optional: true, deprecated: "set mode instead" },
+        legacy: { type: "bool", optional: true, deprecated: true },
+      },
+      blocks: {
+        hook: { nesting: "list", block: { deprecated: "use hooks", attributes: { url: { type: "string", required: true } } } },
+        rule: { nesting: "list", block: { attributes: { old_cidr: { type: "string", optional: true, deprecated: "use cidr" } } } },
+      },
+    },
+    create: () => ({}),
+    delete() {},
+  });
+  const server = new ProviderServer(defineProvider({ name: "svc", schema: { attributes: {} }, resources: { svc_old: old } }), quiet);
+  const oldType = blockType(old.schema);
+  const validate = async (over: Record<string, unknown>) =>
+    (
+      await server.validateResourceConfig({
+        typeName: "svc_old",
+        config: toDynamicValue({ name: "a", proto: null, legacy: null, hook: [], rule: [], ...over }, oldType) as { msgpack: Uint8Array; json: Uint8Array },
+      })
+    ).diagnostics.map((d) => [d.severity, d.summary, d.detail, d.attribute?.steps.map((s) => s.selector.value)]);
+
+  it("warn, naming the attribute and the provider's message, only when the configuration sets them (Terraform leaves it to the provider)", async () => {
+    expect(await validate({})).toEqual([]);
+    const { unknown } = await import("../cty/index.js");
+    expect(await validate({ proto: "tcp", legacy: unknown(), hook: [{ url: "u" }], rule: [{ old_cidr: null }, { old_cidr: "10.0.0.0/8" }] })).toEqual([
+      [2, "Attribute Deprecated", "set mode instead", ["proto"]],
+      [2, "Attribute Deprecated", "legacy is deprecated.", ["legacy"]],
+      [2, "Block Deprecated", "use hooks", ["hook"]],
+      [2, "Attribute Deprecated", "use cidr", ["rule", 1n, "old_cidr"]],
+    ]);
+  });
+});
+
 describe("private state", () => {
   const seen: unknown[] = [];
   const tracked = defineResource({

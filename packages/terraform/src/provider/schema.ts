@@ -23,7 +23,10 @@ export interface Attribute<T extends CtyType = CtyType> {
   readonly sensitive?: boolean;
   /** Shown in documentation and language servers. */
   readonly description?: string;
-  /** `true`, or the message telling users what to use instead. */
+  /**
+   * `true`, or the message telling users what to use instead: a configuration that sets the
+   * attribute gets an "Attribute Deprecated" warning with it (Terraform leaves that warning to the provider).
+   */
   readonly deprecated?: boolean | string;
   /** Resources only: changing the value plans a replace (destroy and create) instead of an update. */
   readonly requiresReplace?: boolean;
@@ -123,6 +126,7 @@ export interface Block {
   readonly attributes: Readonly<Record<string, Attribute>>;
   readonly blocks?: Readonly<Record<string, NestedBlock>>;
   readonly description?: string;
+  /** As an attribute's: a configuration that sets the (nested) block gets a "Block Deprecated" warning. */
   readonly deprecated?: boolean | string;
 }
 

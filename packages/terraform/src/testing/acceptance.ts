@@ -28,6 +28,8 @@ export interface ConfigStep {
   readonly expectChanges?: Readonly<Record<string, PlannedAction>>;
   /** The plan or apply must fail with output matching this. */
   readonly expectError?: RegExp;
+  /** The plan's output must match this (a warning diagnostic the step expects, such as a deprecation). */
+  readonly expectWarning?: RegExp;
   /** After the apply, a plan may still show changes (by default it must be empty). */
   readonly expectNonEmptyPlan?: boolean;
   /** Checks the state after the apply (throw, or use your test framework's assertions, to fail). */
@@ -231,6 +233,7 @@ export async function runAcceptanceTest(test: AcceptanceTest): Promise<void> {
       fail("terraform plan failed", plan);
     }
     if (plan.code !== 0 && plan.code !== 2) fail("terraform plan failed", plan);
+    if (current.expectWarning && !matches(plan, current.expectWarning)) fail(`the plan's output does not match ${current.expectWarning}`, plan);
     if (current.expectChanges) {
       const shown = await runOk(["show", "-json", "-no-color", planFile], "terraform show of the plan");
       let actions: Record<string, string[]> = {};
@@ -324,9 +327,13 @@ export async function runAcceptanceTest(test: AcceptanceTest): Promise<void> {
   }
 
   function expectFailure(result: CommandResult, pattern: RegExp): void {
+    if (!matches(result, pattern)) fail(`the command failed, but not with an error matching ${pattern}`, result);
+  }
+
+  function matches(result: CommandResult, pattern: RegExp): boolean {
     const output = `${result.stdout}\n${result.stderr}`;
     // Terraform wraps long lines: match the text with its line breaks and box-drawing margins folded into spaces.
     const folded = output.replace(/[│╷╵]/g, " ").replace(/\s+/g, " ");
-    if (!pattern.test(output) && !pattern.test(folded)) fail(`the command failed, but not with an error matching ${pattern}`, result);
+    return pattern.test(output) || pattern.test(folded);
   }
 }
