@@ -98,12 +98,14 @@ const MISSING_STREAM = "yamux: frame for missing stream";
  */
 const DISCARDED_DATA = "yamux: Discarding data for stream";
 /**
- * go-plugin's host side of a multiplexed session sometimes logs "yamux:
- * Failed to write header/body: ... use of closed network connection" while
- * Kill tears it down, with go-plugin's own Go plugin as well (a host-side
- * write racing the connection's close).
+ * go-plugin's host side of a multiplexed session sometimes logs, while Kill
+ * tears it down, "yamux: Failed to write header/body: ... use of closed
+ * network connection", or "yamux: Failed to read stream data: ... use of
+ * closed network connection" followed by "yamux: failed to send go away:
+ * session shutdown" — with go-plugin's own Go plugin as well (the host's
+ * reads and writes racing the connection's close; seen once each in CI).
  */
-const HOST_MUX_SHUTDOWN = "yamux: Failed to write";
+const HOST_MUX_SHUTDOWN = ["yamux: Failed to write", "yamux: Failed to read stream data", "yamux: failed to send go away: session shutdown"];
 
 function expectCleanKill(r: HostRun): void {
   expect(r.killError).toBeNull();
@@ -472,7 +474,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
       fields: { network: r.network, address: r.address },
     });
     expect(r.logs.filter((l) => l.level === "unparsed")).toEqual([]);
-    expect(problems(r, m.mux ? [HOST_MUX_SHUTDOWN] : [])).toEqual([]);
+    expect(problems(r, m.mux ? HOST_MUX_SHUTDOWN : [])).toEqual([]);
 
     expectTLS(r, m);
     expectCleanKill(r);
@@ -600,7 +602,7 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
           expectCleanKill(r);
           expect(r.socketDirEntries).toEqual([]);
           // FIN-only stream closing has its own test below.
-          expect(problems(r, [MISSING_STREAM, DISCARDED_DATA, HOST_MUX_SHUTDOWN])).toEqual([]);
+          expect(problems(r, [MISSING_STREAM, DISCARDED_DATA, ...HOST_MUX_SHUTDOWN])).toEqual([]);
         }
         // (A Go plugin leaks its socket file under multiplexing, but with a
         // RunnerFunc go-plugin's Kill removes the whole plugin-dir*.)
@@ -632,8 +634,8 @@ describeGo("Go hosts ↔ TypeScript plugins", () => {
         expect(r.ops.at(-1)?.value).toBe("8");
         expectCleanKill(r);
       }
-      expect(problems(go!, [HOST_MUX_SHUTDOWN])).toEqual([]);
-      expect(problems(ts!, [HOST_MUX_SHUTDOWN])).toEqual([]);
+      expect(problems(go!, HOST_MUX_SHUTDOWN)).toEqual([]);
+      expect(problems(ts!, HOST_MUX_SHUTDOWN)).toEqual([]);
     });
   });
 
