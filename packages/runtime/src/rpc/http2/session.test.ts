@@ -22,13 +22,18 @@ async function nodeServer(options: http2.ServerOptions, onStream: (stream: http2
   server.on("stream", onStream);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => sessions.add(session));
+  return { port: await listenLocal(server, sessions), sessions };
+}
+
+/** Listens on a free loopback port; the sessions and the server go at cleanup. */
+async function listenLocal(server: Server | http2.Http2Server, sessions: Iterable<{ destroy(): void }>): Promise<number> {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   cleanups.push(() => {
     for (const session of sessions) session.destroy();
     server.close();
   });
-  return { port: (server.address() as { port: number }).port, sessions };
+  return (server.address() as { port: number }).port;
 }
 
 function ourClient(port: number, windowSize = 8 << 20): Http2Session {
@@ -46,13 +51,7 @@ async function ourServer(onStream: (stream: Http2Stream, headers: http2.Incoming
     session.on("stream", onStream);
     sessions.push(session);
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  cleanups.push(() => {
-    for (const session of sessions) session.destroy();
-    server.close();
-  });
-  return { port: (server.address() as { port: number }).port, sessions };
+  return { port: await listenLocal(server, sessions), sessions };
 }
 
 function nodeClient(port: number, options: http2.ClientSessionOptions = {}): http2.ClientHttp2Session {
