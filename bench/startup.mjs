@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Start-up of a shipped plugin: spawn → handshake line of the bench plugin (bench/plugin) run
-// three ways — plain (node and node_modules), bundled (`rpcplugin bundle`: one .mjs file) and
-// built (`rpcplugin build`: a standalone executable with a code cache) — next to a `node -e`
+// four ways — plain (node and node_modules), bundled (`rpcplugin bundle`: one .mjs file) and
+// built (`rpcplugin build`: a standalone executable with a code cache; and with `--snapshot`: one
+// that starts from a V8 startup snapshot) — next to a `node -e`
 // that prints a line, alternated round by round, no TLS, no host connection. Wall time and the
 // CPU each process spent until its line (all threads, /proc/<pid>/task/*/schedstat): far steadier
 // than wall time on a busy machine. Also the built executable's size.
@@ -74,9 +75,15 @@ async function main(quick) {
     const bundled = path.join(work, "plugin.bundle.mjs");
     await bundlePlugin({ entry, out: bundled });
     const built = await buildExecutable({ entry, out: path.join(work, "plugin") });
+    const snapshot = await buildExecutable({ entry, out: path.join(work, "plugin-snapshot"), snapshot: true });
     const rounds = quick ? 3 : 15;
     const { wall, cpu } = await measureHandshakes(
-      { plain: [process.execPath, path.join(benchDir, "plugin")], bundled: [process.execPath, bundled], built: [built.out] },
+      {
+        plain: [process.execPath, path.join(benchDir, "plugin")],
+        bundled: [process.execPath, bundled],
+        built: [built.out],
+        snapshot: [snapshot.out],
+      },
       rounds,
     );
     const stats = { wall: {}, cpu: {} };
@@ -85,6 +92,7 @@ async function main(quick) {
       rounds,
       stats,
       executableBytes: built.bytes,
+      snapshotExecutableBytes: snapshot.bytes,
       codeCache: built.codeCache,
       bundleBytes: statSync(bundled).size,
       durationS: Math.round((Date.now() - started) / 1000),
@@ -96,6 +104,7 @@ async function main(quick) {
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const signed = (x) => `${x < 0 ? "−" : "+"}${fmt(Math.abs(x))}`;
 
 /** Markdown: one row per way of shipping, wall and CPU medians and CPU over the floor. */
 export function render(result) {
@@ -109,19 +118,20 @@ export function render(result) {
     [NODE_LINE]: "floor: `node -e` that prints a line",
     plain: "plain: `node bench/plugin` (node_modules)",
     bundled: "bundled: `rpcplugin bundle` (one .mjs)",
-    built: "built: `rpcplugin build` (standalone executable)",
+    built: "built: `rpcplugin build` (standalone executable, code cache)",
+    snapshot: "built: `rpcplugin build --snapshot` (standalone executable, startup snapshot)",
   };
   for (const [label, text] of Object.entries(labels)) {
     const w = result.stats.wall[label];
     const c = result.stats.cpu[label];
     if (!w || !c) continue;
-    const over = label === NODE_LINE ? "–" : `**+${fmt(c.median - floor)}**`;
+    const over = label === NODE_LINE ? "–" : `**${signed(c.median - floor)}**`;
     lines.push(
-      `| ${text} | ${fmt(w.median)} <sub>p90 ${fmt(w.p90)}</sub> | ${fmt(c.median)} <sub>p90 ${fmt(c.p90)}</sub> | ${over} | ${label === NODE_LINE ? "–" : `+${fmt(w.median - wallFloor)}`} |`,
+      `| ${text} | ${fmt(w.median)} <sub>p90 ${fmt(w.p90)}</sub> | ${fmt(c.median)} <sub>p90 ${fmt(c.p90)}</sub> | ${over} | ${label === NODE_LINE ? "–" : signed(w.median - wallFloor)} |`,
     );
   }
   lines.push(
-    `(${result.rounds} rounds, alternated; executable ${(result.executableBytes / 2 ** 20).toFixed(1)} MiB, code cache ${result.codeCache}; bundle ${(result.bundleBytes / 2 ** 20).toFixed(1)} MiB; bench/startup.mjs)`,
+    `(${result.rounds} rounds, alternated; executable ${(result.executableBytes / 2 ** 20).toFixed(1)} MiB, code cache ${result.codeCache}; with the snapshot ${(result.snapshotExecutableBytes / 2 ** 20).toFixed(1)} MiB; bundle ${(result.bundleBytes / 2 ** 20).toFixed(1)} MiB; bench/startup.mjs)`,
   );
   return lines.join("\n");
 }

@@ -140,8 +140,12 @@ async function main() {
     const built = await buildExecutable({ entry: tsMain, out: path.join(root, "terraform-provider-files") });
     result.executableBytes = built.bytes;
     const tse = project(root, "tse", built.out);
+    mkdirSync(path.join(root, "snapshot"));
+    const snapshotBuilt = await buildExecutable({ entry: tsMain, out: path.join(root, "snapshot", "terraform-provider-files"), snapshot: true });
+    result.snapshotExecutableBytes = snapshotBuilt.bytes;
+    const tss = project(root, "tss", snapshotBuilt.out);
     const go = project(root, "go", goProvider);
-    const projects = [ts, tsb, tse, go];
+    const projects = [ts, tsb, tse, tss, go];
 
     // Cold start, timed by our host. The providers run in a private TMPDIR (their sockets).
     const sides = projects.map((p) => [p.name, p.executable, { TMPDIR: p.tmp }]);
@@ -200,19 +204,19 @@ async function main() {
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-/** Markdown: one row per figure, TS, bundled TS, built TS and Go medians (p90 · min–max) and the ratios to Go. */
+/** Markdown: one row per figure, TS, bundled TS, built TS (code cache, snapshot) and Go medians (p90 · min–max) and the ratios to Go. */
 export function render(result) {
   const lines = [];
   lines.push(
-    "| Terraform provider: TS (examples/terraform-provider-files), the same bundled (`rpcplugin bundle`) and built (`rpcplugin build`), Go (terraform-plugin-go) | unit ↓ | TS | TS bundled | TS built | Go | TS/Go | bundled/Go | built/Go |",
+    "| Terraform provider: TS (examples/terraform-provider-files), the same bundled (`rpcplugin bundle`) and built (`rpcplugin build`, `--snapshot`), Go (terraform-plugin-go) | unit ↓ | TS | TS bundled | TS built | TS built --snapshot | Go | TS/Go | bundled/Go | built/Go | snapshot/Go |",
   );
-  lines.push("|---|---|---|---|---|---|---|---|---|");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   const row = (label, key) => {
-    const [t, b, e, g] = ["ts", "tsb", "tse", "go"].map((side) => result.stats[`${key}.${side}`]);
+    const [t, b, e, n, g] = ["ts", "tsb", "tse", "tss", "go"].map((side) => result.stats[`${key}.${side}`]);
     if (!t || !g) return;
     const c = (s) => (s ? `${fmt(s.median)} <sub>p90 ${fmt(s.p90)} · ${fmt(s.min)}–${fmt(s.max)}</sub>` : "n/a");
     const ratio = (s) => (s ? `**×${(s.median / g.median).toFixed(2)}**` : "n/a");
-    lines.push(`| ${label} | ms | ${c(t)} | ${c(b)} | ${c(e)} | ${c(g)} | ${ratio(t)} | ${ratio(b)} | ${ratio(e)} |`);
+    lines.push(`| ${label} | ms | ${c(t)} | ${c(b)} | ${c(e)} | ${c(n)} | ${c(g)} | ${ratio(t)} | ${ratio(b)} | ${ratio(e)} | ${ratio(n)} |`);
   };
   row("spawn → first GetProviderSchema answer (AutoMTLS, our TS host)", "cold");
   for (const b of result.binaries) {

@@ -69,73 +69,78 @@ describe("rpcplugin release: arguments", () => {
   }, 120_000);
 });
 
-describeGo("a provider released with rpcplugin release, installed by real terraform/tofu from its zip, with no node on PATH", () => {
-  let released: ReleaseResult;
-  const dist = path.join(out.path, "dist");
+for (const snapshot of [false, true]) {
+  describeGo(
+    `a provider released with rpcplugin release${snapshot ? " --snapshot" : ""}, installed by real terraform/tofu from its zip, with no node on PATH`,
+    () => {
+      let released: ReleaseResult;
+      const dist = path.join(out.path, snapshot ? "dist-snapshot" : "dist");
 
-  beforeAll(async () => {
-    released = await releaseProvider({ entry: providerMain, name: "files", version: "0.1.0", outDir: dist });
-  }, 120_000);
+      beforeAll(async () => {
+        released = await releaseProvider({ entry: providerMain, name: "files", version: "0.1.0", outDir: dist, snapshot });
+      }, 120_000);
 
-  it("writes the registry layout: the zip, a manifest of the protocols the provider served, and the sums of both", () => {
-    const base = "terraform-provider-files_0.1.0";
-    expect(readdirSync(dist).sort()).toEqual([`${base}_${platformName()}.zip`, `${base}_SHA256SUMS`, `${base}_manifest.json`].sort());
-    expect(JSON.parse(readFileSync(released.manifest, "utf8"))).toEqual({ version: 1, metadata: { protocol_versions: ["5.0", "6.0"] } });
-    expect(readFileSync(released.sums, "utf8")).toBe(
-      [`${base}_${platformName()}.zip`, `${base}_manifest.json`]
-        .sort()
-        .map((file) => `${sha256(path.join(dist, file))}  ${file}\n`)
-        .join(""),
-    );
-  });
+      it("writes the registry layout: the zip, a manifest of the protocols the provider served, and the sums of both", () => {
+        const base = "terraform-provider-files_0.1.0";
+        expect(readdirSync(dist).sort()).toEqual([`${base}_${platformName()}.zip`, `${base}_SHA256SUMS`, `${base}_manifest.json`].sort());
+        expect(JSON.parse(readFileSync(released.manifest, "utf8"))).toEqual({ version: 1, metadata: { protocol_versions: ["5.0", "6.0"] } });
+        expect(readFileSync(released.sums, "utf8")).toBe(
+          [`${base}_${platformName()}.zip`, `${base}_manifest.json`]
+            .sort()
+            .map((file) => `${sha256(path.join(dist, file))}  ${file}\n`)
+            .join(""),
+        );
+      });
 
-  for (const spec of binaryMatrix()) {
-    describe(spec.label, () => {
-      let p: TerraformProject;
-      let life: FilesLifecycle;
+      for (const spec of binaryMatrix()) {
+        describe(spec.label, () => {
+          let p: TerraformProject;
+          let life: FilesLifecycle;
 
-      projectForSuite(
-        () => p,
-        async () => {
-          p = await TerraformProject.create(await spec.get(), { packagedZip: released.zip, env: { ...NO_NETWORK, ...withoutNode.env } });
-          life = new FilesLifecycle(p);
-        },
-      );
+          projectForSuite(
+            () => p,
+            async () => {
+              p = await TerraformProject.create(await spec.get(), { packagedZip: released.zip, env: { ...NO_NETWORK, ...withoutNode.env } });
+              life = new FilesLifecycle(p);
+            },
+          );
 
-      it(
-        "init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash",
-        async () => {
-          expect(spawnSync("sh", ["-c", "command -v node"], { env: p.env() }).status).not.toBe(0);
-          await life.writeFirstConfig();
-          const r = await p.run(["init", ...TF_FLAGS]);
-          expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
-          accessSync(p.executable, constants.X_OK);
-          expect(readdirSync(path.dirname(p.executable))).toEqual(["terraform-provider-files_v0.1.0"]);
-          // h1: Go's dirhash.Hash1 of the unpacked package: sha256 of "<sha256 of file>  <name>\n" per file.
-          const h1 = createHash("sha256")
-            .update(`${sha256(p.executable)}  terraform-provider-files_v0.1.0\n`)
-            .digest("base64");
-          expect(readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8")).toContain(`"h1:${h1}"`);
-        },
-        STEP_TIMEOUT_MS,
-      );
+          it(
+            "init installs it from the zip: the executable alone, recorded in the lock file by its h1: hash",
+            async () => {
+              expect(spawnSync("sh", ["-c", "command -v node"], { env: p.env() }).status).not.toBe(0);
+              await life.writeFirstConfig();
+              const r = await p.run(["init", ...TF_FLAGS]);
+              expect(r.stdout).toMatch(/Installed example\.com\/rpcplugin\/files v0\.1\.0/);
+              accessSync(p.executable, constants.X_OK);
+              expect(readdirSync(path.dirname(p.executable))).toEqual(["terraform-provider-files_v0.1.0"]);
+              // h1: Go's dirhash.Hash1 of the unpacked package: sha256 of "<sha256 of file>  <name>\n" per file.
+              const h1 = createHash("sha256")
+                .update(`${sha256(p.executable)}  terraform-provider-files_v0.1.0\n`)
+                .digest("base64");
+              expect(readFileSync(path.join(p.work, ".terraform.lock.hcl"), "utf8")).toContain(`"h1:${h1}"`);
+            },
+            STEP_TIMEOUT_MS,
+          );
 
-      it("plan and apply create the file", () => life.create(), STEP_TIMEOUT_MS);
-      it("a second plan is empty", () => life.emptyPlan(), STEP_TIMEOUT_MS);
-      it(
-        "the unpacked executable serves debug mode (--debug); terraform reattaches to it and finds nothing to change",
-        async () => {
-          const debug = await p.startDebugProvider(withoutNode.env);
-          try {
-            const r = await p.run(["plan", ...TF_FLAGS], { env: { TF_REATTACH_PROVIDERS: debug.reattach } });
-            expect(r.stdout).toMatch(/No changes/);
-          } finally {
-            expect(await debug.stop()).toEqual({ code: 0, signal: null });
-          }
-        },
-        STEP_TIMEOUT_MS,
-      );
-      it("destroy removes the file", () => life.destroy(), STEP_TIMEOUT_MS);
-    });
-  }
-});
+          it("plan and apply create the file", () => life.create(), STEP_TIMEOUT_MS);
+          it("a second plan is empty", () => life.emptyPlan(), STEP_TIMEOUT_MS);
+          it(
+            "the unpacked executable serves debug mode (--debug); terraform reattaches to it and finds nothing to change",
+            async () => {
+              const debug = await p.startDebugProvider(withoutNode.env);
+              try {
+                const r = await p.run(["plan", ...TF_FLAGS], { env: { TF_REATTACH_PROVIDERS: debug.reattach } });
+                expect(r.stdout).toMatch(/No changes/);
+              } finally {
+                expect(await debug.stop()).toEqual({ code: 0, signal: null });
+              }
+            },
+            STEP_TIMEOUT_MS,
+          );
+          it("destroy removes the file", () => life.destroy(), STEP_TIMEOUT_MS);
+        });
+      }
+    },
+  );
+}

@@ -110,9 +110,10 @@ export default function setup(): () => Promise<void> {
       rmSync(tmp, { recursive: true, force: true });
       return;
     }
-    // The workers themselves carry the marker: give them a moment to be gone.
+    // The workers themselves carry the marker: give them a moment to be gone, and esbuild's service
+    // (the cli's bundler, a child of a worker) a moment to see its parent's pipe close.
     let left = processesMarked(value);
-    for (let i = 0; i < 50 && left.some((p) => /vitest/.test(p.command)); i++) {
+    for (let i = 0; i < 50 && left.some((p) => /vitest|esbuild --service/.test(p.command)); i++) {
       await sleep(100);
       left = processesMarked(value);
     }

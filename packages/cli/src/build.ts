@@ -4,6 +4,8 @@
  * (sea-script.ts) and a code cache made by a warm-up run (sea-loader.ts)
  * injected (sea-inject.ts). It runs with no `node` on PATH and no
  * node_modules, as go-plugin hosts and terraform/tofu launch Go plugins.
+ * With `snapshot`, a V8 startup snapshot of the imported plugin replaces the
+ * code cache (sea-loader.ts, snapshotMainSource).
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -12,17 +14,20 @@ import path from "node:path";
 import { NOT_A_PLUGIN_MESSAGE } from "@rpcplugin/runtime";
 import { describeBuildError } from "./bundle.js";
 import { assertSeaSupport, BuildError, injectSeaBlob, makeSeaBlob } from "./sea-inject.js";
-import { CACHE_ASSET, loaderSource, SCRIPT_ASSET, WARMUP_SOURCE } from "./sea-loader.js";
+import { CACHE_ASSET, loaderSource, SCRIPT_ASSET, SNAPSHOT_NO_SERVE_MESSAGE, snapshotMainSource, WARMUP_SOURCE } from "./sea-loader.js";
 import { bundleFunctionScript } from "./sea-script.js";
 
 export { BuildError, type BuildFailure } from "./sea-inject.js";
 
-export const BUILD_USAGE = `  rpcplugin build <entry> [--out FILE] [--no-code-cache] [--no-verify]
+export const BUILD_USAGE = `  rpcplugin build <entry> [--out FILE] [--snapshot] [--no-code-cache] [--no-verify]
       Build a plugin — its compiled entry module (.js/.mjs) and every package it imports — into one
       executable for this platform (default: ./<entry name without extension>) that runs with no
       node on PATH and no node_modules: Node's single-executable application with a code cache.
       The entry runs once while building, without a magic cookie, to make the code cache and to
       check that it reaches serve(); --no-verify accepts an entry that does not.
+      --snapshot: start from a V8 startup snapshot taken after the entry's imports ran (at build
+      time) up to serve(); starts faster, but what the entry's top-level code read while building
+      (environment, arguments, files) is what the executable has.
 `;
 
 export interface BuildOptions {
@@ -32,6 +37,13 @@ export interface BuildOptions {
   out: string;
   /** Embed a code cache made by a warm-up run (default true): a faster start for ~0.3 MB. */
   codeCache?: boolean;
+  /**
+   * Start from a V8 startup snapshot instead (default false): the entry runs while building, its
+   * imports are evaluated into the snapshot, and serve() is called when the executable starts.
+   * Top-level code of the entry and its modules runs at build time, so what it reads there
+   * (environment, arguments, files) is the build machine's.
+   */
+  snapshot?: boolean;
   /** Fail unless the entry reaches serve() (default true). */
   verify?: boolean;
   /** Bound on each run of the plugin while building (default 30 s). */
@@ -44,10 +56,13 @@ export interface BuildResult {
   bytes: number;
   /** Whether the executable's V8 accepted the embedded code cache on its check run. */
   codeCache: "accepted" | "rejected" | "absent";
+  /** Whether the executable starts from a startup snapshot. */
+  snapshot: boolean;
 }
 
 /** Builds the executable; rejects with a {@link BuildError} naming the step and what to do. */
-export async function buildExecutable({ entry, out, codeCache = true, verify = true, timeoutMs = 30_000 }: BuildOptions): Promise<BuildResult> {
+export async function buildExecutable(options: BuildOptions): Promise<BuildResult> {
+  const { entry, out, snapshot = false } = options;
   if (!existsSync(entry) || !statSync(entry).isFile()) {
     throw new BuildError("entry", `the entry ${JSON.stringify(entry)} is not a file (give the compiled .js/.mjs module your plugin runs)`);
   }
@@ -58,32 +73,65 @@ export async function buildExecutable({ entry, out, codeCache = true, verify = t
   try {
     let script: string;
     try {
-      script = await bundleFunctionScript(entry);
+      script = await bundleFunctionScript(entry, { snapshot });
     } catch (error) {
       throw new BuildError("bundle", `could not bundle ${entry}:\n${describeBuildError(error)}`);
     }
     const scriptFile = path.join(work, "plugin.js");
-    const cacheFile = path.join(work, "plugin.cache");
     writeFileSync(scriptFile, script);
-    const filename = path.basename(entry);
-    const warmup = await warmUp(work, scriptFile, cacheFile, filename, out, timeoutMs);
-    if (verify && !warmup.reachedServe) {
-      throw new BuildError(
-        "no-serve",
-        `${entry} ran to its end without reaching serve() (${warmup.ending}); a plugin must call serve() (or serveProvider()) when it is run — build with --no-verify if it does so only under conditions this run did not meet.${tail(warmup.output)}`,
-      );
-    }
-    const assets: Record<string, string> = { [SCRIPT_ASSET]: scriptFile };
-    if (codeCache) assets[CACHE_ASSET] = cacheFile;
-    const blob = await makeSeaBlob({ workDir: work, mainSource: loaderSource(filename), assets });
-    await injectSeaBlob(blob, partial);
-    const check = verify ? await checkExecutable(partial, timeoutMs) : "absent";
+    const build = snapshot ? buildFromSnapshot : buildWithCodeCache;
+    await build(options, work, scriptFile, partial);
+    const check = (options.verify ?? true) ? await checkExecutable(partial, options.timeoutMs ?? 30_000) : "absent";
     renameSync(partial, out);
-    return { out, bytes: statSync(out).size, codeCache: codeCache ? check : "absent" };
+    return { out, bytes: statSync(out).size, codeCache: !snapshot && (options.codeCache ?? true) ? check : "absent", snapshot };
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(partial, { force: true });
   }
+}
+
+/** The loader with the script and its code cache as assets, the cache made by a warm-up run under this node. */
+async function buildWithCodeCache(
+  { entry, out, codeCache = true, verify = true, timeoutMs = 30_000 }: BuildOptions,
+  work: string,
+  scriptFile: string,
+  partial: string,
+) {
+  const cacheFile = path.join(work, "plugin.cache");
+  const filename = path.basename(entry);
+  const warmup = await warmUp(work, scriptFile, cacheFile, filename, out, timeoutMs);
+  if (verify && !warmup.reachedServe) {
+    throw new BuildError(
+      "no-serve",
+      `${entry} ran to its end without reaching serve() (${warmup.ending}); a plugin must call serve() (or serveProvider()) when it is run — build with --no-verify if it does so only under conditions this run did not meet.${tail(warmup.output)}`,
+    );
+  }
+  const assets: Record<string, string> = { [SCRIPT_ASSET]: scriptFile };
+  if (codeCache) assets[CACHE_ASSET] = cacheFile;
+  const blob = await makeSeaBlob({ workDir: work, mainSource: loaderSource(filename), assets });
+  await injectSeaBlob(blob, partial);
+}
+
+/** The snapshot main, run by Node's snapshot builder: the executable starts from the plugin's heap after its imports. */
+async function buildFromSnapshot({ entry, out, timeoutMs = 30_000 }: BuildOptions, work: string, scriptFile: string, partial: string) {
+  let blob: string;
+  try {
+    const mainSource = snapshotMainSource(path.basename(entry), scriptFile, out);
+    blob = await makeSeaBlob({ workDir: work, mainSource, assets: {}, useSnapshot: true, timeoutMs });
+  } catch (error) {
+    if (!(error instanceof BuildError)) throw error;
+    const builtin = /node:\S+ cannot be in a startup snapshot, .*?: use it only once serving/.exec(error.message)?.[0];
+    const why =
+      builtin ??
+      (/still running after/.test(error.message)
+        ? "Node takes the snapshot once the event loop is empty, and something the entry starts while it is imported (a timer, a server, a connection) keeps it busy"
+        : "something its modules do while they are imported cannot be in a snapshot (an open handle, or a built-in that is not snapshot-safe)");
+    throw new BuildError(
+      "snapshot",
+      `the startup snapshot of ${entry} could not be built: ${why}. Move that work into what runs after serve() is called, or build without --snapshot.${builtin ? "" : `\n${withoutBuilderNoise(error.message)}`}`,
+    );
+  }
+  await injectSeaBlob(blob, partial);
 }
 
 function assertWritable(out: string): void {
@@ -112,6 +160,19 @@ export function runEnvironment(): NodeJS.ProcessEnv {
     if (!key.startsWith("PLUGIN_") && key !== "NODE_OPTIONS" && !key.endsWith("_MAGIC_COOKIE")) env[key] = value;
   }
   return env;
+}
+
+/** The snapshot builder's output without Node's notes on built-ins it has not verified and without native stack frames. */
+export function withoutBuilderNoise(output: string): string {
+  return output
+    .replace(
+      /^\(node:\d+\) Warning: It's not yet fully verified whether built-in module .*\n(?:(?:It may still work|To request support|\(Use `node --trace-warnings).*\n)*/gm,
+      "",
+    )
+    .replace(/^\(node:\d+\) ExperimentalWarning: Single executable application .*\n?/gm, "")
+    .replace(/^ *\d+: 0x[0-9a-f]+ .*\n?/gm, "")
+    .trim()
+    .replace(/:$/, "");
 }
 
 /** Runs a command to its end (SIGTERM when it prints a handshake line after all, SIGKILL after the timeout). */
@@ -159,6 +220,12 @@ async function warmUp(work: string, scriptFile: string, cacheFile: string, filen
 async function checkExecutable(file: string, timeoutMs: number): Promise<BuildResult["codeCache"]> {
   const env = { ...runEnvironment(), PATH: pathWithoutNode(process.env.PATH ?? ""), RPCPLUGIN_BUILD_DEBUG: "1" };
   const run = await runToEnd(file, [], env, timeoutMs);
+  if (run.output.includes(SNAPSHOT_NO_SERVE_MESSAGE)) {
+    throw new BuildError(
+      "no-serve",
+      `the entry did not call serve() (or serveProvider()) while the startup snapshot was built: with --snapshot it runs at build time, so a serve() behind a condition on the environment, the arguments or files is decided then — build without --snapshot.`,
+    );
+  }
   if (!reachedServe(run)) {
     throw new BuildError("inject", `the executable was made but does not start as a plugin (${ending(run, timeoutMs)}).${tail(run.output)}`);
   }
@@ -183,6 +250,7 @@ export async function build(argv: readonly string[], out: (text: string) => void
   const positional: string[] = [];
   let outFile: string | undefined;
   let codeCache = true;
+  let snapshot = false;
   let verify = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -190,6 +258,7 @@ export async function build(argv: readonly string[], out: (text: string) => void
       outFile = argv[++i];
       if (outFile === undefined) return usageError(out, `${arg} needs a file name`);
     } else if (arg === "--no-code-cache") codeCache = false;
+    else if (arg === "--snapshot") snapshot = true;
     else if (arg === "--no-verify") verify = false;
     else if (arg.startsWith("-")) return usageError(out, `unknown option ${JSON.stringify(arg)}`);
     else positional.push(arg);
@@ -200,8 +269,8 @@ export async function build(argv: readonly string[], out: (text: string) => void
   const target = path.resolve(outFile ?? path.basename(entry).replace(/\.[cm]?js$/, "") + (process.platform === "win32" ? ".exe" : ""));
   if (target === entry) return usageError(out, "--out is the entry itself; choose another file");
   try {
-    const result = await buildExecutable({ entry, out: target, codeCache, verify });
-    out(`wrote ${result.out} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, code cache ${result.codeCache})\n`);
+    const result = await buildExecutable({ entry, out: target, codeCache, snapshot, verify });
+    out(`wrote ${result.out} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${result.snapshot ? "startup snapshot" : `code cache ${result.codeCache}`})\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof BuildError)) throw error;

@@ -20,11 +20,12 @@ import { pipeline } from "node:stream/promises";
 import { buildExecutable, runEnvironment, runToEnd } from "./build.js";
 import { BuildError } from "./sea-inject.js";
 
-export const RELEASE_USAGE = `  rpcplugin release <entry> --name NAME --version VERSION [--out-dir DIR] [--no-code-cache]
+export const RELEASE_USAGE = `  rpcplugin release <entry> --name NAME --version VERSION [--out-dir DIR] [--snapshot] [--no-code-cache]
       Build a Terraform/OpenTofu provider (as rpcplugin build does) and write its registry release for
       this platform into DIR (default: dist): terraform-provider-NAME_VERSION_OS_ARCH.zip, the
       _manifest.json with the protocol versions the built provider serves, and the _SHA256SUMS of every
       zip of that version in DIR (run it on each platform into one DIR, then sign the sums).
+      --snapshot: the executable starts from a V8 startup snapshot (see rpcplugin build --snapshot).
 `;
 
 /** Terraform's and OpenTofu's magic cookie (as @rpcplugin/terraform's TERRAFORM_HANDSHAKE). */
@@ -44,6 +45,8 @@ export interface ReleaseOptions {
   outDir: string;
   /** As {@link BuildOptions.codeCache}. */
   codeCache?: boolean;
+  /** As {@link BuildOptions.snapshot}. */
+  snapshot?: boolean;
 }
 
 export interface ReleaseResult {
@@ -63,7 +66,7 @@ export function platformName(platform: NodeJS.Platform = process.platform, arch:
 }
 
 /** Builds the provider and writes its release; rejects with a {@link BuildError}. */
-export async function releaseProvider({ entry, name, version, outDir, codeCache = true }: ReleaseOptions): Promise<ReleaseResult> {
+export async function releaseProvider({ entry, name, version, outDir, codeCache = true, snapshot = false }: ReleaseOptions): Promise<ReleaseResult> {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) || name.startsWith("terraform-provider-")) {
     throw new BuildError(
       "arguments",
@@ -82,7 +85,7 @@ export async function releaseProvider({ entry, name, version, outDir, codeCache 
   const work = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-release-"));
   try {
     const executable = path.join(work, `terraform-provider-${name}_v${version}${process.platform === "win32" ? ".exe" : ""}`);
-    const built = await buildExecutable({ entry, out: executable, codeCache });
+    const built = await buildExecutable({ entry, out: executable, codeCache, snapshot });
     const protocols = await servedProtocols(executable, work);
     if (protocols.length === 0) {
       throw new BuildError(
@@ -152,12 +155,14 @@ export async function release(argv: readonly string[], out: (text: string) => vo
   const positional: string[] = [];
   const values: Record<string, string | undefined> = {};
   let codeCache = true;
+  let snapshot = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--name" || arg === "--version" || arg === "--out-dir") {
       values[arg] = argv[++i];
       if (values[arg] === undefined) return usageError(out, `${arg} needs a value`);
     } else if (arg === "--no-code-cache") codeCache = false;
+    else if (arg === "--snapshot") snapshot = true;
     else if (arg.startsWith("-")) return usageError(out, `unknown option ${JSON.stringify(arg)}`);
     else positional.push(arg);
   }
@@ -171,7 +176,7 @@ export async function release(argv: readonly string[], out: (text: string) => vo
   const outDir = path.resolve(values["--out-dir"] ?? "dist");
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) return usageError(out, `--out-dir ${outDir} is a file`);
   try {
-    const result = await releaseProvider({ entry, name, version, outDir, codeCache });
+    const result = await releaseProvider({ entry, name, version, outDir, codeCache, snapshot });
     out(`wrote ${result.zip} (protocol ${result.protocolVersions.join(", ")}; executable ${(result.executableBytes / 2 ** 20).toFixed(1)} MiB)\n`);
     out(`wrote ${result.manifest}\nwrote ${result.sums}\n`);
     return 0;

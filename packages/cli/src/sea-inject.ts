@@ -13,7 +13,7 @@ import path from "node:path";
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 /** Why a build step failed: what the user has to change. */
-export type BuildFailure = "arguments" | "entry" | "bundle" | "output" | "unsupported-node" | "no-serve" | "inject";
+export type BuildFailure = "arguments" | "entry" | "bundle" | "output" | "unsupported-node" | "no-serve" | "snapshot" | "inject";
 
 /** A build that could not be made; `reason` says which step, the message what to do. */
 export class BuildError extends Error {
@@ -69,17 +69,21 @@ export interface SeaBlobInput {
   mainSource: string;
   /** Asset name → file. */
   assets: Record<string, string>;
+  /** Run the main script now, as Node's snapshot builder, and start the executable from the snapshot. */
+  useSnapshot?: boolean;
+  /** Bound on making the blob (default none); a snapshot builder whose event loop never empties runs for ever. */
+  timeoutMs?: number;
 }
 
 /** Writes the SEA config and the preparation blob; returns the blob's path. */
-export async function makeSeaBlob({ workDir, mainSource, assets }: SeaBlobInput): Promise<string> {
+export async function makeSeaBlob({ workDir, mainSource, assets, useSnapshot = false, timeoutMs }: SeaBlobInput): Promise<string> {
   const main = path.join(workDir, "sea-main.cjs");
   const blob = path.join(workDir, "sea-prep.blob");
   const config = path.join(workDir, "sea-config.json");
   writeFileSync(main, mainSource);
-  // The loader's own code cache (useCodeCache) is small; the plugin's is an asset made after a warm-up.
-  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }));
-  await run(process.execPath, ["--experimental-sea-config", config], "node --experimental-sea-config");
+  // The loader's own code cache (useCodeCache) is small; the plugin's is an asset made after a warm-up. A snapshot holds compiled code itself.
+  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: !useSnapshot, useSnapshot, assets }));
+  await run(process.execPath, ["--experimental-sea-config", config], "node --experimental-sea-config", timeoutMs);
   return blob;
 }
 
@@ -98,16 +102,30 @@ export async function injectSeaBlob(blob: string, out: string): Promise<void> {
   if (macos) await run("codesign", ["--sign", "-", out], "codesign --sign -");
 }
 
-/** Runs a build tool; rejects with a BuildError holding its output when it fails. */
-function run(command: string, args: string[], what: string): Promise<void> {
+/** Runs a build tool; rejects with a BuildError holding its output when it fails or outlasts `timeoutMs`. */
+function run(command: string, args: string[], what: string, timeoutMs?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+          }, timeoutMs);
     child.stdout.on("data", (data: Buffer) => (output += data));
     child.stderr.on("data", (data: Buffer) => (output += data));
-    child.once("error", (error) => reject(new BuildError("inject", `${what} could not be started: ${error.message}`)));
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new BuildError("inject", `${what} could not be started: ${error.message}`));
+    });
     child.once("close", (code, signal) => {
+      clearTimeout(timer);
       if (code === 0) resolve();
+      else if (timedOut)
+        reject(new BuildError("inject", `${what} was still running after ${(timeoutMs ?? 0) / 1000} s${output.trim() ? `:\n${output.trim()}` : ""}`));
       else reject(new BuildError("inject", `${what} failed (${signal ?? `exit code ${code}`}):\n${output.trim()}`));
     });
   });

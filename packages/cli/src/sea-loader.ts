@@ -18,7 +18,16 @@
  * The loader also holds what the plugin writes to stdout until serve()
  * takes it (the runtime's services/held-stdout.ts), so a module that prints
  * while it is imported cannot put text before the handshake line.
+ *
+ * With `--snapshot` there is a third program instead of the loader: the
+ * *snapshot main*, the executable's main script run by Node's snapshot
+ * builder. It runs the script while the executable is built, with the
+ * runtime's snapshot hook installed (runtime plugin/snapshot-start.ts), so
+ * every import is evaluated into the snapshot and serve() waits; the
+ * executable starts by calling what serve() handed over.
  */
+
+import { SNAPSHOT_START_HOOK } from "@rpcplugin/runtime";
 
 /** Names of the assets inside the executable. */
 export const SCRIPT_ASSET = "rpcplugin/plugin.js";
@@ -72,6 +81,45 @@ try {
 const script = ${compile(`sea.getAsset(${JSON.stringify(SCRIPT_ASSET)}, "utf8")`, "cachedData")};
 if (process.env.RPCPLUGIN_BUILD_DEBUG) process.stderr.write("rpcplugin build: code cache " + (cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "accepted") + "\\n");
 script.runInThisContext()(${callArguments("process.execPath")});
+`;
+}
+
+/** What the executable of a snapshot build prints when nothing was handed over while it was built. */
+export const SNAPSHOT_NO_SERVE_MESSAGE = "rpcplugin build: the entry did not call serve() while the startup snapshot was built";
+
+/**
+ * The snapshot main: `scriptFile` (read while building) is run as if it were
+ * the executable at `executable`; once the executable runs, `import.meta`
+ * describes the file it was started from.
+ */
+export function snapshotMainSource(filename: string, scriptFile: string, executable: string): string {
+  return `"use strict";
+const filename = ${JSON.stringify(filename)};
+const path = require("node:path");
+let started = false;
+const file = () => (started ? process.execPath : ${JSON.stringify(executable)});
+const meta = {
+  get url() { return require("node:url").pathToFileURL(file()).href; },
+  get filename() { return file(); },
+  get dirname() { return path.dirname(file()); },
+};
+const hook = Symbol.for(${JSON.stringify(SNAPSHOT_START_HOOK.description)});
+const starts = [];
+globalThis[hook] = { defer: (start) => void starts.push(start) };
+require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {
+  started = true;
+  delete globalThis[hook];
+  ${HOLD_STDOUT.replace(/\n/g, "\n  ")}
+  if (starts.length === 0) {
+    process.stderr.write(${JSON.stringify(`${SNAPSHOT_NO_SERVE_MESSAGE}\n`)});
+    process.exitCode = 1;
+    return;
+  }
+  if (process.env.RPCPLUGIN_BUILD_DEBUG) process.stderr.write("rpcplugin build: started from the snapshot\\n");
+  for (const start of starts.splice(0)) start();
+});
+const script = ${compile(`require("node:fs").readFileSync(${JSON.stringify(scriptFile)}, "utf8")`, "")};
+script.runInThisContext()(require, meta, require, file(), path.dirname(file()));
 `;
 }
 

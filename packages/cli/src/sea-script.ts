@@ -13,8 +13,14 @@
  * module that calls the function's `__rpcplugin_builtin` parameter, the
  * executable's `require` (which loads built-ins only). `import.meta` becomes
  * a parameter too, describing the executable.
+ *
+ * For a startup snapshot (`--snapshot`), the built-ins Node 20's snapshot
+ * builder cannot hold (tls, http, https, http2, repl, test: "Unknown external
+ * reference" or a TypeError while building) become objects whose properties
+ * load the real module on first use, after the executable has started.
  */
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
+import { SNAPSHOT_START_HOOK } from "@rpcplugin/runtime";
 import type { Plugin } from "esbuild";
 
 /** The parameters the loader passes, in this order. */
@@ -22,8 +28,33 @@ export const SCRIPT_PARAMETERS = ["__rpcplugin_builtin", "__rpcplugin_meta", "re
 
 const BUILTIN_NAMESPACE = "rpcplugin-builtin";
 
+/** Built-ins a Node 20 startup snapshot cannot hold (probed with `node --build-snapshot`). */
+const NOT_IN_SNAPSHOT = /^node:(tls|https?|http2|repl|test|_tls_\w+|_http_\w+)$/;
+
+/** What a snapshot build says when the entry uses a built-in that cannot be in the snapshot while it is imported. */
+export const NOT_IN_SNAPSHOT_MESSAGE = (name: string) =>
+  `${name} cannot be in a startup snapshot, and the plugin used it while the snapshot was built (while its modules were imported): use it only once serving`;
+
+/**
+ * A module whose properties are those of built-in `name`, loaded when one is first read or set;
+ * refused while the snapshot is built (the loader's hook is there then).
+ */
+function lazyBuiltinSource(name: string): string {
+  const keys = Object.keys(createRequire(import.meta.url)(name) as object);
+  return `let real;
+const load = () => {
+  if (real === undefined && globalThis[Symbol.for(${JSON.stringify(SNAPSHOT_START_HOOK.description)})] !== undefined) {
+    throw new Error(${JSON.stringify(NOT_IN_SNAPSHOT_MESSAGE(name))});
+  }
+  return (real ??= __rpcplugin_builtin(${JSON.stringify(name)}));
+};
+for (const key of ${JSON.stringify(keys)}) {
+  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });
+}`;
+}
+
 /** Resolves `node:x` and bare built-in names to a module that asks the loader for the built-in. */
-const builtinsFromLoader: Plugin = {
+const builtinsFromLoader = (snapshot: boolean): Plugin => ({
   name: "rpcplugin-builtins-from-loader",
   setup(build) {
     const builtins = new Set(builtinModules);
@@ -33,14 +64,17 @@ const builtinsFromLoader: Plugin = {
       return name === undefined ? undefined : { path: name, namespace: BUILTIN_NAMESPACE };
     });
     build.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, ({ path }) => ({
-      contents: `module.exports = __rpcplugin_builtin(${JSON.stringify(path)});`,
+      contents: snapshot && NOT_IN_SNAPSHOT.test(path) ? lazyBuiltinSource(path) : `module.exports = __rpcplugin_builtin(${JSON.stringify(path)});`,
       loader: "js",
     }));
   },
-};
+});
 
-/** Bundles `entry` (absolute path of a .js/.mjs module) into a function script's source: `(async function (...) { ... })`. */
-export async function bundleFunctionScript(entry: string): Promise<string> {
+/**
+ * Bundles `entry` (absolute path of a .js/.mjs module) into a function script's source: `(async function (...) { ... })`;
+ * `snapshot`: one a startup snapshot can be built from.
+ */
+export async function bundleFunctionScript(entry: string, { snapshot = false }: { snapshot?: boolean } = {}): Promise<string> {
   const { build } = await import("esbuild");
   const result = await build({
     // Importing the entry from a stub drops its exports: the function body must hold no `export`.
@@ -51,7 +85,7 @@ export async function bundleFunctionScript(entry: string): Promise<string> {
     format: "esm",
     target: `node${process.versions.node.split(".")[0]}`,
     define: { "import.meta": "__rpcplugin_meta" },
-    plugins: [builtinsFromLoader],
+    plugins: [builtinsFromLoader(snapshot)],
     logLevel: "silent",
   });
   const body = result.outputFiles[0]?.text ?? "";

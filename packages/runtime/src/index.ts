@@ -44,6 +44,7 @@ export {
 export { type PluginSetLoader, type ServeOptions, type ServingPlugin, serve } from "./plugin/serve.js";
 export { type ServeUnmanagedOptions, serveUnmanaged, type UnmanagedPlugin } from "./plugin/serve-unmanaged.js";
 export { PluginExitCode } from "./plugin/signals.js";
+export { deferToSnapshotStart, SNAPSHOT_START_HOOK, type SnapshotStartHook } from "./plugin/snapshot-start.js";
 export { type Broker, type BrokeredServer, CHANNEL_OPTIONS, MAX_MESSAGE_SIZE, SERVER_OPTIONS } from "./protocol/broker.js";
 export {
   type ClientConfig,

@@ -7,6 +7,7 @@ import { writeSync } from "node:fs";
 import {
   ConfigError,
   createLogger,
+  deferToSnapshotStart,
   formatReattachProviders,
   type HandshakeConfig,
   type Logger,
@@ -84,6 +85,12 @@ export interface DebugProvider extends AsyncDisposable {
  * plugin crashed.
  */
 export async function serveProvider(provider: Provider, options: ServeProviderOptions = {}): Promise<ServingPlugin | DebugProvider> {
+  // Building a startup snapshot: both protocols' generated code goes into it; serving waits for the executable's start.
+  const fromSnapshot = deferToSnapshotStart(
+    () => serveProvider(provider, options),
+    () => Promise.all([import("./provider/plugin-v5.js"), import("./provider/plugin-v6.js")]),
+  );
+  if (fromSnapshot) return fromSnapshot;
   installCrashHandler();
   // Check the definition now (ConfigError naming the problem), not only once Terraform connects.
   new ProviderServer(provider, createLogger({ write: () => {} }));

@@ -27,6 +27,7 @@ import { controllerHandler, GRPCController } from "../services/controller.js";
 import { Health, HealthState } from "../services/health.js";
 import { takeHeldStdout } from "../services/held-stdout.js";
 import { createEngineServer } from "./server-engine.js";
+import { deferToSnapshotStart } from "./snapshot-start.js";
 
 /** Options of {@link serveUnmanaged}. */
 export interface ServeUnmanagedOptions {
@@ -61,6 +62,8 @@ export interface UnmanagedPlugin extends AsyncDisposable {
 
 /** Serves `plugins` in this process for hosts that reattach (plaintext, no handshake). */
 export async function serveUnmanaged(options: ServeUnmanagedOptions): Promise<UnmanagedPlugin> {
+  const fromSnapshot = deferToSnapshotStart(() => serveUnmanaged(options));
+  if (fromSnapshot) return fromSnapshot;
   // No host reads GRPCStdio here: output held from before (a built executable's) goes to the real stdout, and stops being held.
   for (const chunk of takeHeldStdout()) process.stdout.write(chunk);
   const logger = options.logger ?? createLogger({ level: "info", write: (line) => process.stderr.write(line) });

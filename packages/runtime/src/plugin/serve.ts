@@ -45,6 +45,7 @@ import type { RateLimit } from "./rate-limit.js";
 import { installServerInterceptors, startApplicationHealth } from "./serve-features.js";
 import { createEngineServer, once } from "./server-engine.js";
 import { handleStopSignals, PluginExitCode } from "./signals.js";
+import { deferToSnapshotStart } from "./snapshot-start.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -130,6 +131,8 @@ export interface ServingPlugin {
  * stderr when run without the host's magic cookie or when it cannot start.
  */
 export async function serve(options: ServeOptions): Promise<ServingPlugin> {
+  const fromSnapshot = deferToSnapshotStart(() => serve(options));
+  if (fromSnapshot) return fromSnapshot;
   const env = options.env ?? process.env;
   const cookie = checkMagicCookie(options.handshake, env);
   if (!cookie.ok) {
