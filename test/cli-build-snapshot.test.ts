@@ -87,6 +87,25 @@ describe("rpcplugin build --snapshot", () => {
     });
   }
 
+  it("runs on the grpc-js engine too: grpc-js, kept out of the snapshot, loads from the executable when first used", async () => {
+    const client = await startPlugin({
+      command: kv,
+      handshake,
+      plugins: kvPlugins,
+      engine: "grpc-js",
+      env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" },
+      cwd: dir.path,
+      onLog: () => {},
+    });
+    try {
+      await client.dispense("kv_grpc").put({ key: "e", value: Buffer.from("grpc-js") });
+      expect(Buffer.from((await client.dispense("kv_grpc").get({ key: "e" })).value).toString()).toContain("grpc-js");
+    } finally {
+      await client.close();
+    }
+    expect(client.exit).toEqual({ code: 0, signal: null });
+  });
+
   it("makes its AutoMTLS certificate on each start: two starts, two certificates", async () => {
     const certificates: string[] = [];
     for (let i = 0; i < 2; i++) {

@@ -14,8 +14,8 @@ import path from "node:path";
 import { NOT_A_PLUGIN_MESSAGE } from "@rpcplugin/runtime";
 import { describeBuildError } from "./bundle.js";
 import { assertSeaSupport, BuildError, injectSeaBlob, makeSeaBlob } from "./sea-inject.js";
-import { CACHE_ASSET, loaderSource, SCRIPT_ASSET, SNAPSHOT_NO_SERVE_MESSAGE, snapshotMainSource, WARMUP_SOURCE } from "./sea-loader.js";
-import { bundleFunctionScript } from "./sea-script.js";
+import { apartAsset, CACHE_ASSET, loaderSource, SCRIPT_ASSET, SNAPSHOT_NO_SERVE_MESSAGE, snapshotMainSource, WARMUP_SOURCE } from "./sea-loader.js";
+import { type ApartScript, bundleFunctionScript, bundleSnapshotScripts } from "./sea-script.js";
 
 export { BuildError, type BuildFailure } from "./sea-inject.js";
 
@@ -71,16 +71,16 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
   const work = mkdtempSync(path.join(os.tmpdir(), "rpcplugin-build-"));
   const partial = path.join(path.dirname(out), `.${path.basename(out)}.rpcplugin-build`);
   try {
-    let script: string;
+    let scripts: { script: string; apart: ApartScript[] };
     try {
-      script = await bundleFunctionScript(entry, { snapshot });
+      scripts = snapshot ? await bundleSnapshotScripts(entry) : { script: await bundleFunctionScript(entry), apart: [] };
     } catch (error) {
       throw new BuildError("bundle", `could not bundle ${entry}:\n${describeBuildError(error)}`);
     }
     const scriptFile = path.join(work, "plugin.js");
-    writeFileSync(scriptFile, script);
-    const build = snapshot ? buildFromSnapshot : buildWithCodeCache;
-    await build(options, work, scriptFile, partial);
+    writeFileSync(scriptFile, scripts.script);
+    if (snapshot) await buildFromSnapshot(options, work, scriptFile, scripts.apart, partial);
+    else await buildWithCodeCache(options, work, scriptFile, partial);
     const check = (options.verify ?? true) ? await checkExecutable(partial, options.timeoutMs ?? 30_000) : "absent";
     renameSync(partial, out);
     return { out, bytes: statSync(out).size, codeCache: !snapshot && (options.codeCache ?? true) ? check : "absent", snapshot };
@@ -113,11 +113,17 @@ async function buildWithCodeCache(
 }
 
 /** The snapshot main, run by Node's snapshot builder: the executable starts from the plugin's heap after its imports. */
-async function buildFromSnapshot({ entry, out, timeoutMs = 30_000 }: BuildOptions, work: string, scriptFile: string, partial: string) {
+async function buildFromSnapshot({ entry, out, timeoutMs = 30_000 }: BuildOptions, work: string, scriptFile: string, apart: ApartScript[], partial: string) {
+  const apartAssets = apart.map(({ name, source }, i) => {
+    const file = path.join(work, `apart-${i}.js`);
+    writeFileSync(file, source);
+    return { name, file, asset: apartAsset(name) };
+  });
   let blob: string;
   try {
-    const mainSource = snapshotMainSource(path.basename(entry), scriptFile, out);
-    blob = await makeSeaBlob({ workDir: work, mainSource, assets: {}, useSnapshot: true, timeoutMs });
+    const mainSource = snapshotMainSource(path.basename(entry), scriptFile, out, apartAssets);
+    const assets = Object.fromEntries(apartAssets.map(({ file, asset }) => [asset, file]));
+    blob = await makeSeaBlob({ workDir: work, mainSource, assets, useSnapshot: true, timeoutMs });
   } catch (error) {
     if (!(error instanceof BuildError)) throw error;
     const builtin = /node:\S+ cannot be in a startup snapshot, .*?: use it only once serving/.exec(error.message)?.[0];

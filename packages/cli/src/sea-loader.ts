@@ -84,6 +84,16 @@ script.runInThisContext()(${callArguments("process.execPath")});
 `;
 }
 
+/** A package a snapshot build keeps out of its snapshot (sea-script.ts): its script's file while building, its asset once built. */
+export interface ApartAsset {
+  name: string;
+  file: string;
+  asset: string;
+}
+
+/** The asset name of a package kept out of the snapshot. */
+export const apartAsset = (name: string) => `rpcplugin/apart/${name}.js`;
+
 /** What the executable of a snapshot build prints when nothing was handed over while it was built. */
 export const SNAPSHOT_NO_SERVE_MESSAGE = "rpcplugin build: the entry did not call serve() while the startup snapshot was built";
 
@@ -92,7 +102,8 @@ export const SNAPSHOT_NO_SERVE_MESSAGE = "rpcplugin build: the entry did not cal
  * the executable at `executable`; once the executable runs, `import.meta`
  * describes the file it was started from.
  */
-export function snapshotMainSource(filename: string, scriptFile: string, executable: string): string {
+export function snapshotMainSource(filename: string, scriptFile: string, executable: string, apart: readonly ApartAsset[] = []): string {
+  const apartFiles = Object.fromEntries(apart.map(({ name, file, asset }) => [name, { file, asset }]));
   return `"use strict";
 const filename = ${JSON.stringify(filename)};
 const path = require("node:path");
@@ -115,11 +126,23 @@ require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {
     process.exitCode = 1;
     return;
   }
-  if (process.env.RPCPLUGIN_BUILD_DEBUG) process.stderr.write("rpcplugin build: started from the snapshot\\n");
+  if (process.env.RPCPLUGIN_BUILD_DEBUG) process.stderr.write("rpcplugin build: started from the snapshot (" + performance.now().toFixed(1) + " ms after the process began)\\n");
   for (const start of starts.splice(0)) start();
 });
+// Packages kept out of the snapshot: from the build's files while building, from the executable's assets once started.
+const apartFiles = ${JSON.stringify(apartFiles)};
+const apartLoaded = new Map();
+const apart = (name) => {
+  if (apartLoaded.has(name)) return apartLoaded.get(name).exports;
+  const { file, asset } = apartFiles[name];
+  const source = started ? require("node:sea").getAsset(asset, "utf8") : require("node:fs").readFileSync(file, "utf8");
+  const module = { exports: {} };
+  apartLoaded.set(name, module);
+  new (require("node:vm").Script)(source, { filename: name }).runInThisContext()(require, module, module.exports, require);
+  return module.exports;
+};
 const script = ${compile(`require("node:fs").readFileSync(${JSON.stringify(scriptFile)}, "utf8")`, "")};
-script.runInThisContext()(require, meta, require, file(), path.dirname(file()));
+script.runInThisContext()(require, meta, require, file(), path.dirname(file()), apart);
 `;
 }
 

@@ -24,7 +24,7 @@ import { SNAPSHOT_START_HOOK } from "@rpcplugin/runtime";
 import type { Plugin } from "esbuild";
 
 /** The parameters the loader passes, in this order. */
-export const SCRIPT_PARAMETERS = ["__rpcplugin_builtin", "__rpcplugin_meta", "require", "__filename", "__dirname"] as const;
+export const SCRIPT_PARAMETERS = ["__rpcplugin_builtin", "__rpcplugin_meta", "require", "__filename", "__dirname", "__rpcplugin_apart"] as const;
 
 const BUILTIN_NAMESPACE = "rpcplugin-builtin";
 
@@ -70,11 +70,69 @@ const builtinsFromLoader = (snapshot: boolean): Plugin => ({
   },
 });
 
+/** Bundles `entry` (absolute path of a .js/.mjs module) into a function script's source: `(async function (...) { ... })`. */
+export async function bundleFunctionScript(entry: string): Promise<string> {
+  return (await bundle(entry, [builtinsFromLoader(false)])).script;
+}
+
 /**
- * Bundles `entry` (absolute path of a .js/.mjs module) into a function script's source: `(async function (...) { ... })`;
- * `snapshot`: one a startup snapshot can be built from.
+ * Packages a snapshot build keeps out of its snapshot, as scripts of their own loaded when first
+ * required: grpc-js (with protobufjs, ~0.9 MB of source) is there for the grpc-js engine and the
+ * broker only, and every megabyte in the snapshot costs each start ~6 ms to deserialize.
  */
-export async function bundleFunctionScript(entry: string, { snapshot = false }: { snapshot?: boolean } = {}): Promise<string> {
+const APART = new Set(["@grpc/grpc-js"]);
+
+/** A package kept out of the snapshot: a CommonJS function script `(function (__rpcplugin_builtin, module, exports, require) {...})`. */
+export interface ApartScript {
+  name: string;
+  source: string;
+}
+
+/**
+ * The function script a startup snapshot is built from (built-ins it cannot hold made lazy),
+ * and the packages kept apart from it: the script requires each through its
+ * `__rpcplugin_apart` parameter, the snapshot main, which runs the package's own script.
+ */
+export async function bundleSnapshotScripts(entry: string): Promise<{ script: string; apart: ApartScript[] }> {
+  const found = new Map<string, string>();
+  const apart: Plugin = {
+    name: "rpcplugin-apart-from-snapshot",
+    setup(build) {
+      build.onResolve({ filter: /^@/ }, async ({ path, resolveDir, kind, namespace }) => {
+        if (!APART.has(path) || namespace === APART_NAMESPACE) return undefined;
+        const resolved = await build.resolve(path, { resolveDir, kind, namespace: APART_NAMESPACE });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        found.set(path, resolved.path);
+        return { path, namespace: APART_NAMESPACE };
+      });
+      build.onLoad({ filter: /.*/, namespace: APART_NAMESPACE }, ({ path }) => ({
+        contents: `module.exports = __rpcplugin_apart(${JSON.stringify(path)});`,
+        loader: "js",
+      }));
+    },
+  };
+  const { script } = await bundle(entry, [builtinsFromLoader(true), apart]);
+  const scripts: ApartScript[] = [];
+  for (const [name, file] of found) {
+    const { build } = await import("esbuild");
+    const result = await build({
+      stdin: { contents: `module.exports = require(${JSON.stringify(file)});`, resolveDir: "/", sourcefile: `rpcplugin-apart-${name}.cjs`, loader: "js" },
+      bundle: true,
+      write: false,
+      platform: "node",
+      format: "cjs",
+      target: `node${process.versions.node.split(".")[0]}`,
+      plugins: [builtinsFromLoader(true)],
+      logLevel: "silent",
+    });
+    scripts.push({ name, source: `(function (__rpcplugin_builtin, module, exports, require) {\n${result.outputFiles[0]?.text ?? ""}\n})` });
+  }
+  return { script, apart: scripts };
+}
+
+const APART_NAMESPACE = "rpcplugin-apart";
+
+async function bundle(entry: string, plugins: Plugin[]): Promise<{ script: string }> {
   const { build } = await import("esbuild");
   const result = await build({
     // Importing the entry from a stub drops its exports: the function body must hold no `export`.
@@ -85,9 +143,9 @@ export async function bundleFunctionScript(entry: string, { snapshot = false }: 
     format: "esm",
     target: `node${process.versions.node.split(".")[0]}`,
     define: { "import.meta": "__rpcplugin_meta" },
-    plugins: [builtinsFromLoader(snapshot)],
+    plugins,
     logLevel: "silent",
   });
   const body = result.outputFiles[0]?.text ?? "";
-  return `(async function (${SCRIPT_PARAMETERS.join(", ")}) {"use strict";\n${body}\n})`;
+  return { script: `(async function (${SCRIPT_PARAMETERS.join(", ")}) {"use strict";\n${body}\n})` };
 }
