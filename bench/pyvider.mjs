@@ -2,8 +2,9 @@
 // pyvider-rpcplugin figures: the same KV plugin work for four pairings of host and plugin, TS and
 // pyvider-rpcplugin 0.5.5 (Python): cold start (spawn → first Put answered, AutoMTLS on, as each
 // host does by default), unary 100 B Put throughput and CPU per call (host + plugin) at c=1/16/64,
-// and the plugin's idle RSS. The TS host is startPlugin(); the Python host is pyvider's
-// RPCPluginClient (bench/python/bench_host.py); plugins are fixtures/ts-plugin/plugin.mjs and
+// and the plugin's idle RSS (all of it, and RssAnon: its own pages, without the file pages of its
+// executable that every process running it shares). The TS host is startPlugin(); the Python host
+// is pyvider's RPCPluginClient (bench/python/bench_host.py); plugins are fixtures/ts-plugin/plugin.mjs and
 // fixtures/python/kv_plugin.py, both keeping values in memory. Ratios are to Python→Python.
 // Run by bench/run.mjs (`npm run bench`, `--only pyvider`), or alone after a build:
 //   node bench/pyvider.mjs [--quick] [--json]
@@ -27,10 +28,11 @@ function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop().trim().split(" ");
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
 }
-function rssMiB(pid) {
+/** A /proc/<pid>/status memory field in MiB: VmRSS, or RssAnon (the process's own pages, without the shared file pages of its executable). */
+function rssMiB(pid, field = "VmRSS") {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
     .split("\n")
-    .find((l) => l.startsWith("VmRSS:"));
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -59,6 +61,7 @@ async function tsHost(command, commandArgs) {
     const pid = client.pid;
     await sleep(1000);
     const idle = rssMiB(pid);
+    const idleAnon = rssMiB(pid, "RssAnon");
     const kv = client.dispense("kv_grpc");
     const request = { key: "key", value: Buffer.alloc(params.size, 0x78) };
     for (let i = 0; i < 200; i++) await kv.put(request);
@@ -83,7 +86,7 @@ async function tsHost(command, commandArgs) {
       const cpu = (host.user + host.system) / 1e6 + pluginCpu;
       unary[String(conc)] = { calls_per_s: calls / wall, cpu_us_per_call: (cpu / calls) * 1e6, plugin_cpu_us_per_call: (pluginCpu / calls) * 1e6 };
     }
-    return { plugin_idle_rss_mib: idle, unary };
+    return { plugin_idle_rss_mib: idle, plugin_idle_anon_rss_mib: idleAnon, unary };
   } finally {
     await client.close();
   }
@@ -157,6 +160,7 @@ export function render(result) {
     row(`unary 100 B Put CPU per call (host + plugin), c=${c}`, "µs", "↓", (r) => r.unary[String(c)].cpu_us_per_call);
   }
   row("plugin RSS, idle after start", "MiB", "↓", (r) => r.plugin_idle_rss_mib);
+  row("plugin's own memory (RssAnon: RSS without the executable's shared file pages), idle", "MiB", "↓", (r) => r.plugin_idle_anon_rss_mib);
   lines.push(
     `(${result.params.cold} cold starts and ${result.params.seconds} s per concurrency per pairing, cold starts alternated round by round, the rest one pairing after another; bench/pyvider.mjs)`,
   );

@@ -35,10 +35,12 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
+    """A /proc/<pid>/status memory field in MiB: VmRSS, or RssAnon (the process's own pages, not the
+    executable's and libraries' file pages that every process running them shares)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field_name}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -87,6 +89,7 @@ async def main() -> None:
         pid = client._process.pid
         await asyncio.sleep(1.0)
         out["plugin_idle_rss_mib"] = rss_mib(pid)
+        out["plugin_idle_anon_rss_mib"] = rss_mib(pid, "RssAnon")
         put, _ = stubs(client)
         request = field(1, b"key") + field(2, b"x" * params["size"])
         for _ in range(200):

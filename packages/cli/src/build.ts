@@ -61,8 +61,15 @@ export interface BuildResult {
 }
 
 /** Builds the executable; rejects with a {@link BuildError} naming the step and what to do. */
-export async function buildExecutable(options: BuildOptions): Promise<BuildResult> {
-  const { entry, out, snapshot = false } = options;
+export async function buildExecutable(given: BuildOptions): Promise<BuildResult> {
+  const options: Required<BuildOptions> = {
+    ...given,
+    codeCache: given.codeCache ?? true,
+    snapshot: given.snapshot ?? false,
+    verify: given.verify ?? true,
+    timeoutMs: given.timeoutMs ?? 30_000,
+  };
+  const { entry, out, snapshot } = options;
   if (!existsSync(entry) || !statSync(entry).isFile()) {
     throw new BuildError("entry", `the entry ${JSON.stringify(entry)} is not a file (give the compiled .js/.mjs module your plugin runs)`);
   }
@@ -81,9 +88,9 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
     writeFileSync(scriptFile, scripts.script);
     if (snapshot) await buildFromSnapshot(options, work, scriptFile, scripts.apart, partial);
     else await buildWithCodeCache(options, work, scriptFile, partial);
-    const check = (options.verify ?? true) ? await checkExecutable(partial, options.timeoutMs ?? 30_000) : "absent";
+    const check = options.verify ? await checkExecutable(partial, options.timeoutMs) : "absent";
     renameSync(partial, out);
-    return { out, bytes: statSync(out).size, codeCache: !snapshot && (options.codeCache ?? true) ? check : "absent", snapshot };
+    return { out, bytes: statSync(out).size, codeCache: !snapshot && options.codeCache ? check : "absent", snapshot };
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(partial, { force: true });
@@ -91,12 +98,7 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
 }
 
 /** The loader with the script and its code cache as assets, the cache made by a warm-up run under this node. */
-async function buildWithCodeCache(
-  { entry, out, codeCache = true, verify = true, timeoutMs = 30_000 }: BuildOptions,
-  work: string,
-  scriptFile: string,
-  partial: string,
-) {
+async function buildWithCodeCache({ entry, out, codeCache, verify, timeoutMs }: Required<BuildOptions>, work: string, scriptFile: string, partial: string) {
   const cacheFile = path.join(work, "plugin.cache");
   const filename = path.basename(entry);
   const warmup = await warmUp(work, scriptFile, cacheFile, filename, out, timeoutMs);
@@ -113,7 +115,7 @@ async function buildWithCodeCache(
 }
 
 /** The snapshot main, run by Node's snapshot builder: the executable starts from the plugin's heap after its imports. */
-async function buildFromSnapshot({ entry, out, timeoutMs = 30_000 }: BuildOptions, work: string, scriptFile: string, apart: ApartScript[], partial: string) {
+async function buildFromSnapshot({ entry, out, timeoutMs }: Required<BuildOptions>, work: string, scriptFile: string, apart: ApartScript[], partial: string) {
   const apartAssets = apart.map(({ name, source }, i) => {
     const file = path.join(work, `apart-${i}.js`);
     writeFileSync(file, source);
