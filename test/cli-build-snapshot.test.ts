@@ -7,8 +7,9 @@ import { startPlugin } from "@rpcplugin/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildExecutable, withoutBuilderNoise } from "../packages/cli/src/build.js";
 import { main } from "../packages/cli/src/main.js";
-import { handshake, kvPlugins, repoRoot, socketsIn, tempDir, waitProcessGone } from "./fixture.js";
-import { buildGo, describeGo, runGo, shellQuote } from "./support/go.js";
+import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
+import { expectGoHostRoundTrip, expectServesOnGrpcJs, expectServesTsHost } from "./support/built-kv.js";
+import { describeGo } from "./support/go.js";
 import { noNodePath } from "./support/no-node-path.js";
 
 const kvEntry = join(repoRoot, "examples", "go-plugin", "dist", "kv", "main.js");
@@ -53,58 +54,12 @@ describe("rpcplugin build --snapshot", () => {
   });
 
   for (const autoMTLS of [true, false]) {
-    it(`serves our TS host with AutoMTLS ${autoMTLS ? "on" : "off"}: put/get, logs, a clean exit, nothing left`, async () => {
-      const work = tempDir("rpcplugin-cli-snapshot-kv-");
-      const logs: string[] = [];
-      try {
-        const client = await startPlugin({
-          command: kv,
-          handshake,
-          plugins: kvPlugins,
-          autoMTLS,
-          env: noNode,
-          cwd: work.path,
-          unixSocketDir: work.path,
-          onLog: (r) => logs.push(r.message),
-        });
-        try {
-          const store = client.dispense("kv_grpc");
-          await store.put({ key: "k", value: Buffer.from("v") });
-          expect(Buffer.from((await store.get({ key: "k" })).value).toString()).toBe("v\n\nWritten from plugin-ts-grpc");
-          expect((client.handshake?.line.split("|")[5] ?? "") !== "").toBe(autoMTLS);
-          // The socket is where this start's PLUGIN_UNIX_SOCKET_DIR said, not where the build ran.
-          expect(client.handshake?.line.split("|")[3]).toMatch(new RegExp(`^${work.path}/`));
-        } finally {
-          await client.close();
-        }
-        expect(client.exit).toEqual({ code: 0, signal: null });
-        expect(await waitProcessGone(client.pid)).toBe(true);
-        expect(socketsIn(work.path)).toEqual([]);
-        expect(logs).toContain("plugin address");
-      } finally {
-        work.cleanup();
-      }
-    });
+    it(`serves our TS host with AutoMTLS ${autoMTLS ? "on" : "off"}: put/get, logs, a clean exit, nothing left`, () =>
+      expectServesTsHost(kv, autoMTLS, noNode));
   }
 
-  it("runs on the grpc-js engine too: grpc-js, kept out of the snapshot, loads from the executable when first used", async () => {
-    const client = await startPlugin({
-      command: kv,
-      handshake,
-      plugins: kvPlugins,
-      engine: "grpc-js",
-      env: { ...noNode, PLUGIN_RPC_ENGINE: "grpc-js" },
-      cwd: dir.path,
-      onLog: () => {},
-    });
-    try {
-      await client.dispense("kv_grpc").put({ key: "e", value: Buffer.from("grpc-js") });
-      expect(Buffer.from((await client.dispense("kv_grpc").get({ key: "e" })).value).toString()).toContain("grpc-js");
-    } finally {
-      await client.close();
-    }
-    expect(client.exit).toEqual({ code: 0, signal: null });
-  });
+  it("runs on the grpc-js engine too: grpc-js, kept out of the snapshot, loads from the executable when first used", () =>
+    expectServesOnGrpcJs(kv, noNode, dir.path));
 
   it("makes its AutoMTLS certificate on each start: two starts, two certificates", async () => {
     const certificates: string[] = [];
@@ -188,21 +143,10 @@ describe("rpcplugin build --snapshot", () => {
 });
 
 describeGo("rpcplugin build --snapshot × go-plugin's examples/grpc host", () => {
-  it("the Go host launches the snapshot-built KV plugin with no node on PATH: put/get, nothing left", async () => {
-    const host = await buildGo("kv", "github.com/hashicorp/go-plugin/examples/grpc");
-    const work = tempDir("rpcplugin-cli-snapshot-go-");
-    try {
-      const plugin = join(work.path, "kv-plugin");
-      expect((await buildExecutable({ entry: kvEntry, out: plugin, snapshot: true })).snapshot).toBe(true);
-      const env = { ...noNode, KV_PLUGIN: shellQuote(plugin), KV_PROTO: "grpc" };
-      const put = await runGo(host, ["put", "hello", "snapshot"], { env, cwd: work.path });
-      expect(put.code, put.stderr).toBe(0);
-      const get = await runGo(host, ["get", "hello"], { env, cwd: work.path });
-      expect(get.code, get.stderr).toBe(0);
-      expect(get.stdout).toBe("snapshot\n\nWritten from plugin-ts-grpc\n");
-      expect([...put.leftoverPids, ...get.leftoverPids]).toEqual([]);
-    } finally {
-      work.cleanup();
-    }
-  }, 120_000);
+  it(
+    "the Go host launches the snapshot-built KV plugin with no node on PATH: put/get, nothing left",
+    () =>
+      expectGoHostRoundTrip(async (out) => expect((await buildExecutable({ entry: kvEntry, out, snapshot: true })).snapshot).toBe(true), noNode, "snapshot"),
+    120_000,
+  );
 });
