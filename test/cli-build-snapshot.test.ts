@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { startPlugin } from "@rpcplugin/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildExecutable, withoutBuilderNoise } from "../packages/cli/src/build.js";
-import { main } from "../packages/cli/src/main.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
 import { expectGoHostRoundTrip, expectServesOnGrpcJs, expectServesTsHost } from "./support/built-kv.js";
+import { runCli } from "./support/cli.js";
 import { describeGo } from "./support/go.js";
 import { noNodePath } from "./support/no-node-path.js";
 
@@ -22,13 +22,7 @@ afterAll(() => {
   withoutNode.cleanup();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; output: string }> {
-  let output = "";
-  const code = await main(argv, (text) => {
-    output += text;
-  });
-  return { code, output };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 /** `out` in a folder of its own (no node_modules can resolve there). */
 function outFile(name: string): string {

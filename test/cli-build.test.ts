@@ -7,10 +7,10 @@ import { SpanKind } from "@opentelemetry/api";
 import { startPlugin } from "@rpcplugin/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildError, buildExecutable } from "../packages/cli/src/build.js";
-import { main } from "../packages/cli/src/main.js";
 import { assertSeaSupport } from "../packages/cli/src/sea-inject.js";
 import { handshake, kvPlugins, repoRoot, tempDir } from "./fixture.js";
 import { expectGoHostRoundTrip, expectServesOnGrpcJs, expectServesTsHost } from "./support/built-kv.js";
+import { runCli } from "./support/cli.js";
 import { describeGo } from "./support/go.js";
 import { noNodePath } from "./support/no-node-path.js";
 import { useInMemoryTracing } from "./support/telemetry.js";
@@ -26,13 +26,7 @@ afterAll(() => {
   withoutNode.cleanup();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; output: string }> {
-  let output = "";
-  const code = await main(argv, (text) => {
-    output += text;
-  });
-  return { code, output };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 /** Builds a fixture into its own folder, alone (no node_modules can resolve there). */
 async function built(entry: string, name: string): Promise<string> {
